@@ -1,0 +1,1 @@
+"""Local development tools: emulators and the dev server. Never deployed."""
