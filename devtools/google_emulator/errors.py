@@ -42,8 +42,10 @@ class GoogleApiError(Exception):
         }
 
     def to_response(self) -> Response:
-        headers = {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'} if self.code == 401 else {}
-        headers.update(self.headers)
+        headers = dict(self.headers)
+        if self.code == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
+
         return Response(json.dumps(self.body()), status=self.code, mimetype="application/json",
                         headers=headers)
 

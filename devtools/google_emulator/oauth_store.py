@@ -64,3 +64,26 @@ class OAuthStore:
             if at is None or grant is None or not grant.alive or at.expires_at <= self.state.now():
                 raise GoogleApiError(401, "authError", "Invalid Credentials")
             return Principal(grant.email, grant.client_id, grant.scopes, grant.grant_id)
+
+    def issue_grant(self, email: str, scopes: frozenset[str] | set[str],
+                    client_id: str = DEFAULT_CLIENT_ID) -> tuple[Grant, AccessToken]:
+        """A live grant with a fresh access token, as a completed consent would leave it.
+
+        Used by the token endpoint and directly by tests that need a token without a browser.
+        """
+        import secrets
+
+        with self.state.lock:
+            self.state.add_account(email)
+            grant = Grant("g-" + secrets.token_hex(8), client_id, email, frozenset(scopes),
+                          "1//" + secrets.token_urlsafe(32))
+            self.grants[grant.grant_id] = grant
+            return grant, self.new_access_token(grant)
+
+    def new_access_token(self, grant: Grant) -> AccessToken:
+        import secrets
+
+        at = AccessToken("ya29." + secrets.token_urlsafe(32), grant.grant_id,
+                         self.state.now() + ACCESS_TOKEN_SECONDS)
+        self.access_tokens[at.token] = at
+        return at
