@@ -1,0 +1,1 @@
+"""The planner ⇄ Google Calendar bridge (deployed as Google Cloud Functions)."""
