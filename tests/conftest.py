@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from google.cloud import firestore
 
+from devtools.firestore_emulator import EmulatorMissing, FirestoreEmulator
 from devtools.google_emulator import EmulatorServer
 
 # The real client libraries refuse plain http for OAuth unless told otherwise (local only).
@@ -24,3 +27,35 @@ def google(google_server: EmulatorServer) -> EmulatorServer:
     """The emulator, reset to its default accounts before the test."""
     google_server.state.reset()
     return google_server
+
+
+# --- Firestore: the official emulator, one per test session (per xdist worker) ---------------
+
+@pytest.fixture(scope="session")
+def firestore_emulator() -> Iterator[FirestoreEmulator | None]:
+    """The Firestore emulator; reused when FIRESTORE_EMULATOR_HOST is already exported."""
+    if os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        yield None
+        return
+    try:
+        emulator = FirestoreEmulator().start()
+    except EmulatorMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def firestore_project(firestore_emulator: FirestoreEmulator | None,
+                      monkeypatch: pytest.MonkeyPatch) -> str:
+    """A project id of its own for this test: an empty database, nothing to clean up."""
+    project = f"test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
+    return project
+
+
+@pytest.fixture
+def firestore_client(firestore_project: str) -> firestore.Client:
+    return firestore.Client(project=firestore_project)
