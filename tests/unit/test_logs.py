@@ -33,7 +33,8 @@ def test_line_is_cloud_logging_json_with_severity_and_trace(capture: io.StringIO
     assert entry["severity"] == "WARNING"
     assert entry["message"] == "sync finished for link-1"
     assert entry["pushed"] == 3
-    assert entry["logging.googleapis.com/trace"] == "projects/demo-project/traces/105445aa7843bc8bf206b12000100000"
+    trace = entry["logging.googleapis.com/trace"]
+    assert trace == "projects/demo-project/traces/105445aa7843bc8bf206b12000100000"
 
 
 def test_sensitive_field_names_are_replaced(capture: io.StringIO) -> None:

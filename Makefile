@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-fast test-slow test-deep lint bench deps browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+deps: $(STAMP)
+
+# Debian's Chromium for the browser tests (never a browser download of a test tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+run: $(STAMP)
+	$(BIN)/python -m devtools.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Everything: lint, unit, conformance, integration (Firestore + Google emulators), browser.
+test: $(STAMP) browser lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=10
+
+# Without the slow suites (browser, deep property runs).
+test-fast: $(STAMP) lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
+
+test-slow: $(STAMP) browser
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m slow
+
+# The property-based suites with >= 500 examples each.
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit/sync
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,50 @@
+"""`make run` as a person uses it: it starts, a browser shows its page, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from devtools.firestore_emulator import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_run_serves_a_page_and_stops_cleanly(page: Page) -> None:
+    port, google_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "FIRESTORE_EMULATOR_HOST"}
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.run", "--port", str(port),
+                             "--google-port", str(google_port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C stops everything" in line or proc.poll() is not None:
+                break
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in output, output
+        firestore_port = output.split("Firestore:")[1].split()[0].rsplit(":", 1)[1]
+
+        page.goto(f"http://127.0.0.1:{port}/")
+        assert page.locator("h1").inner_text() == "Planner ⇄ Google Calendar (local)"
+        page.goto(f"http://127.0.0.1:{port}/healthz")
+        assert '"status": "ok"' in page.content()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, rest
+    assert "stopped." in rest
+    leftover = subprocess.run(["pgrep", "-f", f"--port={firestore_port}"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", "the Firestore emulator outlived make run"
