@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from typing import Any
 
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from devtools.google_emulator import batch, calendar_api, control, oauth_web  # noqa: F401  (register routes)
+from devtools.google_emulator import (  # noqa: F401  (register routes)
+    batch,
+    calendar_api,
+    control,
+    oauth_web,
+)
 from devtools.google_emulator.errors import GoogleApiError
 from devtools.google_emulator.routing import API_ROUTES, WEB_ROUTES, ApiCall, ApiResult
 from devtools.google_emulator.state import EmulatorState
+
+HTTP_LOG = logging.getLogger("devtools.google_emulator.http")
+API_PREFIXES = ("/calendar/", "/batch/")
+_request = threading.local()  # .in_batch: this thread is serving the batch endpoint
 
 
 def _build_maps() -> tuple[Map, Map]:
@@ -33,38 +44,52 @@ def handle_api_call(state: EmulatorState, method: str, path: str, query: MultiDi
     Used for plain HTTP requests and for each part of a batch request alike, so that every
     call in a batch is checked and counted on its own, as Google does.
     """
-    api_map, _ = state_maps(state)
-    try:
-        try:
-            endpoint, args = api_map.bind("localhost").match(path, method=method)
-        except MethodNotAllowed:
-            raise GoogleApiError(405, "httpMethodNotAllowed", "Method not allowed") from None
-        except (NotFound, HTTPException):
-            raise GoogleApiError(404, "notFound", "Not Found") from None
-        route = API_ROUTES[endpoint]
-        principal = state.oauth.authenticate(headers)
-        call = ApiCall(state, principal, method, path, args, query, headers, body)
+    if getattr(_request, "in_batch", False):
         with state.lock:
-            state.faults.count(call, route.kind)
-            state.faults.check_rate_limit(principal)
-            fault = state.faults.take_fault(call, route.kind)
-            if fault is not None and not fault.ghost:
-                raise fault.error()
-            result = route.handler(call)
-            if fault is not None and fault.ghost:
-                raise fault.error()
-        if not isinstance(result, ApiResult):
-            result = ApiResult(200, result)
+            state.faults.count_batch_part()
+    try:
+        result = _run_call(state, method, path, query, headers, body)
     except GoogleApiError as err:
-        hdrs = {"Content-Type": "application/json; charset=UTF-8", **err.headers}
-        if err.code == 401:
-            hdrs["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
-        return err.code, hdrs, json.dumps(err.body()).encode()
+        return _error(err)
+    except Exception:  # a bug in a handler: still Google's envelope, and a loud log line
+        HTTP_LOG.exception("emulator handler failed: %s %s", method, path)
+        return _error(GoogleApiError(500, "backendError", "Backend Error"))
     hdrs = dict(result.headers)
     if result.body is None:
         return result.status, hdrs, b""
     hdrs.setdefault("Content-Type", "application/json; charset=UTF-8")
     return result.status, hdrs, json.dumps(result.body).encode()
+
+
+def _run_call(state: EmulatorState, method: str, path: str, query: MultiDict, headers: Headers,
+              body: bytes) -> ApiResult:
+    api_map, _ = state_maps(state)
+    try:
+        endpoint, args = api_map.bind("localhost").match(path, method=method)
+    except MethodNotAllowed:
+        raise GoogleApiError(405, "httpMethodNotAllowed", "Method not allowed") from None
+    except (NotFound, HTTPException):
+        raise GoogleApiError(404, "notFound", "Not Found") from None
+    route = API_ROUTES[endpoint]
+    principal = state.oauth.authenticate(headers)
+    call = ApiCall(state, principal, method, path, args, query, headers, body)
+    with state.lock:
+        state.faults.count(call, route.kind)
+        state.faults.check_rate_limit(principal)
+        fault = state.faults.take_fault(call, route.kind)
+        if fault is not None and not fault.ghost:
+            raise fault.error()
+        result = route.handler(call)
+        if fault is not None and fault.ghost:  # the write happened; its answer is lost
+            raise fault.error()
+    return result if isinstance(result, ApiResult) else ApiResult(200, result)
+
+
+def _error(err: GoogleApiError) -> tuple[int, dict[str, str], bytes]:
+    hdrs = {"Content-Type": "application/json; charset=UTF-8", **err.headers}
+    if err.code == 401:
+        hdrs["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
+    return err.code, hdrs, json.dumps(err.body()).encode()
 
 
 _MAPS: dict[int, tuple[Map, Map]] = {}
@@ -84,20 +109,52 @@ def create_app(state: EmulatorState | None = None) -> Any:
 
     @Request.application
     def app(request: Request) -> Response:
-        _, web_map = state_maps(state)
-        adapter = web_map.bind_to_environ(request.environ)
-        try:
-            endpoint, args = adapter.match()
-        except HTTPException:
-            endpoint = None
-        if endpoint is not None:
-            return WEB_ROUTES[endpoint].handler(state, request, **args)
-        status, headers, body = handle_api_call(
-            state, request.method, request.path, request.args, request.headers, request.get_data())
-        return Response(body, status=status, headers=headers)
+        if request.path.startswith(API_PREFIXES):
+            return _api_request(state, request)
+        return _dispatch(state, request)
 
     app.state = state  # type: ignore[attr-defined]
     return app
+
+
+def _api_request(state: EmulatorState, request: Request) -> Response:
+    """A Calendar or batch HTTP request: counted once, delayed by the emulated round trip.
+
+    The delay is slept outside the state lock, so concurrent requests overlap as they would
+    on a real network.
+    """
+    state.faults.count_http()
+    delay = state.faults.latency_ms
+    if delay > 0:
+        time.sleep(delay / 1000.0)
+    _request.in_batch = request.path.startswith("/batch/")
+    try:
+        return _dispatch(state, request)
+    finally:
+        _request.in_batch = False
+
+
+def _dispatch(state: EmulatorState, request: Request) -> Response:
+    """A web route (OAuth, control, batch) if one matches, else the Calendar API pipeline."""
+    _, web_map = state_maps(state)
+    adapter = web_map.bind_to_environ(request.environ)
+    try:
+        endpoint, args = adapter.match()
+    except HTTPException:
+        endpoint = None
+    if endpoint is not None:
+        return WEB_ROUTES[endpoint].handler(state, request, **args)
+    status, headers, body = handle_api_call(
+        state, request.method, request.path, request.args, request.headers, request.get_data())
+    return Response(body, status=status, headers=headers)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Per-request log lines go to a DEBUG logger instead of werkzeug's INFO output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if HTTP_LOG.isEnabledFor(logging.DEBUG):
+            HTTP_LOG.debug("%s %s -> %s", self.command, getattr(self, "path", "?"), code)
 
 
 class EmulatorServer:
@@ -106,7 +163,10 @@ class EmulatorServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, state: EmulatorState | None = None) -> None:
         self.app = create_app(state)
         self.state: EmulatorState = self.app.state
-        self._server = make_server(host, port, self.app, threaded=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the emulator only listens on loopback")
+        self._server = make_server(host, port, self.app, threaded=True,
+                                   request_handler=QuietRequestHandler)
         self.host, self.port = host, self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="google-emulator")

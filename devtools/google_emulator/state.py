@@ -57,6 +57,12 @@ class EmulatorState:
         """Seconds since the epoch, as the emulator sees it (moved by the control API)."""
         return time.time() + self.clock_offset
 
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock forward (tokens, codes and rate windows follow it)."""
+        with self.lock:
+            self.clock_offset += seconds
+            return self.now()
+
     def add_account(self, email: str, display_name: str = "") -> Account:
         with self.lock:
             if email not in self.accounts:

@@ -1,0 +1,139 @@
+"""`EmulatorControl`: a small client of the emulator's control API (stdlib only).
+
+    ctl = EmulatorControl("http://127.0.0.1:8089/")
+    ctl.add_fault(503, count=2, kind="write")
+    ctl.phone_patch("praxis.berlin@example.com", event_id, {"summary": "moved"})
+
+One method per control route; see README.md beside this file. Errors raise
+`EmulatorControlError` carrying the HTTP status and the decoded JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote
+
+
+class EmulatorControlError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"control API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _drop_none(**kwargs: Any) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+class EmulatorControl:
+    def __init__(self, root: str, timeout: float = 10.0) -> None:
+        if not root.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+            raise ValueError("the emulator's control API is on loopback only")
+        self.root = root.rstrip("/") + "/_emulator"
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.root + path, data=data, method=method,  # noqa: S310 (http on loopback, checked in __init__)
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with self._opener.open(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            try:
+                decoded: Any = json.loads(raw)
+            except ValueError:
+                decoded = raw.decode(errors="replace")
+            raise EmulatorControlError(err.code, decoded) from None
+        return json.loads(raw) if raw else {}
+
+    # --- scene ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self._call("POST", "/reset", {})
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/accounts")["accounts"]
+
+    def add_account(self, email: str, display_name: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/accounts", _drop_none(email=email, display_name=display_name))
+
+    def register_client(self, client_id: str, client_secret: str, redirect_uris: list[str],
+                        testing: bool = False) -> dict[str, Any]:
+        return self._call("POST", "/clients", {"client_id": client_id, "client_secret": client_secret,
+                                               "redirect_uris": redirect_uris, "testing": testing})
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock forward; returns its new time (epoch seconds)."""
+        return self._call("POST", "/clock", {"advance_seconds": seconds})["now"]
+
+    # --- calendars and "the phone" -------------------------------------------------------
+
+    def create_calendar(self, owner: str, summary: str, access_role: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/calendars", _drop_none(owner=owner, summary=summary,
+                                                           access_role=access_role))
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        self._call("DELETE", f"/calendars/{_segment(calendar_id)}")
+
+    def events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Every stored event of the calendar, cancelled ones too (no counters touched)."""
+        return self._call("GET", f"/calendars/{_segment(calendar_id)}/events")["events"]
+
+    def phone_create(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/calendars/{_segment(calendar_id)}/events", event)
+
+    def phone_patch(self, calendar_id: str, event_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PATCH", f"/calendars/{_segment(calendar_id)}/events/{_segment(event_id)}", patch)
+
+    def phone_delete(self, calendar_id: str, event_id: str) -> None:
+        self._call("DELETE", f"/calendars/{_segment(calendar_id)}/events/{_segment(event_id)}")
+
+    def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:
+        self._call("POST", "/sync-tokens/invalidate", _drop_none(calendar_id=calendar_id))
+
+    # --- OAuth grants --------------------------------------------------------------------
+
+    def grants(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/grants")["grants"]
+
+    def kill_grants(self, email: str | None = None, client_id: str | None = None) -> int:
+        return self._call("POST", "/grants/kill", _drop_none(email=email, client_id=client_id))["killed"]
+
+    # --- faults, rate limit, latency, counters -------------------------------------------
+
+    def add_fault(self, code: int | None = None, *, reason: str | None = None, count: int | None = None,
+                  method: str | None = None, path_regex: str | None = None,
+                  calendar_id: str | None = None, kind: str | None = None, ghost: bool | None = None,
+                  message: str | None = None) -> dict[str, Any]:
+        """The next `count` matching Calendar calls answer `code` (see README for defaults)."""
+        return self._call("POST", "/faults", _drop_none(
+            code=code, reason=reason, count=count, method=method, path_regex=path_regex,
+            calendar_id=calendar_id, kind=kind, ghost=ghost, message=message))
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self) -> int:
+        return self._call("DELETE", "/faults")["cleared"]
+
+    def set_rate_limit(self, enabled: bool, per_minute: int | None = None) -> dict[str, Any]:
+        return self._call("POST", "/rate-limit", _drop_none(enabled=enabled, per_minute=per_minute))
+
+    def set_latency(self, ms: float) -> None:
+        self._call("POST", "/latency", {"ms": ms})
+
+    def counters(self) -> dict[str, Any]:
+        return self._call("GET", "/counters")
+
+    def reset_counters(self) -> None:
+        self._call("DELETE", "/counters")
