@@ -79,7 +79,10 @@ def make_fault(spec: dict[str, Any]) -> Fault:
     if spec.get("kind") not in (None, "read", "write"):
         raise ValueError("kind must be read or write")
     if spec.get("path_regex") is not None:
-        re.compile(spec["path_regex"])  # re.error is a ValueError
+        try:
+            re.compile(spec["path_regex"])
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"path_regex: {exc}") from None
     return Fault(code, reason, count, spec.get("method"), spec.get("path_regex"),
                  spec.get("calendar_id"), spec.get("kind"), ghost, spec.get("message"))
 
