@@ -3,4 +3,8 @@
 Nothing else lives here: see the `functions` package.
 """
 
-__all__: list[str] = []
+from functions.entrypoints.consent import oauth_callback, oauth_start
+from functions.entrypoints.links import links, revoke
+from functions.entrypoints.planner import planner
+
+__all__ = ["links", "oauth_callback", "oauth_start", "planner", "revoke"]

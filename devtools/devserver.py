@@ -2,22 +2,30 @@
 
 Function `F` answers under `/F`; the function sees the rest of the path (Cloud Functions strips
 its name), so `/planner/branches/b1` reaches `planner` as `/branches/b1`. Local pages (the
-landing page and, later, the planner demo pages) are served from `devtools/pages/`.
+landing page and the planner demo pages admin.html / employee.html) are served from
+`devtools/pages/`. `POST /dev/token` mints the planner's bearer tokens for those pages: the
+planner itself would sign them in production; this helper exists only here, never deployed.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import functions_framework
+import jwt
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
+ROLES = ("admin", "employee", "planner")
+TOKEN_SECONDS = 12 * 3600
+MIMETYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 def entry_points(source: Path = ROOT / "main.py") -> list[str]:
@@ -29,20 +37,71 @@ def entry_points(source: Path = ROOT / "main.py") -> list[str]:
     return list(getattr(module, "__all__", []))
 
 
+def dev_token(role: str, branch_id: str | None = None, resource_ids: list[str] | None = None,
+              sub: str | None = None, key: str | None = None) -> str:
+    """A bearer token as the planner would sign it (API.md, "Authentication"), valid 12 h."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role != "planner" and not branch_id:
+        raise ValueError(f"a {role} token needs a branch_id")
+    key = key if key is not None else os.environ.get("SECRET_PLANNER_JWT_KEY", "")
+    if not key:
+        raise LookupError("SECRET_PLANNER_JWT_KEY is not set (start the stack with `make run`)")
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": sub or f"dev-{role}", "role": role, "iat": now,
+                              "exp": now + TOKEN_SECONDS}
+    if branch_id:
+        claims["branch_id"] = branch_id
+    if role == "employee" or resource_ids:
+        claims["resource_ids"] = list(resource_ids or [])
+    return jwt.encode(claims, key.encode(), algorithm="HS256")
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _token_endpoint(request: Request) -> Response:
+    """`POST /dev/token {role, branch_id?, resource_ids?, sub?}` → `{token}`."""
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "Use POST.")
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        return _error(400, "invalid_body", "The body must be a JSON object.")
+    ids = body.get("resource_ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+        return _error(400, "invalid_body", "resource_ids must be a list of strings.")
+    fields = {k: body.get(k) for k in ("role", "branch_id", "sub")}
+    if not all(v is None or isinstance(v, str) for v in fields.values()):
+        return _error(400, "invalid_body", "role, branch_id and sub must be strings.")
+    try:
+        token = dev_token(fields["role"] or "", fields["branch_id"], ids, fields["sub"])
+    except ValueError as exc:
+        return _error(400, "invalid_body", str(exc))
+    except LookupError as exc:
+        return _error(500, "not_configured", str(exc))
+    return _json({"token": token, "expires_in": TOKEN_SECONDS})
+
+
 def _landing(names: list[str], links: dict[str, str]) -> Any:
     @Request.application
     def app(request: Request) -> Response:
         if request.path == "/healthz":
-            return Response(json.dumps({"status": "ok", "functions": names}), mimetype="application/json")
+            return _json({"status": "ok", "functions": names})
+        if request.path == "/dev/token":
+            return _token_endpoint(request)
         page = PAGES / (request.path.strip("/") or "index.html")
         if request.path in ("/", "/index.html"):
             return Response(_index_html(names, links), mimetype="text/html")
         if page.is_file() and PAGES in page.resolve().parents:
-            mimetype = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}.get(
-                page.suffix, "application/octet-stream")
-            return Response(page.read_bytes(), mimetype=mimetype)
-        return Response(json.dumps({"error": {"code": "not_found", "message": "No such page"}}),
-                        status=404, mimetype="application/json")
+            mimetype = MIMETYPES.get(page.suffix, "application/octet-stream")
+            return Response(page.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "no-cache"})
+        return _error(404, "not_found", "No such page")
 
     return app
 
@@ -62,7 +121,19 @@ emulator of Google Calendar and Google sign-in. Nothing reaches Google.</p>
 </body></html>"""
 
 
+def _function_root(app: Any) -> Any:
+    """`/F` reaches the function as `/` (not as an empty path that Flask would redirect)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("PATH_INFO"):
+            environ["PATH_INFO"] = "/"
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def create_devserver_app(links: dict[str, str] | None = None, source: Path = ROOT / "main.py") -> Any:
     names = entry_points(source)
-    mounts = {f"/{n}": functions_framework.create_app(target=n, source=str(source)) for n in names}
+    mounts = {f"/{n}": _function_root(functions_framework.create_app(target=n, source=str(source)))
+              for n in names}
     return DispatcherMiddleware(_landing(names, links or {}), mounts)

@@ -9,6 +9,7 @@ apply to every part unless the part sets them itself, as Google documents.
 from __future__ import annotations
 
 import email.parser
+import re
 import secrets
 from email.message import Message
 from typing import TYPE_CHECKING
@@ -83,7 +84,9 @@ def _merged_headers(outer: Headers, inner: Headers) -> Headers:
 
 
 def _response_part(content_id: str, status: int, headers: dict[str, str], body: bytes) -> str:
-    inner_id = content_id.strip()[1:-1] if content_id.strip().startswith("<") else content_id
+    # A long Content-ID arrives folded over two lines (RFC 2822); unfold it before echoing it.
+    content_id = re.sub(r"\r?\n[ \t]+", " ", content_id).strip()
+    inner_id = content_id[1:-1] if content_id.startswith("<") else content_id
     reason = HTTP_STATUS_CODES.get(status, "Unknown")
     head = [f"HTTP/1.1 {status} {reason}"]
     head += [f"{k}: {v}" for k, v in headers.items()]

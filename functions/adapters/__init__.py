@@ -1,0 +1,1 @@
+"""Thin adapters to Firestore, Google Calendar/OAuth and crypto."""

@@ -1,0 +1,157 @@
+"""Firestore persistence of branches, resources, links, consent states and the audit log.
+
+Layout (every query is on a single collection, so no composite index is needed):
+  branches/{branch_id}                         name, timezone, google_sync_enabled
+  branches/{branch_id}/resources/{resource_id} name, kind, privacy, google_calendar_id
+  links/{branch_id}:{resource_id}              status, account, calendar, sealed refresh token
+  links/{link_id}/audit/{auto}                 append-only: at, actor, role, action, details
+  consent_states/{sha256(state)}               single-use; `expires_at` is the TTL field
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from google.cloud import firestore
+
+from functions.domain import Branch, Link, LinkStatus, Resource, link_id
+
+LINK_FIELDS = set(Link.__dataclass_fields__)
+
+
+class StateError(Exception):
+    """A consent state that is unknown (forged), already used, or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # unknown | used | expired
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FirestoreStore:
+    def __init__(self, client: firestore.Client) -> None:
+        self.db = client
+
+    # Branches and resources ------------------------------------------------------------------
+
+    def get_branch(self, branch_id: str) -> Branch | None:
+        snap = self.db.collection("branches").document(branch_id).get()
+        if not snap.exists:
+            return None
+        d = snap.to_dict()
+        return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")))
+
+    def put_branch(self, branch: Branch) -> None:
+        data = asdict(branch)
+        data.pop("branch_id")
+        self.db.collection("branches").document(branch.branch_id).set({**data, "updated_at": now()})
+
+    def _resources(self, branch_id: str) -> firestore.CollectionReference:
+        return self.db.collection("branches").document(branch_id).collection("resources")
+
+    def get_resource(self, branch_id: str, resource_id: str) -> Resource | None:
+        snap = self._resources(branch_id).document(resource_id).get()
+        return _resource(branch_id, resource_id, snap.to_dict()) if snap.exists else None
+
+    def list_resources(self, branch_id: str) -> list[Resource]:
+        return [_resource(branch_id, s.id, s.to_dict()) for s in self._resources(branch_id).stream()]
+
+    def put_resource(self, resource: Resource) -> None:
+        data = {"name": resource.name, "kind": resource.kind, "privacy": resource.privacy,
+                "updated_at": now()}
+        self._resources(resource.branch_id).document(resource.resource_id).set(data, merge=True)
+
+    # Links -----------------------------------------------------------------------------------
+
+    def _link_ref(self, branch_id: str, resource_id: str) -> firestore.DocumentReference:
+        return self.db.collection("links").document(link_id(branch_id, resource_id))
+
+    def get_link(self, branch_id: str, resource_id: str) -> Link:
+        snap = self._link_ref(branch_id, resource_id).get()
+        if not snap.exists:
+            return Link(branch_id, resource_id)
+        d = {k: v for k, v in snap.to_dict().items() if k in LINK_FIELDS}
+        d["status"] = LinkStatus(d.get("status", "none"))
+        return Link(**d)
+
+    def link_statuses(self, branch_id: str) -> dict[str, LinkStatus]:
+        query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
+        return {s.get("resource_id"): LinkStatus(s.get("status")) for s in query.stream()}
+
+    def save_link(self, link: Link, *, calendar_on_resource: bool = True) -> None:
+        """Write the link and, in the same batch, the resource's ID field (google_calendar_id)."""
+        batch = self.db.batch()
+        batch.set(self._link_ref(link.branch_id, link.resource_id), {**asdict(link),
+                  "status": str(link.status), "updated_at": now()})
+        if calendar_on_resource:
+            batch.set(self._resources(link.branch_id).document(link.resource_id),
+                      {"google_calendar_id": link.google_calendar_id}, merge=True)
+        batch.commit()
+
+    def update_link(self, branch_id: str, resource_id: str, fields: dict[str, Any]) -> None:
+        assert set(fields) <= LINK_FIELDS, set(fields) - LINK_FIELDS
+        data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
+        self._link_ref(branch_id, resource_id).update({**data, "updated_at": now()})
+
+    # Audit log -------------------------------------------------------------------------------
+
+    def audit(self, branch_id: str, resource_id: str, actor: str, role: str, action: str,
+              details: dict[str, Any] | None = None) -> None:
+        self._link_ref(branch_id, resource_id).collection("audit").add({
+            "at": now(), "actor": actor, "role": role, "action": action, "details": details or {}})
+
+    def audit_entries(self, branch_id: str, resource_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        query = (self._link_ref(branch_id, resource_id).collection("audit")
+                 .order_by("at").limit(limit))
+        return [s.to_dict() for s in query.stream()]
+
+    # Consent states --------------------------------------------------------------------------
+
+    def create_state(self, state: str, data: dict[str, Any], expires_at: datetime) -> None:
+        self.db.collection("consent_states").document(_state_key(state)).create(
+            {**data, "used": False, "created_at": now(), "expires_at": expires_at})
+
+    def consume_state(self, state: str) -> dict[str, Any]:
+        """Mark the state used and return what it was bound to; single use, atomically."""
+        ref = self.db.collection("consent_states").document(_state_key(state))
+
+        @firestore.transactional
+        def consume(tx: firestore.Transaction) -> dict[str, Any]:
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                raise StateError("unknown")
+            data = snap.to_dict()
+            if data.get("used"):
+                raise StateError("used")
+            if data["expires_at"] <= now():
+                raise StateError("expired")
+            tx.update(ref, {"used": True, "used_at": now()})
+            return data
+
+        return consume(self.db.transaction())
+
+
+def _state_key(state: str) -> str:
+    """States are stored by hash, so a database reader cannot replay one."""
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def _resource(branch_id: str, resource_id: str, d: dict[str, Any]) -> Resource:
+    return Resource(branch_id, resource_id, d.get("name", ""), d.get("kind", "employee"),
+                    d.get("privacy", "full"), d.get("google_calendar_id"))
+
+
+@cache
+def _client(project: str | None) -> firestore.Client:
+    return firestore.Client(project=project)
+
+
+def get_store(project: str | None) -> FirestoreStore:
+    return FirestoreStore(_client(project))

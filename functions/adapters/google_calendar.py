@@ -1,0 +1,181 @@
+"""Google Calendar v3 through the real google-api-python-client.
+
+Errors are translated into the few outcomes the product acts on (GOOGLE_API_NOTES.md, Errors):
+a dead grant (→ needs re-consent), a missing calendar, throttling, or Google being unavailable.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build_from_document
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+from functions.adapters.google_oauth import SCOPES
+from functions.config import OAuthClientConfig, Settings
+
+BATCH_SIZE = 50  # Calendar allows 1000 calls per batch; Google advises staying small
+RETRYABLE = {429, 500, 502, 503, 504}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+
+
+class GrantDead(Exception):
+    """The grant no longer works (revoked, expired, scope removed): needs re-consent."""
+
+
+class CalendarMissing(Exception):
+    """The calendar is gone (or no longer visible to the account)."""
+
+
+class Throttled(Exception):
+    """Google's calendar usage limit (quotaExceeded): stop writing for a while."""
+
+
+class GoogleUnavailable(Exception):
+    """Google did not answer usefully after retries; try again later."""
+
+
+def reason_of(err: HttpError) -> str:
+    try:
+        return err.error_details[0].get("reason", "") if err.error_details else ""
+    except (AttributeError, IndexError, TypeError):
+        return ""
+
+
+def classify(err: HttpError) -> Exception:
+    status, reason = err.resp.status, reason_of(err)
+    if status == 401 or (status == 403 and reason == "insufficientPermissions"):
+        return GrantDead(reason or "authError")
+    if status == 404:
+        return CalendarMissing()
+    if status == 403 and reason == "quotaExceeded":
+        return Throttled()
+    return GoogleUnavailable(f"{status} {reason}".strip())
+
+
+def retryable(err: HttpError) -> bool:
+    return err.resp.status in RETRYABLE or (err.resp.status == 403 and reason_of(err) in RATE_REASONS)
+
+
+@cache
+def _discovery_document() -> str:
+    """The bundled Calendar v3 discovery document, read once per instance (cold start cost)."""
+    from googleapiclient.discovery_cache import get_static_doc
+
+    doc = get_static_doc("calendar", "v3")
+    assert doc is not None
+    return doc
+
+
+def credentials(settings: Settings, client: OAuthClientConfig, refresh_token: str,
+                access_token: str | None = None) -> Credentials:
+    # Built by hand: from_authorized_user_info would force Google's token_uri (google-auth #1062).
+    return Credentials(token=access_token, refresh_token=refresh_token,
+                       token_uri=settings.google_token_uri, client_id=client.client_id,
+                       client_secret=client.client_secret, scopes=list(SCOPES))
+
+
+class CalendarApi:
+    def __init__(self, settings: Settings, creds: Credentials,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.creds = creds
+        self.sleep = sleep
+        self.service = build_from_document(_discovery_document(), credentials=creds,
+                                           client_options={"api_endpoint": settings.calendar_endpoint})
+
+    def call(self, request: Any, attempts: int = 4) -> Any:
+        """Execute with exponential backoff and jitter on rate limits and 5xx."""
+        for attempt in range(attempts):
+            try:
+                return request.execute()
+            except RefreshError as exc:
+                raise GrantDead("invalid_grant") from exc
+            except HttpError as err:
+                if not retryable(err) or attempt == attempts - 1:
+                    raise classify(err) from err
+            except (TransportError, OSError) as exc:
+                if attempt == attempts - 1:
+                    raise GoogleUnavailable(type(exc).__name__) from exc
+            self.sleep(min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    # Calendars -------------------------------------------------------------------------------
+
+    def calendar_list(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self.call(self.service.calendarList().list(maxResults=250, pageToken=token))
+            items.extend(page.get("items", []))
+            token = page.get("nextPageToken")
+            if not token:
+                return items
+
+    def create_calendar(self, summary: str, time_zone: str) -> dict[str, Any]:
+        return self.call(self.service.calendars().insert(body={"summary": summary, "timeZone": time_zone}))
+
+    # Events ----------------------------------------------------------------------------------
+
+    def event_ids(self, calendar_id: str) -> Iterator[str]:
+        """Ids of every live event (recurring series once, by their master), past and future."""
+        token = None
+        while True:
+            page = self.call(self.service.events().list(
+                calendarId=calendar_id, maxResults=2500, pageToken=token, showDeleted=False,
+                singleEvents=False, fields="items(id,status),nextPageToken"))
+            yield from (e["id"] for e in page.get("items", []) if e.get("status") != "cancelled")
+            token = page.get("nextPageToken")
+            if not token:
+                return
+
+    def delete_events(self, calendar_id: str, event_ids: list[str]) -> int:
+        """Delete in batches of ≤ 50 calls; already-deleted events count as done. Returns deleted."""
+        deleted = 0
+        pending = list(event_ids)
+        for attempt in range(4):
+            failed: list[str] = []
+            for start in range(0, len(pending), BATCH_SIZE):
+                ok, retry = self._delete_batch(calendar_id, pending[start:start + BATCH_SIZE])
+                deleted += ok
+                failed.extend(retry)
+            if not failed:
+                return deleted
+            pending = failed
+            self.sleep(min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random()))
+        raise GoogleUnavailable(f"{len(pending)} deletions kept failing")
+
+    def _delete_batch(self, calendar_id: str, ids: list[str]) -> tuple[int, list[str]]:
+        outcome: dict[str, Exception | None] = {}
+
+        def done(request_id: str, _response: Any, exception: Exception | None) -> None:
+            outcome[request_id] = exception
+
+        batch = BatchHttpRequest(callback=done, batch_uri=self.settings.batch_uri)
+        for event_id in ids:
+            batch.add(self.service.events().delete(calendarId=calendar_id, eventId=event_id),
+                      request_id=event_id)
+        try:
+            batch.execute()
+        except RefreshError as exc:
+            raise GrantDead("invalid_grant") from exc
+        except HttpError as err:
+            raise classify(err) from err
+        ok, retry = 0, []
+        for event_id, exc in outcome.items():
+            if exc is None:
+                ok += 1
+            elif isinstance(exc, HttpError) and exc.resp.status == 410:
+                continue  # deleted meanwhile: nothing left to do, but not deleted by us
+            elif isinstance(exc, HttpError) and retryable(exc):
+                retry.append(event_id)
+            elif isinstance(exc, HttpError):
+                raise classify(exc) from exc
+        return ok, retry

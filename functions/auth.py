@@ -1,0 +1,80 @@
+"""Who is calling, and may they do this? The one place that decides (API.md, "Authentication").
+
+Bearer JWT, HS256 with the `planner-jwt-key` secret (its UTF-8 bytes). Roles:
+- `planner`: the planner backend itself, every branch and resource;
+- `admin`: any resource of its `branch_id`;
+- `employee`: only its `resource_ids` within its `branch_id`, and only the link actions
+  (consent, calendar choice, status, revoke) and reading its resource.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+import jwt
+
+from functions.errors import Forbidden, Unauthenticated
+
+ROLES = ("planner", "admin", "employee")
+
+
+class Action(Enum):
+    """What a caller wants to do; the matrix below says who may."""
+
+    MANAGE_BRANCH = "manage_branch"        # PUT branch, PUT resource
+    READ_BRANCH = "read_branch"            # GET branch, list resources
+    READ_RESOURCE = "read_resource"        # GET resource
+    MANAGE_LINK = "manage_link"            # consent, calendars, link, status, revoke, audit
+    APPOINTMENTS = "appointments"          # planner-side appointment API, changes feed
+    SYNC = "sync"                          # trigger a sync run
+
+
+EMPLOYEE_ACTIONS = frozenset({Action.READ_RESOURCE, Action.MANAGE_LINK})
+ADMIN_ACTIONS = frozenset({Action.MANAGE_BRANCH, Action.READ_BRANCH, Action.READ_RESOURCE,
+                           Action.MANAGE_LINK})
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: str
+    branch_id: str | None
+    resource_ids: frozenset[str]
+
+
+def authenticate(authorization: str | None, key: bytes) -> Caller:
+    """The caller of a request from its `Authorization` header, or 401."""
+    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip(), flags=re.IGNORECASE)
+    if not match:
+        raise Unauthenticated()
+    try:
+        claims = jwt.decode(match.group(1), key, algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "role"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The bearer token has expired.") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("The bearer token is not valid.") from None
+    role, branch, resources = claims.get("role"), claims.get("branch_id"), claims.get("resource_ids", [])
+    if role not in ROLES or not isinstance(claims["sub"], str):
+        raise Unauthenticated("The bearer token has an unknown role.")
+    if role != "planner" and not isinstance(branch, str):
+        raise Unauthenticated("The bearer token lacks its branch_id.")
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        raise Unauthenticated("The bearer token's resource_ids must be a list of strings.")
+    return Caller(claims["sub"], role, branch, frozenset(resources))
+
+
+def authorize(caller: Caller, action: Action, branch_id: str, resource_id: str | None = None) -> None:
+    """Raise 403 unless `caller` may do `action` on the branch (and resource)."""
+    if caller.role == "planner":
+        return
+    if caller.branch_id != branch_id:
+        raise Forbidden("This token is for another branch.")
+    if caller.role == "admin" and action in ADMIN_ACTIONS:
+        return
+    if (caller.role == "employee" and action in EMPLOYEE_ACTIONS
+            and resource_id is not None and resource_id in caller.resource_ids):
+        return
+    raise Forbidden()

@@ -1,0 +1,1 @@
+"""HTTP entry points: parse, authorize, call one service, map errors."""

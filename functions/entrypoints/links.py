@@ -1,0 +1,61 @@
+"""`links` (status, calendar choice, audit) and `revoke`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import functions_framework
+
+from functions import validation as v
+from functions.context import get_context
+from functions.http import Router, caller_of, json_body
+from functions.services import linking
+from functions.services import revoke as revoking
+
+link_routes = Router("links")
+revoke_routes = Router("revoke")
+
+
+@functions_framework.http
+def links(request: flask.Request) -> flask.Response:
+    return link_routes(request)
+
+
+@functions_framework.http
+def revoke(request: flask.Request) -> flask.Response:
+    return revoke_routes(request)
+
+
+@link_routes.route("GET", "/<b>/<r>")
+def get_status(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    return linking.status(get_context(), caller_of(request), b, r)
+
+
+@link_routes.route("GET", "/<b>/<r>/calendars")
+def get_calendars(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    return linking.calendars(get_context(), caller_of(request), b, r)
+
+
+@link_routes.route("GET", "/<b>/<r>/preview")
+def get_preview(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    return linking.preview(get_context(), caller_of(request), b, r, request.args.get("calendar_id"))
+
+
+@link_routes.route("GET", "/<b>/<r>/audit")
+def get_audit(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    return linking.audit(get_context(), caller_of(request), b, r)
+
+
+@link_routes.route("POST", "/<b>/<r>")
+def post_link(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    caller = caller_of(request)
+    return linking.link(get_context(), caller, b, r, json_body(request))
+
+
+@revoke_routes.route("POST", "/")
+def post_revoke(request: flask.Request) -> dict[str, Any]:
+    caller = caller_of(request)
+    body = json_body(request)
+    v.only_keys(body, {"branch_id", "resource_id"})
+    return revoking.revoke(get_context(), caller, body.get("branch_id"), body.get("resource_id"))

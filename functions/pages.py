@@ -1,0 +1,90 @@
+"""The small HTML pages a browser sees at the end of consent (German and English).
+
+No patient data, no tokens, nothing from the request echoed back.
+"""
+
+from __future__ import annotations
+
+import html
+
+TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "de": {
+        "success": ("Verbindung hergestellt",
+                    "Die Freigabe für Ihren Google-Kalender war erfolgreich. Im Terminplaner können Sie "
+                    "jetzt den Kalender auswählen. Sie können dieses Fenster schließen."),
+        "denied": ("Freigabe abgelehnt",
+                   "Sie haben den Zugriff auf Ihren Google-Kalender nicht erlaubt. Es wurde nichts "
+                   "geändert. Sie können dieses Fenster schließen und die Freigabe jederzeit neu starten."),
+        "partial": ("Freigabe unvollständig",
+                    "Für die Synchronisation werden alle angefragten Berechtigungen benötigt. Bitte "
+                    "starten Sie die Freigabe neu und setzen Sie alle Haken."),
+        "invalid_state": ("Link ungültig",
+                          "Dieser Freigabe-Link ist ungültig. Bitte starten Sie die Freigabe im "
+                          "Terminplaner neu."),
+        "used_state": ("Link bereits verwendet",
+                       "Dieser Freigabe-Link wurde bereits verwendet. Bitte starten Sie die Freigabe im "
+                       "Terminplaner neu."),
+        "expired_state": ("Link abgelaufen",
+                          "Dieser Freigabe-Link ist abgelaufen (nach 10 Minuten). Bitte starten Sie die "
+                          "Freigabe im Terminplaner neu."),
+        "exchange_failed": ("Anmeldung fehlgeschlagen",
+                            "Google hat die Anmeldung nicht bestätigt. Bitte starten Sie die Freigabe im "
+                            "Terminplaner neu."),
+        "sync_disabled": ("Synchronisation ausgeschaltet",
+                          "Für diese Filiale ist „Mit Google Kalender synchronisieren“ nicht aktiviert."),
+        "unavailable": ("Google nicht erreichbar",
+                        "Google hat nicht geantwortet. Bitte versuchen Sie es in einigen Minuten erneut."),
+    },
+    "en": {
+        "success": ("Connected",
+                    "Access to your Google Calendar was granted. You can now choose the calendar in the "
+                    "planner. You may close this window."),
+        "denied": ("Access denied",
+                   "You did not allow access to your Google Calendar. Nothing was changed. You may close "
+                   "this window and start again at any time."),
+        "partial": ("Access incomplete",
+                    "Syncing needs every permission that was requested. Please start again and tick "
+                    "every box."),
+        "invalid_state": ("Invalid link",
+                          "This consent link is not valid. Please start again in the planner."),
+        "used_state": ("Link already used",
+                       "This consent link has already been used. Please start again in the planner."),
+        "expired_state": ("Link expired",
+                          "This consent link has expired (after 10 minutes). Please start again in the "
+                          "planner."),
+        "exchange_failed": ("Sign-in failed",
+                            "Google did not confirm the sign-in. Please start again in the planner."),
+        "sync_disabled": ("Sync is switched off",
+                          "“Sync with Google Calendar” is not enabled for this branch."),
+        "unavailable": ("Google unavailable", "Google did not answer. Please try again in a few minutes."),
+    },
+}
+
+
+def choose_language(accept_language: str | None) -> str:
+    """German unless the browser prefers English (the staff's language is German)."""
+    best, best_q = "de", -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in TEXTS and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def render(kind: str, lang: str) -> str:
+    title, text = TEXTS[lang][kind]
+    ok = kind == "success"
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="robots" content="noindex"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}
+h1{{color:{"#1b7f3b" if ok else "#b3261e"}}}</style></head>
+<body><h1 id="result" data-result="{kind}">{html.escape(title)}</h1>
+<p>{html.escape(text)}</p></body></html>"""

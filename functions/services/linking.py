@@ -1,0 +1,153 @@
+"""Calendar choice and link status (`links` function).
+
+Only secondary calendars the account can write are offered; the primary is never linked, so
+no private data can be wiped. `clear_existing` deletes every event of the chosen calendar in
+batches; progress is kept on the link, so an interrupted wipe resumes on the next attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from functions import validation as v
+from functions.adapters.google_calendar import (
+    CalendarApi,
+    CalendarMissing,
+    GoogleUnavailable,
+    GrantDead,
+    Throttled,
+    credentials,
+)
+from functions.auth import Action, Caller, authorize
+from functions.context import Context
+from functions.domain import Link, LinkStatus
+from functions.errors import ApiError, BadRequest, Conflict, NotFound
+from functions.services.setup import require_branch, require_resource
+
+log = logging.getLogger(__name__)
+WRITABLE = ("owner", "writer")
+USABLE = (LinkStatus.CONSENTED, LinkStatus.LINKED, LinkStatus.CALENDAR_MISSING, LinkStatus.THROTTLED)
+
+
+def _load(ctx: Context, caller: Caller, b: str, r: str) -> Link:
+    v.ident(b, "branch_id")
+    v.ident(r, "resource_id")
+    authorize(caller, Action.MANAGE_LINK, b, r)
+    require_resource(ctx, b, r)
+    return ctx.store.get_link(b, r)
+
+
+def status(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
+    return _load(ctx, caller, b, r).to_api()
+
+
+def audit(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
+    _load(ctx, caller, b, r)
+    entries = ctx.store.audit_entries(b, r)
+    return {"entries": [{**e, "at": e["at"].isoformat()} for e in entries]}
+
+
+class GoogleSession:
+    """Calls to Google for one link; a dead grant flips the link to needs_reconsent."""
+
+    def __init__(self, ctx: Context, caller: Caller, link: Link) -> None:
+        if link.status not in USABLE or not link.sealed_refresh_token:
+            raise Conflict("not_consented", "Consent is needed first: start “Link with Google”.")
+        self.ctx, self.caller, self.link = ctx, caller, link
+        token = ctx.cipher.decrypt(link.sealed_refresh_token, link.link_id)
+        self.api = CalendarApi(ctx.settings, credentials(ctx.settings, ctx.oauth_client, token))
+
+    def __enter__(self) -> CalendarApi:
+        return self.api
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, _tb: object) -> None:
+        if isinstance(exc, GrantDead):
+            self.ctx.store.update_link(self.link.branch_id, self.link.resource_id, {
+                "status": LinkStatus.NEEDS_RECONSENT,
+                "last_error": "Google no longer accepts the consent; please link again."})
+            self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
+                                 self.caller.role, "grant_dead", {})
+            raise Conflict("needs_reconsent", "Google no longer accepts the consent; please link again.")
+        if isinstance(exc, CalendarMissing):
+            raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
+        if isinstance(exc, Throttled | GoogleUnavailable):
+            raise ApiError("google_unavailable", "Google is not answering right now; try again shortly.",
+                           503)
+
+
+def calendars(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
+    link = _load(ctx, caller, b, r)
+    with GoogleSession(ctx, caller, link) as api:
+        entries = api.calendar_list()
+    return {"calendars": [
+        {"id": c["id"], "summary": c.get("summaryOverride") or c.get("summary", ""),
+         "access_role": c.get("accessRole")}
+        for c in entries if not c.get("primary") and c.get("accessRole") in WRITABLE]}
+
+
+def _check_choice(api: CalendarApi, link: Link, calendar_id: str) -> dict[str, Any]:
+    """The calendar entry, after refusing the primary (by id, alias or flag) and read-only ones."""
+    if calendar_id == "primary" or calendar_id == link.account_email:
+        raise BadRequest("primary_calendar", "The primary calendar cannot be linked; choose or create "
+                         "a secondary calendar so no private data can be changed.")
+    entry = next((c for c in api.calendar_list() if c["id"] == calendar_id), None)
+    if entry is None:
+        raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
+    if entry.get("primary"):
+        raise BadRequest("primary_calendar", "The primary calendar cannot be linked.")
+    if entry.get("accessRole") not in WRITABLE:
+        raise BadRequest("calendar_not_writable", "The account may not change events in this calendar.")
+    return entry
+
+
+def preview(ctx: Context, caller: Caller, b: str, r: str, calendar_id: str | None) -> dict[str, Any]:
+    if not calendar_id:
+        raise BadRequest("missing_field", "'calendar_id' is required.")
+    link = _load(ctx, caller, b, r)
+    with GoogleSession(ctx, caller, link) as api:
+        _check_choice(api, link, calendar_id)
+        count = sum(1 for _ in api.event_ids(calendar_id))
+    return {"calendar_id": calendar_id, "events": count}
+
+
+def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> dict[str, Any]:
+    v.only_keys(body, {"calendar_id", "new_calendar", "clear_existing"})
+    clear = v.flag(body, "clear_existing", default=False)
+    if ("calendar_id" in body) == ("new_calendar" in body):
+        raise BadRequest("invalid_body", "Give either 'calendar_id' or 'new_calendar'.")
+    summary = None
+    if "new_calendar" in body:
+        summary = v.text(v.obj(body["new_calendar"]), "summary", max_len=100)
+    else:
+        v.text(body, "calendar_id", max_len=1024)
+    current = _load(ctx, caller, b, r)
+    branch = require_branch(ctx, b)
+    with GoogleSession(ctx, caller, current) as api:
+        if summary is not None:
+            calendar_id = api.create_calendar(summary, branch.timezone)["id"]
+            cleared = 0
+        else:
+            calendar_id = body["calendar_id"]
+            _check_choice(api, current, calendar_id)
+            cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
+    current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
+    current.clearing, current.last_error = None, None
+    ctx.store.save_link(current)
+    ctx.store.audit(b, r, caller.sub, caller.role, "linked",
+                    {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared})
+    return {"status": "linked", "google_calendar_id": calendar_id, "cleared": cleared}
+
+
+def _clear(ctx: Context, caller: Caller, api: CalendarApi, link: Link, calendar_id: str) -> int:
+    """Delete every event; resumable: progress is saved after each batch of deletions."""
+    done = link.clearing.get("deleted", 0) if link.clearing and link.clearing.get(
+        "calendar_id") == calendar_id else 0
+    ids = list(api.event_ids(calendar_id))
+    for start in range(0, len(ids), 200):
+        done += api.delete_events(calendar_id, ids[start:start + 200])
+        ctx.store.update_link(link.branch_id, link.resource_id,
+                              {"clearing": {"calendar_id": calendar_id, "deleted": done}})
+    ctx.store.audit(link.branch_id, link.resource_id, caller.sub, caller.role, "cleared",
+                    {"calendar_id": calendar_id, "deleted": done})
+    return done

@@ -1,0 +1,82 @@
+"""Branches and resources: the planner's side of the setup (`planner` function)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions import validation as v
+from functions.auth import Action, Caller, authorize
+from functions.context import Context
+from functions.domain import PRIVACY_LEVELS, RESOURCE_KINDS, Branch, LinkStatus, Resource
+from functions.errors import NotFound
+
+
+def require_branch(ctx: Context, branch_id: str) -> Branch:
+    branch = ctx.store.get_branch(branch_id)
+    if branch is None:
+        raise NotFound(f"Branch {branch_id} does not exist.")
+    return branch
+
+
+def require_resource(ctx: Context, branch_id: str, resource_id: str) -> Resource:
+    resource = ctx.store.get_resource(branch_id, resource_id)
+    if resource is None:
+        raise NotFound(f"Resource {resource_id} does not exist in branch {branch_id}.")
+    return resource
+
+
+def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    v.ident(branch_id, "branch_id")
+    authorize(caller, Action.MANAGE_BRANCH, branch_id)
+    v.only_keys(body, {"timezone", "google_sync_enabled", "name"})
+    existing = ctx.store.get_branch(branch_id)
+    branch = Branch(
+        branch_id=branch_id,
+        name=v.text(body, "name", required=False, default=existing.name if existing else branch_id) or "",
+        timezone=v.timezone(body),
+        google_sync_enabled=v.flag(body, "google_sync_enabled"),
+    )
+    ctx.store.put_branch(branch)
+    return branch.to_api()
+
+
+def get_branch(ctx: Context, caller: Caller, branch_id: str) -> dict[str, Any]:
+    v.ident(branch_id, "branch_id")
+    authorize(caller, Action.READ_BRANCH, branch_id)
+    return require_branch(ctx, branch_id).to_api()
+
+
+def put_resource(ctx: Context, caller: Caller, branch_id: str, resource_id: str,
+                 body: dict[str, Any]) -> dict[str, Any]:
+    v.ident(branch_id, "branch_id")
+    v.ident(resource_id, "resource_id")
+    authorize(caller, Action.MANAGE_BRANCH, branch_id, resource_id)
+    v.only_keys(body, {"name", "kind", "privacy"})
+    existing = ctx.store.get_resource(branch_id, resource_id)
+    resource = Resource(
+        branch_id, resource_id,
+        name=v.text(body, "name") or "",
+        kind=v.choice(body, "kind", RESOURCE_KINDS),
+        privacy=v.choice(body, "privacy", PRIVACY_LEVELS, default=existing.privacy if existing else "full"),
+        google_calendar_id=existing.google_calendar_id if existing else None,
+    )
+    require_branch(ctx, branch_id)
+    ctx.store.put_resource(resource)
+    return resource.to_api(ctx.store.get_link(branch_id, resource_id).status)
+
+
+def get_resource(ctx: Context, caller: Caller, branch_id: str, resource_id: str) -> dict[str, Any]:
+    v.ident(branch_id, "branch_id")
+    v.ident(resource_id, "resource_id")
+    authorize(caller, Action.READ_RESOURCE, branch_id, resource_id)
+    resource = require_resource(ctx, branch_id, resource_id)
+    return resource.to_api(ctx.store.get_link(branch_id, resource_id).status)
+
+
+def list_resources(ctx: Context, caller: Caller, branch_id: str) -> dict[str, Any]:
+    v.ident(branch_id, "branch_id")
+    authorize(caller, Action.READ_BRANCH, branch_id)
+    require_branch(ctx, branch_id)
+    statuses = ctx.store.link_statuses(branch_id)
+    resources = sorted(ctx.store.list_resources(branch_id), key=lambda r: r.resource_id)
+    return {"resources": [r.to_api(statuses.get(r.resource_id, LinkStatus.NONE)) for r in resources]}

@@ -1,0 +1,71 @@
+"""Input checks with clear 4xx errors; nothing is changed before these pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from functions.errors import BadRequest
+
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_ZONES: set[str] = set()
+
+
+def ident(value: str, what: str) -> str:
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise BadRequest("invalid_id", f"{what} must be 1-64 letters, digits, '-' or '_'.")
+    return value
+
+
+def obj(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("invalid_body", "The request body must be a JSON object.")
+    return body
+
+
+def text(body: dict[str, Any], key: str, *, required: bool = True, max_len: int = 200,
+         default: str | None = None) -> str | None:
+    value = body.get(key, default)
+    if value is None:
+        if required:
+            raise BadRequest("missing_field", f"'{key}' is required.")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("invalid_field", f"'{key}' must be a non-empty string.")
+    if len(value) > max_len:
+        raise BadRequest("invalid_field", f"'{key}' must be at most {max_len} characters.")
+    return value.strip()
+
+
+def choice(body: dict[str, Any], key: str, options: tuple[str, ...], default: str | None = None) -> str:
+    value = body.get(key, default)
+    if value not in options:
+        raise BadRequest("invalid_field", f"'{key}' must be one of: {', '.join(options)}.")
+    return value
+
+
+def flag(body: dict[str, Any], key: str, default: bool | None = None) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest("invalid_field", f"'{key}' must be true or false.")
+    return value
+
+
+def timezone(body: dict[str, Any], key: str = "timezone") -> str:
+    value = body.get(key)
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    if not isinstance(value, str) or value not in _ZONES:
+        raise BadRequest("invalid_timezone", f"'{key}' must be an IANA time zone such as Europe/Berlin.")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRequest("invalid_timezone", f"'{key}' is not a known time zone.") from None
+    return value
+
+
+def only_keys(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest("unknown_field", f"Unknown field(s): {', '.join(unknown)}.")

@@ -1,0 +1,116 @@
+"""The functions wired to the real emulators: Firestore (official) and the local Google."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+from werkzeug.test import Client, TestResponse
+
+from devtools.devserver import create_devserver_app
+from devtools.google_emulator import EmulatorServer
+from devtools.run import local_environment
+from functions.config import KeyVersion
+from functions.context import reset_caches
+from functions.crypto import TokenCipher
+
+PUBLIC = "http://127.0.0.1:8080"
+BRANCH, OTHER_BRANCH = "berlin", "hamburg"
+TOKEN_KEY = b"k" * 32
+
+
+@dataclass
+class Api:
+    """The deployed functions as a caller sees them (`/planner/...`, `/links/...`)."""
+
+    client: Client
+    google: EmulatorServer
+    jwt_key: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, role: str = "admin", branch: str | None = BRANCH, resources: list[str] | None = None,
+              sub: str = "u-1", ttl: int = 600) -> str:
+        claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl}
+        if branch is not None:
+            claims["branch_id"] = branch
+        if resources is not None:
+            claims["resource_ids"] = resources
+        return jwt.encode(claims, self.jwt_key, algorithm="HS256")
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             role: str = "planner", **kw: Any) -> TestResponse:
+        headers = {"Authorization": f"Bearer {token or self.token(role)}"}
+        return self.client.open(path, method=method, json=body, headers=headers, **kw)
+
+    def setup_branch(self, branch: str = BRANCH, enabled: bool = True,
+                     resources: tuple[str, ...] = ("anna", "raum-1")) -> None:
+        r = self.call("PUT", f"/planner/branches/{branch}",
+                      {"timezone": "Europe/Berlin", "google_sync_enabled": enabled})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        for res in resources:
+            r = self.call("PUT", f"/planner/branches/{branch}/resources/{res}",
+                          {"name": res, "kind": "employee"})
+            assert r.status_code == 200, r.get_data(as_text=True)
+
+    def start_consent(self, branch: str = BRANCH, resource: str = "anna", token: str | None = None) -> str:
+        r = self.call("POST", "/oauth_start", {"branch_id": branch, "resource_id": resource}, token=token)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()["authorization_url"]
+
+    def google_decides(self, authorization_url: str, account: str = "praxis.berlin@example.com",
+                       allow: bool = True, scopes: list[str] | None = None) -> dict[str, str]:
+        """What a person does on Google's consent page; returns the redirect's query."""
+        page = requests.get(authorization_url, timeout=10)
+        assert page.status_code == 200, page.text
+        request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
+        offered = re.findall(r'name="scope" value="([^"]+)"', page.text)
+        form = {"request_id": request_id, "account": account, "decision": "allow" if allow else "deny",
+                "scope": offered if scopes is None else scopes}
+        answer = requests.post(self.google.root + "o/oauth2/v2/auth/decision", data=form,
+                               allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["Location"]
+        assert location.startswith(PUBLIC + "/oauth_callback"), location
+        return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+    def callback(self, query: dict[str, str], lang: str = "de") -> TestResponse:
+        return self.client.get("/oauth_callback", query_string=query, headers={"Accept-Language": lang})
+
+    def consent(self, branch: str = BRANCH, resource: str = "anna",
+                account: str = "praxis.berlin@example.com") -> TestResponse:
+        answer = self.callback(self.google_decides(self.start_consent(branch, resource), account))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return answer
+
+    def status(self, branch: str = BRANCH, resource: str = "anna") -> dict[str, Any]:
+        r = self.call("GET", f"/links/{branch}/{resource}")
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()
+
+
+@pytest.fixture
+def api(google: EmulatorServer, firestore_project: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    env = local_environment(google.root, PUBLIC)
+    env["SECRET_TOKEN_KEY"] = "1:" + base64.b64encode(TOKEN_KEY).decode()
+    for key, value in env.items():
+        if key != "GOOGLE_CLOUD_PROJECT":
+            monkeypatch.setenv(key, value)
+    reset_caches()
+    yield Api(Client(create_devserver_app()), google, env["SECRET_PLANNER_JWT_KEY"])
+    reset_caches()
+
+
+@pytest.fixture
+def cipher() -> TokenCipher:
+    return TokenCipher([KeyVersion("1", TOKEN_KEY)])
+
+
+ApiFactory = Callable[..., Api]
