@@ -32,7 +32,7 @@ STATUSES = ("confirmed", "tentative", "cancelled")
 # Fields the server owns: whatever a client sends for them is ignored (as Google does).
 READ_ONLY = ("kind", "etag", "htmlLink", "created", "updated", "creator", "organizer",
              "recurringEventId", "originalStartTime", "sequence", "id")
-HORIZON = timedelta(days=730)  # unbounded series are expanded this far past "now" (or timeMax)
+HORIZON = timedelta(days=730)  # unbounded series: this far past now or the series' start
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
@@ -160,6 +160,12 @@ def series(master: dict[str, Any], cal_tz: ZoneInfo, horizon: datetime) -> list[
         return []
     start, _ = event_times(master)
     return [instance_of(master, m, cal_tz) for m in expand(rec, start, cal_tz, horizon)]
+
+
+def default_horizon(master: dict[str, Any], cal_tz: ZoneInfo, now: datetime) -> datetime:
+    """How far an unbounded series is expanded when the query sets no timeMax."""
+    start, _ = event_times(master)
+    return max(now, start.instant(cal_tz)) + HORIZON
 
 
 def find_instance(master: dict[str, Any], stamp: str, cal_tz: ZoneInfo) -> dict[str, Any] | None:

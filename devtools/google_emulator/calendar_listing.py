@@ -175,11 +175,11 @@ def _matches(res: dict[str, Any], cal: Calendar, p: ListParams) -> bool:
 
 
 def _full(cal: Calendar, p: ListParams, now: datetime) -> list[dict[str, Any]]:
-    horizon = p.time_max or now + ev.HORIZON
     out: list[dict[str, Any]] = []
     for stored in cal.events.values():
         res = stored.resource
         if p.single and ev.recurrence_of(res) is not None:
+            horizon = p.time_max or ev.default_horizon(res, cal.tz, now)
             out.extend(i for i in ev.series(res, cal.tz, horizon) if i["id"] not in cal.events)
         else:
             out.append(res)
@@ -193,8 +193,8 @@ def _changed(cal: Calendar, p: ListParams, base: int, now: datetime) -> list[dic
         is_master = ev.recurrence_of(res) is not None
         if p.single and is_master:
             if stored.seq > base:
-                out |= {i["id"]: i for i in ev.series(res, cal.tz, now + ev.HORIZON)
-                        if i["id"] not in cal.events}
+                horizon = ev.default_horizon(res, cal.tz, now)
+                out |= {i["id"]: i for i in ev.series(res, cal.tz, horizon) if i["id"] not in cal.events}
         elif stored.seq > base:
             out[res["id"]] = res
         for inst_id, (original, seq) in stored.vanished.items() if p.single else ():

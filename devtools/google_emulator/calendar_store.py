@@ -260,7 +260,8 @@ class CalendarStore:
         """Remember instances a rule/time change removed, so incremental sync reports them."""
         if all(old.get(k) == new.resource.get(k) for k in ("start", "end", "recurrence")):
             return
-        horizon = datetime.fromtimestamp(self.state.now(), UTC) + ev.HORIZON
+        now = datetime.fromtimestamp(self.state.now(), UTC)
+        horizon = max(ev.default_horizon(old, cal.tz, now), ev.default_horizon(new.resource, cal.tz, now))
         before = {i["id"]: i["originalStartTime"] for i in ev.series(old, cal.tz, horizon)}
         after = {i["id"] for i in ev.series(new.resource, cal.tz, horizon)}
         for inst_id, original in before.items():
