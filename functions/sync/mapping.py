@@ -149,8 +149,15 @@ def in_window(starts_at: datetime, ends_at: datetime, now: datetime, horizon_day
 # --- content and hashes ----------------------------------------------------------------------
 
 
-def _project(start: str, end: str, all_day: bool, title: str | None, location: str | None,
-             notes: str | None, privacy: Privacy) -> Content:
+def _project(
+    start: str,
+    end: str,
+    all_day: bool,
+    title: str | None,
+    location: str | None,
+    notes: str | None,
+    privacy: Privacy,
+) -> Content:
     shows_title = privacy in (Privacy.FULL, Privacy.TITLE_ONLY)
     shows_details = privacy is Privacy.FULL
     return Content(
@@ -165,8 +172,9 @@ def _project(start: str, end: str, all_day: bool, title: str | None, location: s
 
 def appointment_content(appointment: Appointment, privacy: Privacy) -> Content:
     start, end = _checked_bounds(appointment.start, appointment.end, appointment.all_day)
-    return _project(start, end, appointment.all_day, appointment.title, appointment.location,
-                    appointment.notes, privacy)
+    return _project(
+        start, end, appointment.all_day, appointment.title, appointment.location, appointment.notes, privacy
+    )
 
 
 def event_content(event: GoogleEvent, privacy: Privacy, timezone: str) -> Content:

@@ -223,14 +223,30 @@ class _Rules:
 
     # --- building actions --------------------------------------------------------------------
 
-    def _state(self, item: Item, event_id: str, planner: Content, google: Content,
-               planner_version: int | None, google_etag: str | None) -> ItemState:
+    def _state(
+        self,
+        item: Item,
+        event_id: str,
+        planner: Content,
+        google: Content,
+        planner_version: int | None,
+        google_etag: str | None,
+    ) -> ItemState:
         starts_at, ends_at = self.window.span(google)
         recurring = item.event.recurring_event_id if item.event else None
         if recurring is None and item.state is not None:
             recurring = item.state.recurring_event_id
-        return ItemState(item.key, event_id, mapping.content_hash(planner), mapping.content_hash(google),
-                         planner_version, google_etag, starts_at, ends_at, recurring)
+        return ItemState(
+            item.key,
+            event_id,
+            mapping.content_hash(planner),
+            mapping.content_hash(google),
+            planner_version,
+            google_etag,
+            starts_at,
+            ends_at,
+            recurring,
+        )
 
     def _push(self, item: Item, event_id: str, *, create: bool = False) -> Action:
         """Copy the appointment onto the event."""
@@ -312,8 +328,14 @@ class _Rules:
         assert item.planner_content is not None and item.google_content is not None
         assert item.appointment is not None and item.event is not None
         if item.planner_content == item.google_content:
-            state = self._state(item, event_id, item.planner_content, item.google_content,
-                                item.appointment.version, item.event.etag)
+            state = self._state(
+                item,
+                event_id,
+                item.planner_content,
+                item.google_content,
+                item.appointment.version,
+                item.event.etag,
+            )
             return [SaveState(state)]
         winner, by_time = self._winner(item)
         reason = _both_changed_reason(winner, by_time, found)
@@ -351,10 +373,16 @@ def _both_changed_reason(winner: Side, by_time: bool, found: bool) -> ConflictRe
     if found:
         return ConflictReason.FOUND_ON_BOTH_SIDES_WITHOUT_STATE
     if by_time:
-        return (ConflictReason.BOTH_CHANGED_PLANNER_NEWER if winner is Side.PLANNER
-                else ConflictReason.BOTH_CHANGED_GOOGLE_NEWER)
-    return (ConflictReason.BOTH_CHANGED_PLANNER_WINS if winner is Side.PLANNER
-            else ConflictReason.BOTH_CHANGED_GOOGLE_WINS)
+        return (
+            ConflictReason.BOTH_CHANGED_PLANNER_NEWER
+            if winner is Side.PLANNER
+            else ConflictReason.BOTH_CHANGED_GOOGLE_NEWER
+        )
+    return (
+        ConflictReason.BOTH_CHANGED_PLANNER_WINS
+        if winner is Side.PLANNER
+        else ConflictReason.BOTH_CHANGED_GOOGLE_WINS
+    )
 
 
 _Rule = Callable[[_Rules, Item], list[Action]]

@@ -170,8 +170,9 @@ class FakeCalendar:
         window = []
         for item in self.live():
             event = mapping.event_from_google(item)
-            span = mapping.content_span(mapping.event_content(event, policy.privacy, policy.timezone),
-                                        policy.timezone)
+            span = mapping.content_span(
+                mapping.event_content(event, policy.privacy, policy.timezone), policy.timezone
+            )
             if mapping.in_window(*span, now, policy.horizon_days):
                 window.append(item)
         return window, len(self.log)

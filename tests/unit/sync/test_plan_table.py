@@ -36,8 +36,11 @@ PLANNER = {
     "silent": {},
     "echo": {"a1": A0},
     "edited": {"a1": replace(A0, title="Kontrolle (verlegt)", version=2, updated=EARLY)},
-    "edited_late": {"a1": replace(A0, title="Kontrolle (verlegt)", version=2,
-                                  updated=datetime(2030, 3, 19, 21, 0, tzinfo=UTC))},
+    "edited_late": {
+        "a1": replace(
+            A0, title="Kontrolle (verlegt)", version=2, updated=datetime(2030, 3, 19, 21, 0, tzinfo=UTC)
+        )
+    },
     "deleted": {"a1": None},
     "moved": {"a1": replace(A0, resource_id="r2", version=2)},
 }
