@@ -17,7 +17,10 @@ def main() -> None:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the emulator only listens on loopback")
     server = EmulatorServer(args.host, args.port).start()
-    print(f"Google emulator on {server.root}", flush=True)
+    root = server.root
+    print(f"Local Google emulator on {root} (control API: {root}_emulator/)\n"
+          f"  GOOGLE_API_ROOT={root}\n  GOOGLE_AUTH_URI={root}o/oauth2/v2/auth\n"
+          f"  GOOGLE_TOKEN_URI={root}token\n  GOOGLE_REVOKE_URI={root}revoke", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
