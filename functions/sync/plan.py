@@ -54,12 +54,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from functions.sync import mapping
+from functions.sync import breaker, mapping
 from functions.sync.items import Item, Seen, Window, gather
 from functions.sync.model import (
-    MASS_CHANGE_BLOCKED,
     Action,
-    Blocked,
     ConflictReason,
     ConflictResolution,
     Content,
@@ -80,9 +78,6 @@ from functions.sync.model import (
     UpdateAppointment,
     UpdateEvent,
 )
-
-BREAKER_MINIMUM = 10
-BREAKER_SHARE_PERCENT = 20
 
 
 class Change(Enum):
@@ -118,23 +113,10 @@ def plan_link(
         except _NeedsFullSync:
             full_sync_needed = True
     synced_items = sum(state.ends_at > now for state in states)
-    blocked = _breaker(actions, synced_items=synced_items, force=force)
+    blocked = breaker.check(actions, synced_items=synced_items, force=force)
     if blocked is not None:
         return Plan(blocked=blocked)
     return Plan(actions=tuple(actions), full_sync_needed=full_sync_needed)
-
-
-def _breaker(actions: list[Action], synced_items: int, force: bool) -> Blocked | None:
-    """Refuse a run that deletes more than max(10, 20 %) of the synced items on either side."""
-    google = sum(isinstance(a, DeleteEvent) for a in actions)
-    planner = sum(isinstance(a, DeleteAppointment) for a in actions)
-
-    def too_many(n: int) -> bool:
-        return n > BREAKER_MINIMUM and n * 100 > synced_items * BREAKER_SHARE_PERCENT
-
-    if force or not (too_many(google) or too_many(planner)):
-        return None
-    return Blocked(MASS_CHANGE_BLOCKED, google, planner, synced_items)
 
 
 def _hash(content: Content | None) -> str | None:
