@@ -45,7 +45,7 @@ fieldset{border:1px solid #dadce0;border-radius:4px;margin:1rem 0;padding:.75rem
 label{display:block;margin:.4rem 0}
 code{font-size:.75rem;color:#5f6368;display:block;margin-left:1.6rem}
 .error{color:#d93025;font-weight:600}
-.actions{display:flex;justify-content:space-between;margin-top:1rem}
+.actions{display:flex;flex-direction:row-reverse;justify-content:space-between;margin-top:1rem}
 button{font-size:1rem;padding:.5rem 1.5rem;border-radius:4px;border:1px solid #dadce0;cursor:pointer}
 #allow{background:#1a73e8;color:#fff;border-color:#1a73e8}
 """
@@ -107,7 +107,8 @@ def consent_page(req: AuthRequest, accounts: Iterable[Account], error: str = "")
             f"<form method=\"post\" action=\"/o/oauth2/v2/auth/decision\">"
             f"<input type=\"hidden\" name=\"request_id\" value=\"{escape(req.request_id)}\">"
             f"{_accounts(accounts, req.login_hint)}{_scopes(req)}"
-            f"<div class=\"actions\"><button type=\"submit\" id=\"deny\" name=\"decision\" "
-            f"value=\"deny\">Deny</button><button type=\"submit\" id=\"allow\" name=\"decision\" "
-            f"value=\"allow\">Allow</button></div></form>")
+            # Allow comes first in the DOM (Enter in the email field allows), Deny shows on the left.
+            f"<div class=\"actions\"><button type=\"submit\" id=\"allow\" name=\"decision\" "
+            f"value=\"allow\">Allow</button><button type=\"submit\" id=\"deny\" name=\"decision\" "
+            f"value=\"deny\">Deny</button></div></form>")
     return _page("Sign in", body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
@@ -155,3 +156,14 @@ def test_redirect_keeps_a_query_the_redirect_uri_already_has(google: EmulatorSer
     location = decide(google, page.request_id, "deny").headers["Location"]
     assert location.startswith("http://localhost:5000/cb?tenant=7&")
     assert params(location) == {"tenant": "7", "error": "access_denied", "state": "k"}
+
+
+def test_enter_in_the_email_field_allows_as_that_account(google: EmulatorServer) -> None:
+    """Pressing Enter submits with the first button: Allow comes first in the form."""
+    page = open_consent(raw_auth_url(google))
+    assert page.html.index('id="allow"') < page.html.index('id="deny"')
+    resp = requests.post(google.root + "o/oauth2/v2/auth/decision", allow_redirects=False, timeout=10,
+                         data={"request_id": page.request_id, "account": "praxis.berlin@example.com",
+                               "other_email": "enter@example.com", "scope": [EVENTS]})
+    assert resp.status_code == 302 and params(resp.headers["Location"])["code"]
+    assert "enter@example.com" in {a["email"] for a in EmulatorControl(google.root).accounts()}
