@@ -10,6 +10,9 @@ import secrets
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -37,6 +40,58 @@ def local_environment(google_root: str, public_base_url: str) -> dict[str, str]:
     }
 
 
+DEMO_BRANCH = "berlin"
+DEMO_BRANCH_BODY = {"name": "Filiale Berlin", "timezone": "Europe/Berlin", "google_sync_enabled": False}
+DEMO_RESOURCES = {
+    "anna": {"name": "Anna Schmidt", "kind": "employee"},
+    "raum-1": {"name": "Anpassraum 1", "kind": "room"},
+    "audiometer": {"name": "Audiometer", "kind": "device"},
+}
+
+
+def _put(url: str, token: str, body: dict[str, Any]) -> None:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT",  # noqa: S310 (loopback)
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {token}"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    try:
+        with opener.open(req, timeout=30) as resp:
+            resp.read()
+    except urllib.error.HTTPError as err:
+        raise RuntimeError(f"PUT {url} answered {err.code}: {err.read().decode(errors='replace')}") from None
+
+
+def seed_demo(base: str, functions: list[str]) -> str:
+    """The demo branch `berlin` and its resources, created through the real planner API.
+
+    Returns a line for the console. Seeding is skipped (not failed) while `planner` is not
+    deployed yet, and a failure of it leaves the stack running: the pages show the rest.
+    """
+    if "planner" not in functions:
+        return "  Demo data:         not seeded (no `planner` function in main.py yet)"
+    from devtools.devserver import dev_token
+
+    token = dev_token("planner", sub="devtools-run-seed")
+    branch = f"{base}/planner/branches/{DEMO_BRANCH}"
+    try:
+        _put(branch, token, DEMO_BRANCH_BODY)
+        for resource_id, body in DEMO_RESOURCES.items():
+            _put(f"{branch}/resources/{resource_id}", token, body)
+    except (OSError, RuntimeError) as exc:
+        return f"  Demo data:         NOT seeded: {exc}"
+    return (f"  Demo data:         branch {DEMO_BRANCH!r} ({DEMO_BRANCH_BODY['name']}) with "
+            f"{', '.join(DEMO_RESOURCES)}")
+
+
+def demo_links(google_root: str) -> dict[str, str]:
+    return {
+        "Administration, Filiale Berlin (admin view)": f"/admin.html?branch={DEMO_BRANCH}",
+        "Mein Planer, Anna Schmidt (employee view)": f"/employee.html?branch={DEMO_BRANCH}&resource=anna",
+        "Health (JSON)": "/healthz",
+        "Google emulator: test accounts (JSON)": google_root + "_emulator/accounts",
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
@@ -53,17 +108,18 @@ def main() -> int:
         google = EmulatorServer(port=args.google_port).start()
         base = f"http://127.0.0.1:{args.port}"
         os.environ.update(local_environment(google.root, base))
-        from devtools.devserver import create_devserver_app  # after the environment is set
+        from devtools.devserver import create_devserver_app, entry_points  # after the environment is set
 
-        links = {"Health (JSON)": "/healthz",
-                 "Google emulator: test accounts (JSON)": google.root + "_emulator/accounts"}
-        server = make_server("127.0.0.1", args.port, create_devserver_app(links), threaded=True)
+        server = make_server("127.0.0.1", args.port, create_devserver_app(demo_links(google.root)),
+                             threaded=True)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        print(f"\n  Planner (local):   {base}/\n  Google emulator:   {google.root}\n"
-              f"  Firestore:         {firestore.host}\n\n  Ctrl-C stops everything.\n", flush=True)
+        seeded = seed_demo(base, entry_points())
+        print(f"\n  Planner (local):   {base}/\n  Administration:    {base}/admin.html?branch={DEMO_BRANCH}\n"
+              f"  Google emulator:   {google.root}\n  Firestore:         {firestore.host}\n{seeded}\n"
+              f"\n  Ctrl-C stops everything.\n", flush=True)
         stop.wait()
         server.shutdown()
         return 0
