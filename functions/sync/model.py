@@ -203,7 +203,7 @@ class CreateEvent:
 
     @property
     def insert_body(self) -> EventBody:
-        return _without_none(self.body) | {"id": self.event_id}
+        return strip_nulls(self.body) | {"id": self.event_id}
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,8 @@ class Plan:
     full_sync_needed: bool = False
 
 
-def _without_none(value: Any) -> Any:
+def strip_nulls(value: Any) -> Any:
+    """A patch body as an insert body: Google's patch clears with null, insert just omits."""
     if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
     return value

@@ -19,6 +19,7 @@ from functions.sync.model import (
     PlannerChanges,
     Policy,
     Privacy,
+    strip_nulls,
 )
 from functions.sync.plan import plan_link
 
@@ -46,18 +47,12 @@ def event_item(appt: Appointment, policy: Policy = POLICY, **overrides: Any) -> 
     event_id = overrides.pop("id", mapping.event_id_for(LINK.branch_id, appt.id))
     body = mapping.event_body(appt, policy)
     item = {
-        **_strip(body),
+        **strip_nulls(body),
         "id": event_id,
         "etag": '"e1"',
         "updated": "2030-03-19T08:00:00.000Z",
     }
     return item | overrides
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if v is not None}
-    return value
 
 
 def event(appt: Appointment, policy: Policy = POLICY, **overrides: Any) -> GoogleEvent:
