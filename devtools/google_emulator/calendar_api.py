@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devtools.google_emulator.calendar_listing import ListParams, list_events
+from devtools.google_emulator.calendar_listing import ListParams, list_events, list_instances
 from devtools.google_emulator.calendar_store import DEFAULT_TZ, ROLES, Calendar, CalendarStore
 from devtools.google_emulator.errors import GoogleApiError, invalid, not_found
 from devtools.google_emulator.recurrence import zone
@@ -144,6 +144,14 @@ def events_insert(call: ApiCall) -> dict[str, Any]:
 def events_get(call: ApiCall) -> dict[str, Any]:
     cal = open_calendar(call, EVENTS_READ, "reader")
     return _store(call).get_event(cal.id, call.args["event_id"])
+
+
+@api_route("GET", EVENT + "/instances", "read")
+def events_instances(call: ApiCall) -> dict[str, Any]:
+    """events.instances: the instances of a recurring event (none for a single event)."""
+    cal = open_calendar(call, EVENTS_READ, "reader")
+    master = _store(call).get_event(cal.id, call.args["event_id"])
+    return list_instances(cal, master, call.query, now=call.state.now(), role=cal.acl[call.principal.email])
 
 
 @api_route("PATCH", EVENT, "write")

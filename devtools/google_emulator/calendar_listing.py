@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from devtools.google_emulator import calendar_events as ev
 from devtools.google_emulator.calendar_store import Calendar
 from devtools.google_emulator.errors import GoogleApiError, invalid
-from devtools.google_emulator.recurrence import format_updated, parse_rfc3339
+from devtools.google_emulator.recurrence import format_updated, parse_event_time, parse_rfc3339
 
 DEFAULT_PAGE, MAX_PAGE = 250, 2500
 NOT_WITH_SYNC = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty",
@@ -153,8 +153,13 @@ def start_paging(cal: Calendar, p: ListParams, epoch: str) -> Paging:
 
 
 def _matches(res: dict[str, Any], cal: Calendar, p: ListParams) -> bool:
-    """The filters of a full listing (they are all rejected together with a syncToken)."""
-    if res.get("status") == "cancelled" and not (p.show_deleted or p.updated_min):
+    """The filters of a full listing (they are all rejected together with a syncToken).
+
+    Cancelled events need showDeleted (or updatedMin), except cancelled instances of a
+    recurring event, which a listing without singleEvents always includes (as Google does).
+    """
+    cancelled_instance = not p.single and "recurringEventId" in res
+    if res.get("status") == "cancelled" and not (p.show_deleted or p.updated_min or cancelled_instance):
         return False
     if p.updated_min and res["updated"] < format_updated(p.updated_min.timestamp()):
         return False
@@ -242,3 +247,35 @@ def _render(res: dict[str, Any], p: ListParams) -> dict[str, Any]:
     if res.get("status") == "cancelled" and not p.show_deleted:
         return ev.minimal_cancelled(res)
     return copy.deepcopy(res)
+
+
+def list_instances(cal: Calendar, master: dict[str, Any], query: MultiDict, *, now: float,
+                   role: str) -> dict[str, Any]:
+    """events.instances: one series' instances (exceptions included), by start, offset-paged."""
+    kept = MultiDict([(k, v) for k, v in query.items(multi=True)
+                      if k in ("maxResults", "timeMin", "timeMax", "showDeleted")])
+    kept["singleEvents"] = "true"
+    p = ListParams.parse(kept)
+    horizon = p.time_max or ev.default_horizon(master, cal.tz, datetime.fromtimestamp(now, UTC))
+    found = {i["id"]: i for i in ev.series(master, cal.tz, horizon)}
+    found |= {s.resource["id"]: s.resource for s in cal.events.values()
+              if s.resource.get("recurringEventId") == master["id"]}
+    items = [r for r in found.values() if _matches(r, cal, p)]
+    if query.get("originalStart"):
+        wanted = parse_rfc3339(query["originalStart"], "originalStart")
+        items = [r for r in items
+                 if parse_event_time(r["originalStartTime"], "original").instant(cal.tz) == wanted]
+    items.sort(key=lambda r: _sort_key(r, cal, "startTime"))
+    token = query.get("pageToken") or "i0"
+    if not token.startswith("i") or not token[1:].isdigit():
+        raise invalid("Invalid pageToken.")
+    offset = int(token[1:])
+    out: dict[str, Any] = {
+        "kind": "calendar#events", "etag": master["etag"], "summary": cal.summary,
+        "updated": format_updated(now), "timeZone": cal.time_zone, "accessRole": role,
+        "defaultReminders": [],
+        "items": [_render(r, p) for r in items[offset:offset + p.max_results]],
+    }
+    if offset + p.max_results < len(items):
+        out["nextPageToken"] = f"i{offset + p.max_results}"
+    return out

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httplib2
 import pytest
 from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from tests.conformance.conftest import calendar_service, credentials_for, new_batch
@@ -113,3 +116,17 @@ def test_a_full_batch_of_1000_parts_is_served(google: Any, calendar_for: Any) ->
         batch.add(calendars.get(calendarId="primary"))
     batch.execute()
     assert len(results.by_id) == 1000 and all(r[0]["id"] == ME for r in results.by_id.values())
+
+
+def test_outer_headers_apply_to_parts_that_do_not_set_them(google: Any) -> None:
+    # Requests built without credentials carry no Authorization; executing the batch over an
+    # authorized http puts it on the outer request only, and Google applies it to every part.
+    bare = build("calendar", "v3", http=httplib2.Http(), static_discovery=True,
+                 client_options={"api_endpoint": google.root + "calendar/v3/"})
+    results = Results()
+    batch = new_batch(google, results)
+    batch.add(bare.calendars().get(calendarId="primary"))
+    batch.execute(http=AuthorizedHttp(credentials_for(google, ME), http=httplib2.Http()))
+    assert results.by_id["1"][0]["id"] == ME
+    # Served at once: a 401 would have made the client refresh and send the part again.
+    assert google.state.faults.snapshot()["requests"]["batch_parts"] == 1

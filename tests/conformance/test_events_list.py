@@ -132,3 +132,21 @@ def test_a_page_token_from_another_query_is_400(cal: Any) -> None:
     with pytest.raises(HttpError) as exc:
         cal.events().list(calendarId="primary", maxResults=1, pageToken=token, q="x").execute()
     assert error(exc) == (400, "invalid")
+
+
+def test_updated_min_includes_deletions_regardless_of_show_deleted(google: Any, cal: Any) -> None:
+    insert(cal, event("old000001", "2030-05-06T10:00:00Z", "2030-05-06T11:00:00Z"))
+    insert(cal, event("gone00001", "2030-05-06T10:00:00Z", "2030-05-06T11:00:00Z"))
+    google.state.advance_clock(60)
+    since = cal.events().patch(calendarId="primary", eventId="gone00001", body={}).execute()["updated"]
+    cal.events().delete(calendarId="primary", eventId="gone00001").execute()
+    page = cal.events().list(calendarId="primary", updatedMin=since).execute()
+    assert [(e["id"], e["status"]) for e in page["items"]] == [("gone00001", "cancelled")]
+
+
+def test_q_searches_summary_description_and_location(cal: Any) -> None:
+    insert(cal, event("kontrolle", "2030-05-06T10:00:00Z", "2030-05-06T11:00:00Z",
+                      description="Kontrolle beim Zahnarzt"))
+    insert(cal, event("haar00001", "2030-05-06T10:00:00Z", "2030-05-06T11:00:00Z", location="Friseur"))
+    assert ids(cal.events().list(calendarId="primary", q="zahnarzt").execute()) == ["kontrolle"]
+    assert ids(cal.events().list(calendarId="primary", q="FRISEUR").execute()) == ["haar00001"]

@@ -171,3 +171,29 @@ def test_a_deleted_master_comes_as_cancelled_without_single_events(cal: Any) -> 
     cal.events().delete(calendarId="primary", eventId="serie0001").execute()
     items = cal.events().list(calendarId="primary", syncToken=token).execute()["items"]
     assert [(e["id"], e["status"]) for e in items] == [("serie0001", "cancelled")]
+
+
+def test_cancelled_instances_stay_in_a_listing_without_single_events(cal: Any) -> None:
+    insert(cal, series("serie0001", ["RRULE:FREQ=WEEKLY;COUNT=3"]))
+    cal.events().delete(calendarId="primary", eventId="serie0001_20300513T080000Z").execute()
+    items = cal.events().list(calendarId="primary").execute()["items"]
+    assert {e["id"]: e["status"] for e in items} == {"serie0001": "confirmed",
+                                                     "serie0001_20300513T080000Z": "cancelled"}
+    assert instances(cal, showDeleted=True)[1]["status"] == "cancelled"
+
+
+def test_events_instances_lists_one_series_with_its_exceptions(cal: Any) -> None:
+    insert(cal, series("serie0001", ["RRULE:FREQ=DAILY;COUNT=5"]))
+    insert(cal, series("andere001", ["RRULE:FREQ=DAILY;COUNT=5"]))
+    cal.events().patch(calendarId="primary", eventId="serie0001_20300507T080000Z",
+                       body={"summary": "verlegt"}).execute()
+    cal.events().delete(calendarId="primary", eventId="serie0001_20300508T080000Z").execute()
+    request = cal.events().instances(calendarId="primary", eventId="serie0001", maxResults=3)
+    pages = []
+    while request is not None:
+        page = request.execute()
+        pages.append([(e["id"].split("_")[1][:8], e.get("summary")) for e in page["items"]])
+        request = cal.events().instances_next(request, page)
+    sprech = "Sprechstunde"
+    assert pages == [[("20300506", sprech), ("20300507", "verlegt"), ("20300509", sprech)],
+                     [("20300510", sprech)]]
