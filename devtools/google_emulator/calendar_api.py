@@ -115,6 +115,7 @@ def calendar_insert(call: ApiCall) -> dict[str, Any]:
 
 @api_route("GET", V3 + "/calendars/<calendar_id>", "read")
 def calendar_get(call: ApiCall) -> dict[str, Any]:
+    """calendars.get: any role will do."""
     return _store(call).calendar_resource(open_calendar(call, CALENDAR_GET, "freeBusyReader"))
 
 
@@ -128,6 +129,7 @@ def calendar_delete(call: ApiCall) -> ApiResult:
 
 @api_route("GET", V3 + "/calendars/<calendar_id>/events", "read")
 def events_list(call: ApiCall) -> dict[str, Any]:
+    """events.list: full or incremental (see calendar_listing.py)."""
     cal = open_calendar(call, EVENTS_READ, "reader")
     params = ListParams.parse(call.query)
     return list_events(cal, params, epoch=_store(call).epoch, now=call.state.now(),
@@ -136,12 +138,14 @@ def events_list(call: ApiCall) -> dict[str, Any]:
 
 @api_route("POST", V3 + "/calendars/<calendar_id>/events", "write")
 def events_insert(call: ApiCall) -> dict[str, Any]:
+    """events.insert: the caller becomes the creator."""
     cal = open_calendar(call, EVENTS_WRITE, "writer")
     return _store(call).insert_event(cal.id, call.json_body(), actor=call.principal.email)
 
 
 @api_route("GET", EVENT, "read")
 def events_get(call: ApiCall) -> dict[str, Any]:
+    """events.get: deleted events are returned too, with status cancelled."""
     cal = open_calendar(call, EVENTS_READ, "reader")
     return _store(call).get_event(cal.id, call.args["event_id"])
 
@@ -156,6 +160,7 @@ def events_instances(call: ApiCall) -> dict[str, Any]:
 
 @api_route("PATCH", EVENT, "write")
 def events_patch(call: ApiCall) -> dict[str, Any]:
+    """events.patch, honouring If-Match."""
     cal = open_calendar(call, EVENTS_WRITE, "writer")
     return _store(call).patch_event(cal.id, call.args["event_id"], call.json_body(),
                                     if_match=call.headers.get("If-Match"))
@@ -163,6 +168,7 @@ def events_patch(call: ApiCall) -> dict[str, Any]:
 
 @api_route("PUT", EVENT, "write")
 def events_update(call: ApiCall) -> dict[str, Any]:
+    """events.update (PUT), honouring If-Match."""
     cal = open_calendar(call, EVENTS_WRITE, "writer")
     return _store(call).update_event(cal.id, call.args["event_id"], call.json_body(),
                                      if_match=call.headers.get("If-Match"))
@@ -170,6 +176,7 @@ def events_update(call: ApiCall) -> dict[str, Any]:
 
 @api_route("DELETE", EVENT, "write")
 def events_delete(call: ApiCall) -> ApiResult:
+    """events.delete: 204; the event stays stored as cancelled."""
     cal = open_calendar(call, EVENTS_WRITE, "writer")
     _store(call).delete_event(cal.id, call.args["event_id"], if_match=call.headers.get("If-Match"))
     return ApiResult(204, None)

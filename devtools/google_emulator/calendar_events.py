@@ -43,12 +43,14 @@ def new_event_id() -> str:
 
 
 def check_client_id(event_id: Any) -> str:
+    """Client-chosen ids must be base32hex, 5-1024 chars (Google's rule), else 400 invalid."""
     if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
         raise invalid("Invalid resource id value.")
     return event_id
 
 
 def strip_read_only(body: dict[str, Any]) -> dict[str, Any]:
+    """Drop what the server owns, so a client echoing a resource back cannot forge it."""
     return {k: v for k, v in body.items() if k not in READ_ONLY}
 
 
@@ -67,6 +69,7 @@ def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
 
 
 def html_link(event_id: str, calendar_id: str) -> str:
+    """A link shaped like Google's (`eid` = base64 of "<event id> <calendar id>")."""
     eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
     return f"https://www.google.com/calendar/event?eid={eid}"
 

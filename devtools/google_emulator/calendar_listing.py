@@ -103,6 +103,7 @@ class ListParams:
                    query.get("pageToken") or None, raw)
 
     def fingerprint(self) -> str:
+        """Binds a page token to its query, so a token reused with other filters is caught."""
         return hashlib.sha256(repr(self.raw).encode()).hexdigest()[:16]
 
 

@@ -58,10 +58,12 @@ class Calendar:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The zone `dateTime` values are rendered in and all-day dates start in."""
         return zone(self.time_zone)
 
     @property
     def owner(self) -> str:
+        """The owning account (the calendar id itself for a subscribed calendar like holidays)."""
         return next((e for e, r in self.acl.items() if r == "owner"), self.id)
 
 
@@ -72,6 +74,7 @@ class CalendarStore:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every calendar; state.reset() then re-adds accounts, which re-seeds them."""
         with self.state.lock:
             self.calendars: dict[str, Calendar] = {}
             self.epoch = secrets.token_hex(4)  # tokens from before a reset answer 410
@@ -106,6 +109,7 @@ class CalendarStore:
             return self.calendar_resource(cal)
 
     def delete_calendar(self, calendar_id: str) -> None:
+        """Gone for good (its events and sync tokens too): clients see 404 afterwards."""
         with self.state.lock:
             cal = self.calendar(calendar_id)
             if cal.primary:
@@ -130,6 +134,7 @@ class CalendarStore:
         return sorted(cals, key=lambda c: (not (c.primary and c.id == email), c.summary, c.id))
 
     def calendar_resource(self, cal: Calendar) -> dict[str, Any]:
+        """The `calendar#calendar` resource (calendars.insert/get)."""
         res = {"kind": "calendar#calendar", "etag": cal.etag, "id": cal.id, "summary": cal.summary,
                "timeZone": cal.time_zone,
                "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]}}

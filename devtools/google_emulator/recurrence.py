@@ -75,6 +75,7 @@ class EventTime:
 
     @property
     def all_day(self) -> bool:
+        """A `{date}` rather than a `{dateTime}`."""
         return not isinstance(self.value, datetime)
 
     def instant(self, cal_tz: ZoneInfo) -> datetime:
@@ -84,6 +85,7 @@ class EventTime:
         return datetime.combine(self.value, datetime.min.time(), cal_tz)
 
     def to_json(self, cal_tz: ZoneInfo) -> dict[str, str]:
+        """As Google renders it: `dateTime` in the calendar's zone, `timeZone` kept."""
         if not isinstance(self.value, datetime):
             return {"date": self.value.isoformat()}
         out = {"dateTime": format_rfc3339(self.value, cal_tz)}
