@@ -143,6 +143,13 @@ def events_insert(call: ApiCall) -> dict[str, Any]:
     return _store(call).insert_event(cal.id, call.json_body(), actor=call.principal.email)
 
 
+@api_route("POST", V3 + "/calendars/<calendar_id>/events/import", "write")
+def events_import(call: ApiCall) -> dict[str, Any]:
+    """events.import: an insert-or-update keyed by iCalUID."""
+    cal = open_calendar(call, EVENTS_WRITE, "writer")
+    return _store(call).import_event(cal.id, call.json_body(), actor=call.principal.email)
+
+
 @api_route("GET", EVENT, "read")
 def events_get(call: ApiCall) -> dict[str, Any]:
     """events.get: deleted events are returned too, with status cancelled."""

@@ -205,6 +205,19 @@ class CalendarStore:
             res.setdefault("iCalUID", f"{event_id}@google.com")
             return self._commit(cal, res, None)
 
+    def import_event(self, calendar_id: str, body: dict, *, actor: str | None = None) -> dict:
+        """events.import: keyed by iCalUID, so importing the same iCalUID again updates that event."""
+        with self.state.lock:
+            cal = self.calendar(calendar_id)
+            uid = body.get("iCalUID") if isinstance(body, dict) else None
+            if not isinstance(uid, str) or not uid:
+                raise GoogleApiError(400, "required", "Missing iCalUID.")
+            existing = next((s for s in cal.events.values() if s.resource.get("iCalUID") == uid
+                             and "recurringEventId" not in s.resource), None)
+            if existing is None:
+                return self.insert_event(cal.id, body, actor=actor)
+            return self._rewrite(cal, existing, existing.resource, ev.strip_read_only(body))
+
     def patch_event(self, calendar_id: str, event_id: str, body: dict, *,
                     if_match: str | None = None) -> dict:
         """PATCH: merge `body` into the event (see calendar_events.merge_patch)."""

@@ -150,3 +150,14 @@ def test_if_match_with_a_stale_etag_is_412_condition_not_met(cal: Any, method: s
     request = getattr(cal.events(), method)(**kwargs)
     request.headers["If-Match"] = fresh["etag"]
     request.execute()
+
+
+def test_import_is_keyed_by_ical_uid(cal: Any) -> None:
+    body = timed(iCalUID="termin-42@planer.example")
+    first = cal.events().import_(calendarId="primary", body=body).execute()
+    again = cal.events().import_(calendarId="primary", body={**body, "summary": "Neu"}).execute()
+    assert again["id"] == first["id"] and again["summary"] == "Neu"
+    assert again["iCalUID"] == "termin-42@planer.example"
+    with pytest.raises(HttpError) as exc:
+        cal.events().import_(calendarId="primary", body=timed()).execute()
+    assert error(exc) == (400, "required")
