@@ -7,6 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 RESOURCE_KINDS = ("employee", "room", "device")
+CONFLICT_POLICIES = ("planner_wins", "google_wins", "newest_wins")
+LANGUAGES = ("de", "en")
 PRIVACY_LEVELS = ("full", "title_only", "busy")
 
 
@@ -26,10 +28,13 @@ class Branch:
     name: str
     timezone: str
     google_sync_enabled: bool = False
+    conflict_policy: str = "planner_wins"   # planner_wins | google_wins | newest_wins
+    language: str = "de"                    # of the busy label on Google ("Belegt" / "Busy")
 
     def to_api(self) -> dict[str, Any]:
         return {"branch_id": self.branch_id, "name": self.name, "timezone": self.timezone,
-                "google_sync_enabled": self.google_sync_enabled}
+                "google_sync_enabled": self.google_sync_enabled,
+                "conflict_policy": self.conflict_policy, "language": self.language}
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,19 @@ class Link:
     last_sync_at: str | None = None
     last_error: str | None = None
     clearing: dict[str, Any] | None = None  # resumable wipe: {calendar_id, deleted}
+    # sync bookkeeping (engine.py)
+    sync_token: str | None = None          # Google's nextSyncToken of the last complete run
+    planner_cursor: int = 0                # the branch's appointment seq seen by the last run
+    full_sync_next: bool = True            # list both sides completely next run
+    throttled_until: Any = None            # datetime: no calls before (quotaExceeded)
+    blocked: dict[str, Any] | None = None  # the circuit breaker's finding, until forced
+    lease_owner: str | None = None         # the run working on this link now
+    lease_until: Any = None                # datetime: a crashed run's lease expires
+
+    def reset_sync(self) -> None:
+        """A new calendar or a new grant: start over with a full listing of both sides."""
+        self.sync_token, self.planner_cursor, self.full_sync_next = None, 0, True
+        self.throttled_until, self.blocked, self.lease_owner, self.lease_until = None, None, None, None
 
     @property
     def link_id(self) -> str:
@@ -68,9 +86,10 @@ class Link:
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": str(self.status)}
-        for key in ("google_calendar_id", "account_email", "last_sync_at", "last_error"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        for key in ("google_calendar_id", "account_email", "last_sync_at", "last_error", "blocked"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.isoformat() if hasattr(value, "isoformat") else value
         return out
 
 

@@ -46,12 +46,15 @@ class FirestoreStore:
         if not snap.exists:
             return None
         d = snap.to_dict()
-        return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")))
+        return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")),
+                      d.get("conflict_policy", "planner_wins"), d.get("language", "de"))
 
     def put_branch(self, branch: Branch) -> None:
         data = asdict(branch)
         data.pop("branch_id")
-        self.db.collection("branches").document(branch.branch_id).set({**data, "updated_at": now()})
+        # merge: the branch document also holds the appointments' change counter
+        self.db.collection("branches").document(branch.branch_id).set({**data, "updated_at": now()},
+                                                                       merge=True)
 
     def _resources(self, branch_id: str) -> firestore.CollectionReference:
         return self.db.collection("branches").document(branch_id).collection("resources")
@@ -77,7 +80,11 @@ class FirestoreStore:
         snap = self._link_ref(branch_id, resource_id).get()
         if not snap.exists:
             return Link(branch_id, resource_id)
-        d = {k: v for k, v in snap.to_dict().items() if k in LINK_FIELDS}
+        return self.link_from(snap.to_dict())
+
+    @staticmethod
+    def link_from(data: dict[str, Any]) -> Link:
+        d = {k: v for k, v in data.items() if k in LINK_FIELDS}
         d["status"] = LinkStatus(d.get("status", "none"))
         return Link(**d)
 
@@ -99,6 +106,11 @@ class FirestoreStore:
         assert set(fields) <= LINK_FIELDS, set(fields) - LINK_FIELDS
         data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
         self._link_ref(branch_id, resource_id).update({**data, "updated_at": now()})
+
+    def forget_sync_items(self, branch_id: str, resource_id: str) -> None:
+        from functions.adapters.sync_store import SyncStore
+
+        SyncStore(self.db).forget_all(branch_id, resource_id)
 
     # Audit log -------------------------------------------------------------------------------
 

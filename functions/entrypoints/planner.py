@@ -9,7 +9,7 @@ import functions_framework
 
 from functions.context import get_context
 from functions.http import Router, caller_of, json_body
-from functions.services import setup
+from functions.services import appointments, setup
 
 routes = Router("planner")
 
@@ -43,3 +43,25 @@ def put_resource(request: flask.Request, branch_id: str, resource_id: str) -> di
 @routes.route("GET", "/branches/<branch_id>/resources/<resource_id>")
 def get_resource(request: flask.Request, branch_id: str, resource_id: str) -> dict[str, Any]:
     return setup.get_resource(get_context(), caller_of(request), branch_id, resource_id)
+
+
+@routes.route("PUT", "/branches/<branch_id>/appointments/<appointment_id>")
+def put_appointment(request: flask.Request, branch_id: str, appointment_id: str) -> dict[str, Any]:
+    return appointments.put(get_context(), caller_of(request), branch_id, appointment_id,
+                            json_body(request))
+
+
+@routes.route("GET", "/branches/<branch_id>/appointments/<appointment_id>")
+def get_appointment(request: flask.Request, branch_id: str, appointment_id: str) -> dict[str, Any]:
+    return appointments.get(get_context(), caller_of(request), branch_id, appointment_id)
+
+
+@routes.route("DELETE", "/branches/<branch_id>/appointments/<appointment_id>")
+def delete_appointment(request: flask.Request, branch_id: str, appointment_id: str) -> None:
+    appointments.delete(get_context(), caller_of(request), branch_id, appointment_id)
+
+
+@routes.route("GET", "/branches/<branch_id>/changes")
+def get_changes(request: flask.Request, branch_id: str) -> dict[str, Any]:
+    return appointments.changes(get_context(), caller_of(request), branch_id,
+                                request.args.get("cursor"), request.args.get("limit"))

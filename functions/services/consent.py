@@ -99,6 +99,7 @@ def _store_grant(ctx: Context, b: str, r: str, bound: dict, grant: google_oauth.
                 granted_scopes=list(grant.granted_scopes),
                 sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"))
     ctx.store.save_link(link)
+    ctx.store.forget_sync_items(b, r)
     ctx.store.audit(b, r, bound["sub"], bound["role"], "consent_granted", {"account": email})
     if previous.sealed_refresh_token:  # a re-consent: don't leave the old grant alive at Google
         try:

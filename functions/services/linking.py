@@ -133,7 +133,9 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
             cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
     current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
     current.clearing, current.last_error = None, None
+    current.reset_sync()
     ctx.store.save_link(current)
+    ctx.store.forget_sync_items(b, r)
     ctx.store.audit(b, r, caller.sub, caller.role, "linked",
                     {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared})
     return {"status": "linked", "google_calendar_id": calendar_id, "cleared": cleared}

@@ -7,7 +7,15 @@ from typing import Any
 from functions import validation as v
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
-from functions.domain import PRIVACY_LEVELS, RESOURCE_KINDS, Branch, LinkStatus, Resource
+from functions.domain import (
+    CONFLICT_POLICIES,
+    LANGUAGES,
+    PRIVACY_LEVELS,
+    RESOURCE_KINDS,
+    Branch,
+    LinkStatus,
+    Resource,
+)
 from functions.errors import NotFound
 
 
@@ -28,13 +36,16 @@ def require_resource(ctx: Context, branch_id: str, resource_id: str) -> Resource
 def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any]) -> dict[str, Any]:
     v.ident(branch_id, "branch_id")
     authorize(caller, Action.MANAGE_BRANCH, branch_id)
-    v.only_keys(body, {"timezone", "google_sync_enabled", "name"})
+    v.only_keys(body, {"timezone", "google_sync_enabled", "name", "conflict_policy", "language"})
     existing = ctx.store.get_branch(branch_id)
     branch = Branch(
         branch_id=branch_id,
         name=v.text(body, "name", required=False, default=existing.name if existing else branch_id) or "",
         timezone=v.timezone(body),
         google_sync_enabled=v.flag(body, "google_sync_enabled"),
+        conflict_policy=v.choice(body, "conflict_policy", CONFLICT_POLICIES,
+                                 default=existing.conflict_policy if existing else "planner_wins"),
+        language=v.choice(body, "language", LANGUAGES, default=existing.language if existing else "de"),
     )
     ctx.store.put_branch(branch)
     return branch.to_api()

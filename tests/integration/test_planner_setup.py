@@ -16,7 +16,8 @@ def test_branch_and_resource_round_trip(api: Api) -> None:
     r = api.call("PUT", f"/planner/branches/{BRANCH}",
                  {"timezone": "Europe/Berlin", "google_sync_enabled": False, "name": "Filiale Berlin"})
     assert r.get_json() == {"branch_id": BRANCH, "name": "Filiale Berlin", "timezone": "Europe/Berlin",
-                            "google_sync_enabled": False}
+                            "google_sync_enabled": False, "conflict_policy": "planner_wins",
+                            "language": "de"}
     r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/raum-1",
                  {"name": "Anpassraum 1", "kind": "room"})
     assert r.get_json() == {"branch_id": BRANCH, "resource_id": "raum-1", "name": "Anpassraum 1",
@@ -47,6 +48,8 @@ def test_admin_switches_its_branch_on(api: Api) -> None:
     ({"timezone": "Europe/Berlin"}, "invalid_field"),
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "name": "x" * 201}, "invalid_field"),
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "colour": "red"}, "unknown_field"),
+    ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "conflict_policy": "coin"}, "invalid_field"),
+    ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "language": "fr"}, "invalid_field"),
 ])
 def test_bad_branch_input_is_400_and_changes_nothing(api: Api, body: dict, code: str) -> None:
     r = api.call("PUT", f"/planner/branches/{BRANCH}", body)

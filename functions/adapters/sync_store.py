@@ -1,0 +1,115 @@
+"""Firestore side of the sync engine: item states, the per-link lease, link bookkeeping.
+
+  links/{link_id}/items/{appointment_id}   one ItemState per synced item (vdirsyncer's status row)
+Lease: `lease_owner` / `lease_until` on the link document, taken in a transaction, so two runs
+never work on one link at once; a crashed run's lease simply expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.cloud import firestore
+
+from functions.domain import Link, LinkStatus, link_id
+from functions.sync.model import ItemState
+
+SYNCING = (str(LinkStatus.LINKED), str(LinkStatus.THROTTLED))
+LEASE = timedelta(minutes=10)
+
+
+class SyncStore:
+    def __init__(self, db: firestore.Client) -> None:
+        self.db = db
+
+    def _link(self, lid: str) -> firestore.DocumentReference:
+        return self.db.collection("links").document(lid)
+
+    def syncing_links(self) -> list[dict[str, Any]]:
+        query = self.db.collection("links").where(filter=firestore.FieldFilter("status", "in", list(SYNCING)))
+        return [s.to_dict() for s in query.stream()]
+
+    # Item states -----------------------------------------------------------------------------
+
+    def states(self, lid: str) -> list[ItemState]:
+        return [ItemState(**s.to_dict()) for s in self._link(lid).collection("items").stream()]
+
+    def known(self, lid: str, appointment_ids: Iterable[str]) -> set[str]:
+        """Which of these appointments this link has synced (has a state for)."""
+        items = self._link(lid).collection("items")
+        refs = [items.document(a) for a in dict.fromkeys(appointment_ids)]
+        return {s.id for s in self.db.get_all(refs) if s.exists}
+
+    def commit(self, lid: str, saves: Iterable[ItemState] = (), forgets: Iterable[str] = ()) -> int:
+        """Store and drop item states, ≤ 500 writes per Firestore batch. Returns the write count."""
+        items = self._link(lid).collection("items")
+        ops: list[tuple[str, ItemState | None]] = [(s.appointment_id, s) for s in saves]
+        ops += [(a, None) for a in forgets]
+        for start in range(0, len(ops), 500):
+            batch = self.db.batch()
+            for appointment_id, state in ops[start:start + 500]:
+                ref = items.document(appointment_id)
+                if state is None:
+                    batch.delete(ref)
+                else:
+                    batch.set(ref, asdict(state))
+            batch.commit()
+        return len(ops)
+
+    def forget_all(self, branch_id: str, resource_id: str) -> None:
+        items = self._link(link_id(branch_id, resource_id)).collection("items")
+        while True:
+            refs = [s.reference for s in items.limit(500).stream()]
+            if not refs:
+                return
+            batch = self.db.batch()
+            for ref in refs:
+                batch.delete(ref)
+            batch.commit()
+
+    # Lease and bookkeeping ---------------------------------------------------------------------
+
+    def acquire(self, link: Link, owner: str, now: datetime) -> Link | None:
+        """Take the link's lease if it is free (or expired) and the link is unchanged since `link`
+        was read (same cursors); returns the fresh link, or None when another run has it."""
+        ref = self._link(link.link_id)
+
+        @firestore.transactional
+        def take(tx: firestore.Transaction) -> Link | None:
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            d = snap.to_dict()
+            if d.get("lease_owner") and d.get("lease_until") and d["lease_until"] > now:
+                return None
+            if (d.get("sync_token"), d.get("planner_cursor", 0), d.get("full_sync_next", True),
+                    d.get("status")) != (link.sync_token, link.planner_cursor, link.full_sync_next,
+                                         str(link.status)):
+                return None  # someone synced it meanwhile; the next run starts from there
+            tx.update(ref, {"lease_owner": owner, "lease_until": now + LEASE})
+            return link
+
+        return take(self.db.transaction())
+
+    def finish(self, link: Link, owner: str, fields: dict[str, Any]) -> bool:
+        """Write the run's outcome and release the lease, unless the lease was lost meanwhile."""
+        ref = self._link(link.link_id)
+
+        @firestore.transactional
+        def done(tx: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=tx)
+            if not snap.exists or snap.get("lease_owner") != owner:
+                return False
+            data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
+            tx.update(ref, {**data, "lease_owner": None, "lease_until": None})
+            return True
+
+        return done(self.db.transaction())
+
+    def mark(self, link: Link, fields: dict[str, Any]) -> None:
+        """A status change outside a lease (dead grant, missing calendar, throttling)."""
+        data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
+        self._link(link.link_id).update(data)

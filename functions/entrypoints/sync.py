@@ -1,0 +1,38 @@
+"""`sync`: called by Cloud Scheduler every N minutes (or by the planner for one link)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import functions_framework
+
+from functions import validation as v
+from functions.auth import Action, authorize
+from functions.context import get_context
+from functions.errors import BadRequest
+from functions.http import Router, caller_of, json_body
+from functions.sync.engine import Engine
+
+routes = Router("sync")
+
+
+@functions_framework.http
+def sync(request: flask.Request) -> flask.Response:
+    return routes(request)
+
+
+@routes.route("POST", "/")
+def run(request: flask.Request) -> dict[str, Any]:
+    caller = caller_of(request)
+    body = json_body(request)
+    v.only_keys(body, {"branch_id", "resource_id", "force"})
+    branch_id = v.ident(body["branch_id"], "branch_id") if "branch_id" in body else None
+    resource_id = v.ident(body["resource_id"], "resource_id") if "resource_id" in body else None
+    force = v.flag(body, "force", default=False)
+    if (resource_id or force) and not branch_id:
+        raise BadRequest("missing_field", "'branch_id' is required with 'resource_id' or 'force'.")
+    if force and not resource_id:
+        raise BadRequest("missing_field", "'force' confirms one link: give 'resource_id' too.")
+    authorize(caller, Action.SYNC, branch_id or "*", resource_id)
+    return Engine(get_context()).run(branch_id, resource_id, force=force).to_api()

@@ -1,0 +1,109 @@
+"""The planner's appointment API: put/get/delete and the changes feed (`planner` function)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from functions import validation as v
+from functions.adapters.appointments_store import AppointmentStore
+from functions.auth import Action, Caller, authorize
+from functions.context import Context
+from functions.errors import BadRequest, NotFound
+from functions.services.setup import require_branch, require_resource
+from functions.sync.model import Appointment
+
+MAX_LIMIT = 1000
+
+
+def _store(ctx: Context, caller: Caller, branch_id: str) -> AppointmentStore:
+    v.ident(branch_id, "branch_id")
+    authorize(caller, Action.APPOINTMENTS, branch_id)
+    require_branch(ctx, branch_id)
+    return AppointmentStore(ctx.store.db, branch_id)
+
+
+def _timed(value: Any, key: str) -> datetime:
+    if not isinstance(value, str) or "T" not in value:
+        raise BadRequest("invalid_time",
+                         f"'{key}' must be RFC 3339 with an offset, e.g. 2030-03-01T09:00:00+01:00.")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest("invalid_time", f"'{key}' is not a valid RFC 3339 time.") from None
+    if parsed.tzinfo is None:
+        raise BadRequest("invalid_time", f"'{key}' needs an offset (e.g. +01:00 or Z).")
+    return parsed
+
+
+def _day(value: Any, key: str) -> date:
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("invalid_time", f"'{key}' of an all-day appointment must be YYYY-MM-DD.") from None
+
+
+def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
+    v.only_keys(body, {"resource_id", "start", "end", "all_day", "title", "location", "notes"})
+    all_day = v.flag(body, "all_day", default=False)
+    if all_day:
+        start_day, end_day = _day(body.get("start"), "start"), _day(body.get("end"), "end")
+        if end_day <= start_day:
+            raise BadRequest("invalid_time", "'end' must be after 'start' (all-day end is exclusive).")
+    elif _timed(body.get("end"), "end") <= _timed(body.get("start"), "start"):
+        raise BadRequest("invalid_time", "'end' must be after 'start'.")
+    return Appointment(
+        id=appointment_id,
+        resource_id=v.ident(body.get("resource_id"), "resource_id"),
+        start=body["start"], end=body["end"], all_day=all_day,
+        title=v.text(body, "title", max_len=500) or "",
+        location=v.text(body, "location", required=False, max_len=500),
+        notes=v.text(body, "notes", required=False, max_len=8000),
+    )
+
+
+def put(ctx: Context, caller: Caller, branch_id: str, appointment_id: str,
+        body: dict[str, Any]) -> dict[str, Any]:
+    v.ident(appointment_id, "appointment_id")
+    store = _store(ctx, caller, branch_id)
+    appointment = _parse(appointment_id, body)
+    require_resource(ctx, branch_id, appointment.resource_id)
+    return store.put(appointment, origin="planner").to_api()
+
+
+def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> dict[str, Any]:
+    v.ident(appointment_id, "appointment_id")
+    found = _store(ctx, caller, branch_id).get(appointment_id)
+    if found is None or found.deleted:
+        raise NotFound(f"Appointment {appointment_id} does not exist.")
+    return found.to_api()
+
+
+def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> None:
+    v.ident(appointment_id, "appointment_id")
+    if not _store(ctx, caller, branch_id).delete(appointment_id, origin="planner"):
+        raise NotFound(f"Appointment {appointment_id} does not exist.")
+
+
+def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,
+            limit: str | None) -> dict[str, Any]:
+    store = _store(ctx, caller, branch_id)
+    try:
+        after = int(cursor) if cursor else 0
+        count = int(limit) if limit else 100
+    except ValueError:
+        raise BadRequest("invalid_cursor", "'cursor' and 'limit' must be whole numbers.") from None
+    if after < 0 or not 1 <= count <= MAX_LIMIT:
+        raise BadRequest("invalid_cursor", f"'cursor' must be ≥ 0 and 'limit' between 1 and {MAX_LIMIT}.")
+    items = store.changes_since(after, count)
+    out = []
+    for item in items:
+        change: dict[str, Any] = {"appointment_id": item.appointment.id, "origin": item.origin,
+                                  "deleted": item.deleted}
+        if not item.deleted:
+            change["appointment"] = item.to_api()["appointment"]
+            change["version"] = item.appointment.version
+        out.append(change)
+    return {"changes": out, "cursor": str(items[-1].seq if items else after)}

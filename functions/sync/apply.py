@@ -1,0 +1,154 @@
+"""Apply a plan: Google writes in batches, planner writes one transaction each, and the state
+of each item committed right after its own write (so a crash between any two steps leaves every
+item either done-and-recorded or to be decided again)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from functions.adapters.appointments_store import AppointmentStore, VersionMismatch
+from functions.adapters.google_calendar import CalendarApi
+from functions.adapters.google_events import BatchWriter, EventWrite, WriteResult
+from functions.adapters.sync_store import SyncStore
+from functions.context import Context
+from functions.domain import Link
+from functions.sync.model import (
+    CreateAppointment,
+    CreateEvent,
+    DeleteAppointment,
+    DeleteEvent,
+    ForgetState,
+    ItemState,
+    Plan,
+    RecordConflict,
+    SaveState,
+    UpdateAppointment,
+    UpdateEvent,
+)
+
+log = logging.getLogger(__name__)
+GoogleAction = CreateEvent | UpdateEvent | DeleteEvent
+
+
+class Applier:
+    def __init__(self, ctx: Context, sync_store: SyncStore, api: CalendarApi, link: Link) -> None:
+        assert link.google_calendar_id is not None
+        self.ctx, self.sync_store, self.api, self.link = ctx, sync_store, api, link
+        self.appointments = AppointmentStore(ctx.store.db, link.branch_id)
+        self.pushed = self.pulled = self.conflicts = self.failed = 0
+        self.full_sync_needed = False
+        self.own_seqs: list[int] = []
+        self.round_trips = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def cursor_after(self, fetched_cursor: int) -> int:
+        """Skip our own planner writes when nobody else wrote in between (no echo next run)."""
+        seqs = sorted(self.own_seqs)
+        if seqs and seqs == list(range(fetched_cursor + 1, fetched_cursor + 1 + len(seqs))):
+            return seqs[-1]
+        return fetched_cursor
+
+    def apply(self, plan: Plan) -> None:
+        google = [a for a in plan.actions if isinstance(a, GoogleAction)]
+        if google:
+            self._google(google)
+        saves: list[ItemState] = []
+        forgets: list[str] = []
+        for action in plan.actions:
+            match action:
+                case CreateAppointment() | UpdateAppointment() | DeleteAppointment():
+                    self._planner(action)
+                case SaveState():
+                    saves.append(action.state)
+                case ForgetState():
+                    forgets.append(action.appointment_id)
+                case RecordConflict():
+                    self._record(action)
+        if saves or forgets:
+            self.sync_store.commit(self.link.link_id, saves, forgets)
+
+    # Google --------------------------------------------------------------------------------------
+
+    def _google(self, actions: list[GoogleAction]) -> None:
+        by_key = {a.appointment_id: a for a in actions}
+        writer = BatchWriter(self.api, self.link.google_calendar_id or "")
+        results = writer.run([_write(a) for a in actions])
+        # 409 on insert: the event exists (an earlier run, a ghost write, or deleted): patch it.
+        revive = [EventWrite(k, "patch", by_key[k].event_id, body=by_key[k].body)
+                  for k, r in results.items() if r.outcome == "duplicate"]
+        if revive:
+            results |= BatchWriter(self.api, self.link.google_calendar_id or "").run(revive)
+        self.round_trips += writer.round_trips
+        saves, forgets = [], []
+        for key, result in results.items():
+            action = by_key[key]
+            state = self._after_google(action, result)
+            if state == "forget":
+                forgets.append(key)
+            elif isinstance(state, ItemState):
+                saves.append(state)
+        self.sync_store.commit(self.link.link_id, saves, forgets)
+
+    def _after_google(self, action: GoogleAction, result: WriteResult) -> ItemState | str | None:
+        if result.outcome == "retry":
+            self.failed += 1
+            return None
+        if result.outcome == "precondition":
+            return None  # changed on Google meanwhile: that change comes with the next listing
+        if isinstance(action, DeleteEvent):
+            self.pushed += result.outcome == "done"
+            return "forget"
+        if result.outcome == "gone":  # the event vanished under a patch: list everything again
+            self.full_sync_needed = True
+            return None
+        self.pushed += 1
+        etag = (result.event or {}).get("etag")
+        return action.state.after_write(google_etag=etag)
+
+    # Planner -------------------------------------------------------------------------------------
+
+    def _planner(self, action: CreateAppointment | UpdateAppointment | DeleteAppointment) -> None:
+        try:
+            if isinstance(action, CreateAppointment):
+                stored = self.appointments.create_if_absent(action.appointment)
+                state = action.state.after_write(planner_version=stored.appointment.version)
+                self._own(stored.seq)
+                self.sync_store.commit(self.link.link_id, [state])
+            elif isinstance(action, UpdateAppointment):
+                stored = self.appointments.update_if(action.appointment_id, dict(action.fields),
+                                                     action.if_version)
+                state = action.state.after_write(planner_version=stored.appointment.version)
+                self._own(stored.seq)
+                self.sync_store.commit(self.link.link_id, [state])
+            else:
+                deleted = self.appointments.delete_if(action.appointment_id, action.if_version)
+                if deleted is not None:
+                    self._own(deleted.seq)
+                self.sync_store.commit(self.link.link_id, forgets=[action.appointment_id])
+            self.pulled += 1
+        except VersionMismatch:
+            pass  # changed in the planner meanwhile: that change is in the next delta
+
+    def _own(self, seq: int) -> None:
+        self.own_seqs.append(seq)
+
+    def _record(self, action: RecordConflict) -> None:
+        self.conflicts += 1
+        details: dict[str, Any] = {"appointment_id": action.appointment_id, "event_id": action.event_id,
+                                   "reason": str(action.reason),
+                                   "winner": str(action.winner) if action.winner else None}
+        self.ctx.store.audit(self.link.branch_id, self.link.resource_id, "sync", "system",
+                             "conflict_resolved", details)
+
+
+def _write(action: GoogleAction) -> EventWrite:
+    if isinstance(action, CreateEvent):
+        return EventWrite(action.appointment_id, "insert", action.event_id, body=action.insert_body)
+    if isinstance(action, UpdateEvent):
+        return EventWrite(action.appointment_id, "patch", action.event_id, body=action.body,
+                          if_match=action.if_match)
+    return EventWrite(action.appointment_id, "delete", action.event_id, if_match=action.if_match)

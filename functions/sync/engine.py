@@ -1,0 +1,288 @@
+"""The sync shell: for each linked resource, fetch both sides' changes, plan, apply, commit.
+
+Per link and run:
+1. Fetch, without writing anything: Google's changes since the stored sync token (a full
+   listing of the window when there is none, or after 410), and the planner's changes since
+   the link's cursor (a complete listing of the resource on a full run).
+2. Nothing relevant on either side → done: an idle link costs one events.list call and no
+   Firestore write (a changed sync token is stored with the next real change, lazily).
+3. Otherwise take the link's lease (a transaction; a crashed run's lease expires), read the
+   item states, call the pure `plan_link`, run its Google writes in batches of ≤ 50 calls,
+   its planner writes one transaction each, and commit each item's state after its write.
+4. Store the new cursors only when every write went through; otherwise the next run sees the
+   same changes again, which is safe: ids are deterministic and hashes make repeats no-ops.
+A link whose grant died, whose calendar vanished or that hit Google's usage limit is marked so
+and left alone; one bad link never fails the run or delays the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.adapters.appointments_store import AppointmentStore
+from functions.adapters.google_calendar import (
+    CalendarApi,
+    CalendarMissing,
+    GoogleUnavailable,
+    GrantDead,
+    Throttled,
+    credentials,
+)
+from functions.adapters.google_events import Listing, SyncTokenExpired, list_events
+from functions.adapters.sync_store import SyncStore
+from functions.context import Context
+from functions.domain import Branch, Link, LinkStatus, Resource
+from functions.sync import model
+from functions.sync.apply import Applier
+from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
+from functions.sync.plan import plan_link
+
+log = logging.getLogger(__name__)
+THROTTLE_PAUSE = timedelta(hours=1)
+
+
+@dataclass
+class LinkOutcome:
+    link_id: str
+    status: str
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    failed: bool = False
+    idle: bool = False
+
+
+@dataclass
+class RunSummary:
+    links: int = 0
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    outcomes: list[LinkOutcome] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, int]:
+        return {"links": self.links, "pushed": self.pushed, "pulled": self.pulled,
+                "conflicts": self.conflicts, "failed": self.failed}
+
+
+@dataclass
+class Fetched:
+    listing: Listing
+    planner: model.PlannerChanges
+    cursor: int
+    full: bool
+
+    @property
+    def idle(self) -> bool:
+        return not self.full and not self.listing.events and not self.planner.appointments
+
+
+class _Accounts:
+    """Per-instance cache of each link's Calendar connection: the access token is reused until
+    it expires (google-auth refreshes it in place). Not needed for correctness: all state that
+    matters is in Firestore."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._apis: dict[str, tuple[str, CalendarApi, threading.Lock]] = {}
+
+    def get(self, ctx: Context, link: Link) -> tuple[CalendarApi, threading.Lock]:
+        sealed = link.sealed_refresh_token or {}
+        fingerprint = sealed.get("ct", "")
+        with self._lock:
+            cached = self._apis.get(link.link_id)
+            if cached and cached[0] == fingerprint:
+                return cached[1], cached[2]
+        token = ctx.cipher.decrypt(sealed, link.link_id)
+        api = CalendarApi(ctx.settings, credentials(ctx.settings, ctx.oauth_client, token))
+        entry = (fingerprint, api, threading.Lock())
+        with self._lock:
+            self._apis[link.link_id] = entry
+        return api, entry[2]
+
+
+ACCOUNTS = _Accounts()
+
+
+class Engine:
+    def __init__(self, ctx: Context, *, now: Callable[[], datetime] | None = None,
+                 concurrency: int = 16) -> None:
+        self.ctx = ctx
+        self.now = now or (lambda: datetime.now(UTC))
+        self.concurrency = concurrency
+        self.sync_store = SyncStore(ctx.store.db)
+        self.owner = uuid.uuid4().hex
+
+    # The run ---------------------------------------------------------------------------------
+
+    def run(self, branch_id: str | None = None, resource_id: str | None = None,
+            force: bool = False) -> RunSummary:
+        jobs = self._jobs(branch_id, resource_id)
+        summary = RunSummary(links=len(jobs))
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(jobs) or 1))) as pool:
+            outcomes = list(pool.map(lambda job: self._safe(*job, force=force), jobs))
+        for o in outcomes:
+            summary.pushed += o.pushed
+            summary.pulled += o.pulled
+            summary.conflicts += o.conflicts
+            summary.failed += int(o.failed)
+        summary.outcomes = outcomes
+        return summary
+
+    def _jobs(self, branch_id: str | None, resource_id: str | None) -> list[tuple[Link, Branch, Resource]]:
+        branches: dict[str, Branch | None] = {}
+        jobs = []
+        for data in self.sync_store.syncing_links():
+            link = self.ctx.store.link_from(data)
+            if branch_id and link.branch_id != branch_id:
+                continue
+            if resource_id and link.resource_id != resource_id:
+                continue
+            if link.branch_id not in branches:
+                branches[link.branch_id] = self.ctx.store.get_branch(link.branch_id)
+            branch = branches[link.branch_id]
+            resource = self.ctx.store.get_resource(link.branch_id, link.resource_id)
+            if branch is None or not branch.google_sync_enabled or resource is None:
+                continue
+            jobs.append((link, branch, resource))
+        return jobs
+
+    def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:
+        try:
+            return self.sync_link(link, branch, resource, force=force)
+        except Exception:
+            log.exception("sync of a link failed", extra={"link": link.link_id})
+            return LinkOutcome(link.link_id, str(link.status), failed=True)
+
+    # One link --------------------------------------------------------------------------------
+
+    def sync_link(self, link: Link, branch: Branch, resource: Resource, *,
+                  force: bool = False) -> LinkOutcome:
+        now = self.now()
+        if link.status == LinkStatus.THROTTLED and link.throttled_until and link.throttled_until > now:
+            return LinkOutcome(link.link_id, str(link.status), idle=True)
+        policy = Policy(timezone=branch.timezone, privacy=Privacy(resource.privacy),
+                        conflict_resolution=ConflictResolution(branch.conflict_policy),
+                        language=branch.language, horizon_days=self.ctx.settings.sync_horizon_days)
+        api, api_lock = ACCOUNTS.get(self.ctx, link)
+        with api_lock:
+            try:
+                return self._sync(api, link, policy, now, force)
+            except GrantDead:
+                return self._mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead",
+                                  "Google no longer accepts the consent; please link again.")
+            except CalendarMissing:
+                return self._mark(link, LinkStatus.CALENDAR_MISSING, "calendar_missing",
+                                  "The linked Google calendar no longer exists; choose a calendar again.")
+            except Throttled:
+                return self._mark(link, LinkStatus.THROTTLED, "throttled",
+                                  "Google's calendar usage limit was reached; syncing resumes later.",
+                                  throttled_until=now + THROTTLE_PAUSE)
+            except GoogleUnavailable as exc:
+                log.warning("Google unavailable; the link is retried next run",
+                            extra={"link": link.link_id, "reason": str(exc)})
+                self.sync_store.mark(link, {"last_error": "Google did not answer; retrying next run."})
+                return LinkOutcome(link.link_id, str(link.status), failed=True)
+
+    def _sync(self, api: CalendarApi, link: Link, policy: Policy, now: datetime, force: bool) -> LinkOutcome:
+        fetched = self._fetch(api, link, now)
+        if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
+            return LinkOutcome(link.link_id, str(link.status), idle=True)
+        # Planned before taking the lease: a blocked or echo-only run then writes nothing.
+        states = self.sync_store.states(link.link_id)
+        plan = plan_link(model.Link(link.branch_id, link.resource_id), policy, fetched.planner,
+                         self._google_changes(fetched), states, now, force=force)
+        if plan.blocked is not None and link.blocked == asdict(plan.blocked):
+            return LinkOutcome(link.link_id, str(link.status), failed=True)
+        if self.sync_store.acquire(link, self.owner, now) is None:
+            return LinkOutcome(link.link_id, str(link.status), idle=True)
+        try:
+            if plan.blocked is not None:
+                return self._blocked(link, plan)
+            applier = Applier(self.ctx, self.sync_store, api, link)
+            applier.apply(plan)
+        except BaseException:
+            self.sync_store.finish(link, self.owner, {})
+            raise
+        fields: dict[str, Any] = {"status": LinkStatus.LINKED, "last_sync_at": now, "blocked": None,
+                                  "throttled_until": None}
+        if applier.ok:
+            fields |= {"last_error": None, "sync_token": fetched.listing.next_sync_token,
+                       "planner_cursor": applier.cursor_after(fetched.cursor),
+                       "full_sync_next": plan.full_sync_needed or applier.full_sync_needed
+                       or not fetched.listing.next_sync_token}
+        else:
+            fields["last_error"] = f"{applier.failed} change(s) could not be written; retrying next run."
+        self.sync_store.finish(link, self.owner, fields)
+        return LinkOutcome(link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts,
+                           failed=not applier.ok)
+
+    @staticmethod
+    def _google_changes(fetched: Fetched) -> model.GoogleChanges:
+        from functions.sync.mapping import event_from_google
+
+        return model.GoogleChanges(tuple(event_from_google(e) for e in fetched.listing.events),
+                                   complete=fetched.listing.complete)
+
+    def _fetch(self, api: CalendarApi, link: Link, now: datetime) -> Fetched:
+        assert link.google_calendar_id is not None
+        full = link.full_sync_next or not link.sync_token
+        appointments = AppointmentStore(self.ctx.store.db, link.branch_id)
+        if not full:
+            try:
+                listing = list_events(api, link.google_calendar_id, link.sync_token, now)
+            except SyncTokenExpired:
+                full = True
+        if full:
+            cursor = appointments.current_seq()  # read before listing: later writes come next run
+            listing = list_events(api, link.google_calendar_id, None, now)
+            planner = {a.id: a for a in appointments.of_resource(link.resource_id)}
+            return Fetched(listing, model.PlannerChanges(planner, complete=True), cursor, True)
+        delta, cursor = self._planner_delta(appointments, link)
+        return Fetched(listing, model.PlannerChanges(delta), cursor, False)
+
+    def _planner_delta(self, appointments: AppointmentStore,
+                       link: Link) -> tuple[dict[str, model.Appointment | None], int]:
+        """Changes since the cursor that concern this link: its resource's, and those of
+        appointments it has synced (moved away or deleted)."""
+        cursor, changed = link.planner_cursor, []
+        while True:
+            page = appointments.changes_since(cursor)
+            changed.extend(page)
+            if len(page) < 1000:
+                break
+            cursor = page[-1].seq
+        cursor = changed[-1].seq if changed else link.planner_cursor
+        others = [c.appointment.id for c in changed if c.appointment.resource_id != link.resource_id]
+        known = self.sync_store.known(link.link_id, others) if others else set()
+        delta = {c.appointment.id: (None if c.deleted else c.appointment) for c in changed
+                 if c.appointment.resource_id == link.resource_id or c.appointment.id in known}
+        return delta, cursor
+
+    # Link status -------------------------------------------------------------------------------
+
+    def _mark(self, link: Link, status: LinkStatus, action: str, message: str,
+              **extra: Any) -> LinkOutcome:
+        self.sync_store.mark(link, {"status": status, "last_error": message, **extra})
+        self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
+        return LinkOutcome(link.link_id, str(status), failed=True)
+
+    def _blocked(self, link: Link, plan: Plan) -> LinkOutcome:
+        assert plan.blocked is not None
+        finding = asdict(plan.blocked)
+        self.sync_store.finish(link, self.owner, {
+            "blocked": finding,
+            "last_error": (f"mass_change_blocked: this run would delete {plan.blocked.google_deletions} "
+                           f"event(s) in Google and {plan.blocked.planner_deletions} appointment(s) of "
+                           f"{plan.blocked.synced_items}; an admin must confirm (sync with force).")})
+        self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked",
+                             finding)
+        return LinkOutcome(link.link_id, str(link.status), failed=True)

@@ -1,0 +1,177 @@
+"""The two-way sync through the HTTP functions, on the Firestore emulator and the local Google."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.sync.mapping import event_id_for
+from tests.integration.conftest import BRANCH, Api
+
+pytestmark = pytest.mark.firestore
+
+
+def at(days: float, hour: int = 9, minutes: int = 0) -> str:
+    day = (datetime.now(UTC) + timedelta(days=days)).date()
+    return f"{day.isoformat()}T{hour:02d}:{minutes:02d}:00+01:00"
+
+
+@pytest.fixture
+def control(api: Api) -> EmulatorControl:
+    return EmulatorControl(api.google.root)
+
+
+@pytest.fixture
+def linked(api: Api) -> tuple[Api, str]:
+    """Branch berlin, resource anna linked to a new calendar of praxis.berlin."""
+    api.setup_branch()
+    api.consent()
+    r = api.call("POST", f"/links/{BRANCH}/anna", {"new_calendar": {"summary": "Anna (Praxis)"}})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return api, r.get_json()["google_calendar_id"]
+
+
+def put(api: Api, appointment_id: str, **fields: Any) -> dict:
+    body = {"resource_id": "anna", "start": at(2), "end": at(2, 10), "title": "Hörtest Frau Müller"} | fields
+    r = api.call("PUT", f"/planner/branches/{BRANCH}/appointments/{appointment_id}", body)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def sync(api: Api, **body: Any) -> dict:
+    r = api.call("POST", "/sync", body or None)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def live(control: EmulatorControl, calendar_id: str) -> dict[str, dict]:
+    return {e["id"]: e for e in control.events(calendar_id) if e["status"] != "cancelled"}
+
+
+def test_planner_appointment_reaches_google_once(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1", location="Raum 2", notes="bringt Hörgerät mit")
+    assert sync(api)["pushed"] == 1
+    events = live(control, cal)
+    (event,) = events.values()
+    assert event["id"] == event_id_for(BRANCH, "t1")
+    assert event["summary"] == "Hörtest Frau Müller" and event["location"] == "Raum 2"
+    assert event["start"]["timeZone"] == "Europe/Berlin"
+    assert "Müller" not in str(event.get("extendedProperties"))
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert len(live(control, cal)) == 1
+
+
+def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    sync(api)  # the echo of our own write is recognised
+    before = control.events(cal)
+    control.reset_counters()
+    feed = api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    counters = control.counters()
+    assert counters["calendars"][cal] == {"read": 1, "write": 0}
+    assert control.events(cal) == before
+    assert api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json() == feed
+
+
+def test_phone_created_event_becomes_an_appointment(linked: tuple[Api, str],
+                                                    control: EmulatorControl) -> None:
+    api, cal = linked
+    sync(api)
+    control.phone_create(cal, {"summary": "Außentermin", "start": {"dateTime": at(3, 14)},
+                               "end": {"dateTime": at(3, 15)}})
+    assert sync(api)["pulled"] == 1
+    changes = api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()["changes"]
+    (change,) = [c for c in changes if c["origin"] == "google"]
+    assert change["appointment"]["title"] == "Außentermin"
+    assert change["appointment"]["resource_id"] == "anna"
+    assert sync(api)["pushed"] == 0  # no echo back to Google
+
+
+def test_phone_move_and_delete_reach_the_planner(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    eid = event_id_for(BRANCH, "t1")
+    control.phone_patch(cal, eid, {"start": {"dateTime": at(4, 11)}, "end": {"dateTime": at(4, 12)}})
+    assert sync(api)["pulled"] == 1
+    got = api.call("GET", f"/planner/branches/{BRANCH}/appointments/t1").get_json()
+    assert got["appointment"]["start"].startswith(at(4, 11)[:10])
+    control.phone_delete(cal, eid)
+    assert sync(api)["pulled"] == 1
+    assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t1").status_code == 404
+
+
+def test_planner_delete_removes_the_event(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    assert api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t1").status_code == 204
+    sync(api)
+    assert live(control, cal) == {}
+
+
+def test_past_appointments_are_never_synced(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "old", start=at(-3), end=at(-3, 10))
+    sync(api)
+    assert live(control, cal) == {}
+
+
+def test_sync_token_loss_reconciles_without_duplicates(linked: tuple[Api, str],
+                                                       control: EmulatorControl) -> None:
+    api, cal = linked
+    for i in range(3):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    control.invalidate_sync_tokens(cal)
+    result = sync(api)
+    assert result["failed"] == 0 and result["pushed"] == 0
+    assert len(live(control, cal)) == 3
+
+
+def test_dead_grant_marks_the_link_and_stops_calls(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, _ = linked
+    put(api, "t1")
+    control.kill_grants()
+    assert sync(api)["failed"] == 1
+    assert api.status()["status"] == "needs_reconsent"
+    control.reset_counters()
+    sync(api)
+    assert control.counters()["requests"]["http"] == 0
+
+
+def test_deleted_calendar_marks_calendar_missing(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    control.delete_calendar(cal)
+    assert sync(api)["failed"] == 1
+    assert api.status()["status"] == "calendar_missing"
+
+
+def test_disabled_branch_is_not_synced(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    api.call("PUT", f"/planner/branches/{BRANCH}",
+             {"timezone": "Europe/Berlin", "google_sync_enabled": False})
+    assert sync(api)["links"] == 0
+    assert live(control, cal) == {}
+
+
+def test_sync_requires_the_planner(linked: tuple[Api, str]) -> None:
+    api, _ = linked
+    r = api.call("POST", "/sync", None, token=api.token("admin"))
+    assert r.status_code == 403
+    assert api.client.post("/sync").status_code == 401
+
+
+@pytest.mark.parametrize("body", [{"force": True}, {"resource_id": "anna"}, {"branch_id": "a/b"},
+                                  {"branch_id": BRANCH, "force": "yes"}, {"branch_id": BRANCH, "x": 1}])
+def test_bad_sync_bodies_are_400(linked: tuple[Api, str], body: dict) -> None:
+    api, _ = linked
+    assert api.call("POST", "/sync", body).status_code == 400
