@@ -73,7 +73,11 @@ def put_resource(ctx: Context, caller: Caller, branch_id: str, resource_id: str,
     )
     require_branch(ctx, branch_id)
     ctx.store.put_resource(resource)
-    return resource.to_api(ctx.store.get_link(branch_id, resource_id).status)
+    link = ctx.store.get_link(branch_id, resource_id)
+    if existing and existing.privacy != resource.privacy and link.status != LinkStatus.NONE:
+        # every event of the resource must be re-projected: list both sides completely next run
+        ctx.store.update_link(branch_id, resource_id, {"full_sync_next": True})
+    return resource.to_api(link.status)
 
 
 def get_resource(ctx: Context, caller: Caller, branch_id: str, resource_id: str) -> dict[str, Any]:

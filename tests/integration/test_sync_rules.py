@@ -1,0 +1,223 @@
+"""Sync rules on the emulators: conflicts, breaker, moves, privacy, all-day, recurrence, cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.sync.mapping import event_id_for
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.test_sync import at, live, put, sync
+
+pytestmark = pytest.mark.firestore
+
+
+@pytest.fixture
+def control(api: Api) -> EmulatorControl:
+    return EmulatorControl(api.google.root)
+
+
+def link_new(api: Api, resource: str, summary: str, account: str = "praxis.berlin@example.com") -> str:
+    api.consent(resource=resource, account=account)
+    r = api.call("POST", f"/links/{BRANCH}/{resource}", {"new_calendar": {"summary": summary}})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["google_calendar_id"]
+
+
+@pytest.fixture
+def linked(api: Api) -> tuple[Api, str]:
+    api.setup_branch()
+    return api, link_new(api, "anna", "Anna")
+
+
+def appointment(api: Api, appointment_id: str) -> dict[str, Any]:
+    r = api.call("GET", f"/planner/branches/{BRANCH}/appointments/{appointment_id}")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["appointment"]
+
+
+def audit_reasons(api: Api, resource: str = "anna") -> list[str]:
+    entries = api.call("GET", f"/links/{BRANCH}/{resource}/audit").get_json()["entries"]
+    return [e["details"].get("reason") for e in entries if e["action"] == "conflict_resolved"]
+
+
+def set_policy(api: Api, policy: str) -> None:
+    r = api.call("PUT", f"/planner/branches/{BRANCH}",
+                 {"timezone": "Europe/Berlin", "google_sync_enabled": True, "conflict_policy": policy})
+    assert r.status_code == 200
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("policy", "title", "reason"), [
+    ("planner_wins", "Planer", "both_changed_planner_wins"),
+    ("google_wins", "Handy", "both_changed_google_wins"),
+    ("newest_wins", "Handy", "both_changed_google_newer"),  # the phone edited last
+])
+def test_both_sides_changed(linked: tuple[Api, str], control: EmulatorControl, policy: str, title: str,
+                            reason: str) -> None:
+    api, cal = linked
+    set_policy(api, policy)
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    put(api, "t1", title="Planer")
+    control.phone_patch(cal, event_id_for(BRANCH, "t1"), {"summary": "Handy"})
+    assert sync(api)["conflicts"] == 1
+    assert appointment(api, "t1")["title"] == title
+    assert live(control, cal)[event_id_for(BRANCH, "t1")]["summary"] == title
+    assert audit_reasons(api) == [reason]
+    assert sync(api)["conflicts"] == 0
+
+
+# --- circuit breaker -------------------------------------------------------------------------
+
+def test_mass_deletion_is_blocked_until_an_admin_confirms(linked: tuple[Api, str],
+                                                         control: EmulatorControl) -> None:
+    api, cal = linked
+    for i in range(15):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    for i in range(12):  # 12 > max(10, 20 % of 15)
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    assert sync(api)["failed"] == 1
+    status = api.status()
+    assert status["status"] == "linked"
+    assert status["blocked"]["planner_deletions"] == 12
+    assert "mass_change_blocked" in status["last_error"]
+    assert appointment(api, "t0")["title"]  # nothing deleted
+    assert sync(api)["failed"] == 1  # still blocked, nothing written
+    forced = sync(api, branch_id=BRANCH, resource_id="anna", force=True)
+    assert forced["pulled"] == 12 and forced["failed"] == 0
+    assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 404
+    assert "blocked" not in api.status()
+
+
+def test_ten_deletions_are_not_mass_deletions(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    for i in range(12):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    for i in range(10):
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    assert sync(api)["pulled"] == 10
+
+
+# --- moves between resources -------------------------------------------------------------------
+
+def test_appointment_moved_to_another_resource_moves_its_event(linked: tuple[Api, str],
+                                                               control: EmulatorControl) -> None:
+    api, anna_cal = linked
+    room_cal = link_new(api, "raum-1", "Raum 1")
+    put(api, "t1")
+    sync(api)
+    assert set(live(control, anna_cal)) == {event_id_for(BRANCH, "t1")}
+    put(api, "t1", resource_id="raum-1")
+    sync(api)
+    assert live(control, anna_cal) == {}
+    assert set(live(control, room_cal)) == {event_id_for(BRANCH, "t1")}
+    assert sync(api)["pushed"] == 0
+
+
+# --- privacy ---------------------------------------------------------------------------------
+
+def set_privacy(api: Api, privacy: str) -> None:
+    r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/anna",
+                 {"name": "anna", "kind": "employee", "privacy": privacy})
+    assert r.status_code == 200
+
+
+def test_busy_privacy_shows_only_belegt(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    set_privacy(api, "busy")
+    put(api, "t1", location="Raum 2", notes="Diagnose")
+    sync(api)
+    (event,) = live(control, cal).values()
+    assert event["summary"] == "Belegt"
+    assert "location" not in event and "description" not in event
+    # moving it on the phone moves the appointment but keeps its title
+    control.phone_patch(cal, event["id"], {"start": {"dateTime": at(5, 8)}, "end": {"dateTime": at(5, 9)}})
+    sync(api)
+    got = appointment(api, "t1")
+    assert got["title"] == "Hörtest Frau Müller" and got["notes"] == "Diagnose"
+    assert got["start"].startswith(at(5)[:10])
+
+
+def test_title_only_privacy_keeps_notes_at_home(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    set_privacy(api, "title_only")
+    put(api, "t1", location="Raum 2", notes="Diagnose")
+    sync(api)
+    (event,) = live(control, cal).values()
+    assert event["summary"] == "Hörtest Frau Müller"
+    assert "description" not in event and "location" not in event
+
+
+def test_lowering_privacy_scrubs_existing_events(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1", notes="Diagnose")
+    sync(api)
+    set_privacy(api, "busy")
+    sync(api)  # a privacy change re-projects every event of the resource
+    (event,) = live(control, cal).values()
+    assert event["summary"] == "Belegt" and "description" not in event
+
+
+# --- times ---------------------------------------------------------------------------------------
+
+def test_all_day_stays_all_day(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    day = at(3)[:10]
+    end_day = at(4)[:10]
+    put(api, "t1", all_day=True, start=day, end=end_day)
+    sync(api)
+    (event,) = live(control, cal).values()
+    assert event["start"] == {"date": day} and event["end"] == {"date": end_day}
+    control.phone_create(cal, {"summary": "Betriebsausflug", "start": {"date": end_day},
+                               "end": {"date": at(5)[:10]}})
+    sync(api)
+    feed = api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()["changes"]
+    born = [c["appointment"] for c in feed if c["origin"] == "google"]
+    assert born[0]["all_day"] is True and born[0]["start"] == end_day
+
+
+def next_dst_change(zone: str = "Europe/Berlin") -> datetime:
+    """The next instant (≥ 2 days ahead) at which the zone's UTC offset changes."""
+    tz = ZoneInfo(zone)
+    moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    while moment.astimezone(tz).utcoffset() == (moment + timedelta(hours=1)).astimezone(tz).utcoffset():
+        moment += timedelta(hours=1)
+    return moment + timedelta(hours=1)
+
+
+def test_times_are_exact_instants_across_dst(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    change = next_dst_change()
+    start, end = change - timedelta(minutes=30), change + timedelta(minutes=30)
+    put(api, "dst", start=start.isoformat(), end=end.isoformat())
+    sync(api)
+    event = live(control, cal)[event_id_for(BRANCH, "dst")]
+    assert event["start"]["timeZone"] == event["end"]["timeZone"] == "Europe/Berlin"
+    assert datetime.fromisoformat(event["start"]["dateTime"]) == start
+    assert datetime.fromisoformat(event["end"]["dateTime"]) == end
+    assert event["start"]["dateTime"][-6:] != event["end"]["dateTime"][-6:]  # two different offsets
+    control.phone_patch(cal, event["id"], {"summary": "verschoben"})
+    sync(api)
+    got = appointment(api, "dst")
+    assert datetime.fromisoformat(got["start"]) == start and datetime.fromisoformat(got["end"]) == end
+
+
+# --- recurring events from the phone --------------------------------------------------------------
+
+def test_recurring_phone_event_arrives_as_instances(linked: tuple[Api, str],
+                                                    control: EmulatorControl) -> None:
+    api, cal = linked
+    zone = "Europe/Berlin"
+    control.phone_create(cal, {"summary": "Teamrunde", "start": {"dateTime": at(1, 8), "timeZone": zone},
+                               "end": {"dateTime": at(1, 9), "timeZone": zone},
+                               "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"]})
+    assert sync(api)["pulled"] == 4
+    assert sync(api)["pulled"] == 0
