@@ -1,0 +1,168 @@
+"""The sync under faults: rate limits, outages, ghost writes, quota, overlapping runs, crashes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from google.cloud import firestore
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.adapters.sync_store import SyncStore
+from functions.context import get_context
+from functions.domain import LinkStatus
+from functions.sync.engine import Engine
+from functions.sync.mapping import event_id_for
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.test_sync import at, live, put, sync
+from tests.integration.test_sync_rules import link_new
+
+pytestmark = pytest.mark.firestore
+
+
+@pytest.fixture
+def control(api: Api) -> EmulatorControl:
+    return EmulatorControl(api.google.root)
+
+
+@pytest.fixture
+def linked(api: Api) -> tuple[Api, str]:
+    api.setup_branch()
+    return api, link_new(api, "anna", "Anna")
+
+
+def fill(api: Api, n: int) -> None:
+    for i in range(n):
+        put(api, f"t{i}", start=at(2 + i % 300, 8 + i % 9), end=at(2 + i % 300, 9 + i % 9))
+
+
+def exactly_one_each(control: EmulatorControl, cal: str, n: int) -> None:
+    events = live(control, cal)
+    assert sorted(events) == sorted(event_id_for(BRANCH, f"t{i}") for i in range(n))
+
+
+def test_rate_limits_are_retried_within_the_run(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    fill(api, 5)
+    control.add_fault(429, count=2, kind="write")
+    control.add_fault(403, count=1, kind="write")  # rateLimitExceeded
+    result = sync(api)
+    assert result["failed"] == 0 and result["pushed"] == 5
+    exactly_one_each(control, cal, 5)
+
+
+def test_outage_leaves_the_rest_for_the_next_run(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    fill(api, 8)
+    control.add_fault(503, count=1000, kind="write")
+    assert sync(api)["failed"] == 1
+    assert "retrying next run" in api.status()["last_error"]
+    control.clear_faults()
+    assert sync(api)["failed"] == 0
+    exactly_one_each(control, cal, 8)
+    assert sync(api)["pushed"] == 0
+
+
+def test_ghost_writes_still_give_exactly_one_event(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    fill(api, 6)
+    control.add_fault(503, count=4, kind="write", method="POST", ghost=True)
+    sync(api)
+    sync(api)
+    exactly_one_each(control, cal, 6)
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+
+
+def test_quota_exceeded_throttles_the_link(linked: tuple[Api, str], control: EmulatorControl,
+                                           firestore_client: firestore.Client) -> None:
+    api, cal = linked
+    fill(api, 3)
+    control.add_fault(403, reason="quotaExceeded", count=1, kind="write")
+    assert sync(api)["failed"] == 1
+    assert api.status()["status"] == "throttled"
+    control.reset_counters()
+    sync(api)
+    assert control.counters()["requests"]["http"] == 0  # no calls while throttled
+    firestore_client.collection("links").document(f"{BRANCH}:anna").update({"throttled_until": None})
+    assert sync(api)["failed"] == 0
+    assert api.status()["status"] == "linked"
+    exactly_one_each(control, cal, 3)
+
+
+def test_one_bad_link_does_not_stop_the_others(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    room_cal = link_new(api, "raum-1", "Raum")
+    put(api, "r1", resource_id="raum-1")
+    control.delete_calendar(cal)
+    result = sync(api)
+    assert result["links"] == 2 and result["failed"] == 1 and result["pushed"] == 1
+    assert set(live(control, room_cal)) == {event_id_for(BRANCH, "r1")}
+
+
+def test_overlapping_runs_never_duplicate(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    fill(api, 60)
+    control.set_latency(20)  # make the runs overlap for real
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            Engine(get_context()).run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    control.set_latency(0)
+    assert errors == []
+    sync(api)
+    exactly_one_each(control, cal, 60)
+
+
+def test_a_lease_blocks_a_second_run_until_it_expires(linked: tuple[Api, str]) -> None:
+    ctx = get_context()
+    store = SyncStore(ctx.store.db)
+    link = ctx.store.get_link(BRANCH, "anna")
+    now = datetime.now(UTC)
+    assert store.acquire(link, "run-a", now) is not None
+    assert store.acquire(link, "run-b", now) is None
+    assert store.acquire(link, "run-b", now + timedelta(minutes=11)) is not None  # a crashed run's lease
+    assert not store.finish(link, "run-a", {})  # run-a lost it
+
+
+def test_crash_after_google_writes_before_state_commit(linked: tuple[Api, str], control: EmulatorControl,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    fill(api, 5)
+    real_commit = SyncStore.commit
+
+    def crash(self: SyncStore, *args: object, **kwargs: object) -> int:
+        raise RuntimeError("instance killed")
+
+    monkeypatch.setattr(SyncStore, "commit", crash)
+    assert sync(api)["failed"] == 1
+    assert len(live(control, cal)) == 5  # Google got the writes, the states did not
+    monkeypatch.setattr(SyncStore, "commit", real_commit)
+    assert api.status()["status"] == LinkStatus.LINKED
+    sync(api)
+    exactly_one_each(control, cal, 5)
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+
+
+def test_fill_uses_batches_and_reuses_the_access_token(linked: tuple[Api, str],
+                                                       control: EmulatorControl) -> None:
+    api, cal = linked
+    fill(api, 120)
+    control.reset_counters()
+    tokens_before = len(api.google.state.oauth.access_tokens)
+    assert sync(api)["pushed"] == 120
+    counters = control.counters()
+    assert counters["requests"]["http"] <= 1 + 3  # one listing, three batches of ≤ 50
+    assert counters["calendars"][cal]["write"] == 120
+    sync(api)
+    sync(api)
+    assert len(api.google.state.oauth.access_tokens) - tokens_before <= 1
