@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,9 +30,12 @@ TEAM = {"anna": ("Anna Schmidt", "employee"), "raum-1": ("Anpassraum 1", "room")
 
 
 @pytest.fixture
-def page(staff_page: Page) -> Page:
-    """Every page here is a German browser's, as the practice staff's."""
-    return staff_page
+def page(staff_page: Page) -> Iterator[Page]:
+    """Every page here is a German browser's, as the practice staff's; no script may crash in it."""
+    crashes: list[str] = []
+    staff_page.on("pageerror", lambda exc: crashes.append(str(exc)))
+    yield staff_page
+    assert not crashes, crashes
 
 
 def _row(page: Page, resource_id: str) -> Locator:
@@ -153,7 +157,8 @@ def test_admin_links_an_existing_calendar_wipes_it_and_revokes(stack: Stack, pag
     _row(page, "anna").locator('[data-action="audit"]').click()
     audit = page.locator("#audit-dialog")
     expect(audit).to_be_visible()
-    expect(audit.locator('[data-test="audit-entry"]').first).to_be_visible()
+    for action in ("Zustimmung erteilt", "Kalender verknüpft", "Zustimmung zurückgezogen"):
+        expect(audit).to_contain_text(action)
 
 
 def test_denied_consent_shows_an_error_and_changes_nothing(stack: Stack, page: Page) -> None:
@@ -182,6 +187,30 @@ def test_consent_without_every_permission_is_refused(stack: Stack, page: Page) -
     expect(page.locator('[data-test="message"][data-kind="error"]').first).to_contain_text(
         "Zustimmung für „Anna Schmidt“ nicht erteilt")
     expect(page.locator("#calendar-dialog")).to_be_hidden()
+    expect(_status(page, "anna")).to_have_attribute("data-status", "none")
+
+
+def test_closing_or_cancelling_the_google_window_ends_the_wait(stack: Stack, page: Page) -> None:
+    branch = stack.new_branch(TEAM, sync=True)
+    _open(page, stack, f"/admin.html?branch={branch}")
+    with page.context.expect_page() as popup_info:
+        _row(page, "anna").locator('[data-action="link"]').click()
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/o/oauth2/v2/auth\?"))
+    expect(_row(page, "anna").locator('[data-test="waiting"]')).to_be_visible()
+    expect(_row(page, "anna").locator('[data-action="link"]')).to_be_disabled()
+    popup.close()
+    expect(page.locator('[data-test="message"][data-kind="warning"]').first).to_contain_text(
+        "Google-Fenster wurde geschlossen")
+    expect(_row(page, "anna").locator('[data-test="waiting"]')).to_have_count(0)
+
+    with page.context.expect_page() as popup_info:
+        _row(page, "anna").locator('[data-action="link"]').click()
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/o/oauth2/v2/auth\?"))
+    with popup.expect_event("close"):  # "Abbrechen" closes the Google window too
+        _row(page, "anna").locator('[data-action="cancel-wait"]').click()
+    expect(_row(page, "anna").locator('[data-action="link"]')).to_be_enabled()
     expect(_status(page, "anna")).to_have_attribute("data-status", "none")
 
 

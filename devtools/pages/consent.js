@@ -1,0 +1,134 @@
+// Consent: the Google window, opened as the planner does, and waiting for its answer.
+
+import {
+  ApiError, FLOW_TIMEOUT_MS, POLL_MS, api, app, el, linkPath, resourceName, showError, showMessage, statusOf,
+} from "./core.js";
+import { openCalendarDialog } from "./dialogs.js";
+import { refreshResource, replaceRow } from "./table.js";
+
+function openConsentWindow() {
+  // Opened at once, inside the click, so that no popup blocker stops it; pointed at Google
+  // when oauth_start has answered. Its `opener` stays: without it Chromium lets this page
+  // neither close the window ("Abbrechen") nor see it again once it has been at Google.
+  const win = window.open("", "_blank", "popup,width=540,height=760");
+  if (!win) return null;
+  try {
+    win.document.title = "Google-Anmeldung";
+    win.document.body.style.font = "16px system-ui, sans-serif";
+    win.document.body.textContent = "Die Google-Anmeldung wird vorbereitet …";
+  } catch {
+    // Not ours to write into: fine, it is only a placeholder.
+  }
+  return win;
+}
+
+function consentWindowResult(win) {
+  // Our own oauth_callback page (same origin) ends the consent, successful or not: its heading
+  // says what happened (and `#result[data-result]`, where the page has it, says it for machines).
+  if (!win || win.closed) return null;
+  try {
+    if (win.location.origin !== location.origin || !win.location.pathname.endsWith("/oauth_callback")) return null;
+    if (win.document.readyState !== "complete") return null;
+    const doc = win.document;
+    const heading = doc.querySelector("h1");
+    const paragraph = doc.querySelector("p");
+    const text = [heading, paragraph].filter(Boolean).map((n) => n.textContent.trim()).join(" – ");
+    const marked = doc.querySelector("[data-result]");
+    return { text: (text || doc.body.innerText || "").trim().slice(0, 400),
+      result: marked ? marked.dataset.result : null };
+  } catch {
+    return null; // still at Google (another origin)
+  }
+}
+
+async function startConsent(resourceId) {
+  if (app.flows.has(resourceId)) return;
+  const name = resourceName(resourceId);
+  const before = statusOf(app.resources.find((r) => r.resource_id === resourceId) || {});
+  const win = openConsentWindow();
+  let url;
+  try {
+    ({ authorization_url: url } = await api("POST", "/oauth_start",
+      { branch_id: app.branchId, resource_id: resourceId }));
+    if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
+      throw new ApiError(200, "invalid_response", "oauth_start lieferte keine authorization_url.");
+    }
+  } catch (err) {
+    if (win) win.close();
+    showError(`Die Google-Freigabe für „${name}“ konnte nicht gestartet werden`, err);
+    return;
+  }
+  if (win && !win.closed) {
+    win.location.href = url;
+  } else {
+    showMessage("warning", "Der Browser hat das Google-Fenster blockiert.", "Öffnen Sie es über diesen Link:",
+      el("a", { href: url, target: "_blank", rel: "noopener", dataset: { test: "consent-link" },
+        text: "Google-Anmeldung öffnen" }));
+  }
+  app.flows.set(resourceId, { win, before, started: Date.now(), failures: 0, timer: null });
+  replaceRow(resourceId);
+  scheduleCheck(resourceId);
+}
+
+function scheduleCheck(resourceId) {
+  const flow = app.flows.get(resourceId);
+  if (flow) flow.timer = setTimeout(() => checkConsent(resourceId), POLL_MS);
+}
+
+function endConsent(resourceId) {
+  const flow = app.flows.get(resourceId);
+  if (flow) clearTimeout(flow.timer);
+  app.flows.delete(resourceId);
+  replaceRow(resourceId);
+}
+
+async function checkConsent(resourceId) {
+  const flow = app.flows.get(resourceId);
+  if (!flow) return;
+  const name = resourceName(resourceId);
+  const answered = consentWindowResult(flow.win);  // read before the status: the callback wrote first
+  const closed = Boolean(flow.win && flow.win.closed);
+  let link;
+  try {
+    link = await api("GET", linkPath(resourceId));
+  } catch (err) {
+    flow.failures += 1;
+    if (flow.failures >= 3 || err.status === 401 || err.status === 403) {
+      endConsent(resourceId);
+      showError(`Der Status der Freigabe von „${name}“ ist nicht abrufbar`, err);
+    } else {
+      scheduleCheck(resourceId);
+    }
+    return;
+  }
+  if (!app.flows.has(resourceId)) return;  // cancelled meanwhile
+  app.links.set(resourceId, link);
+  const failed = answered !== null && answered.result !== null && answered.result !== "success";
+  const isNew = flow.before !== "consented" || answered !== null || closed;
+  if (link.status === "consented" && isNew && !failed) {
+    endConsent(resourceId);
+    await refreshResource(resourceId);
+    openCalendarDialog(resourceId);
+  } else if (answered !== null) {
+    endConsent(resourceId);
+    showMessage("error", `Google hat die Zustimmung für „${name}“ nicht erteilt.`,
+      `Google-Fenster: ${answered.text}`, null, answered.result || "consent_failed");
+  } else if (closed) {
+    endConsent(resourceId);
+    showMessage("warning", `Das Google-Fenster wurde geschlossen, ohne dass die Zustimmung für „${name}“ ` +
+      "erteilt wurde.");
+  } else if (Date.now() - flow.started > FLOW_TIMEOUT_MS) {
+    endConsent(resourceId);
+    showMessage("warning", `Keine Zustimmung für „${name}“ innerhalb von 10 Minuten. Bitte erneut starten.`);
+  } else {
+    scheduleCheck(resourceId);
+  }
+}
+
+function cancelConsent(resourceId) {
+  const flow = app.flows.get(resourceId);
+  if (flow && flow.win && !flow.win.closed) flow.win.close();
+  endConsent(resourceId);
+}
+
+export { cancelConsent, startConsent };
