@@ -69,8 +69,13 @@ class RunSummary:
     outcomes: list[LinkOutcome] = field(default_factory=list)
 
     def to_api(self) -> dict[str, int]:
-        return {"links": self.links, "pushed": self.pushed, "pulled": self.pulled,
-                "conflicts": self.conflicts, "failed": self.failed}
+        return {
+            "links": self.links,
+            "pushed": self.pushed,
+            "pulled": self.pulled,
+            "conflicts": self.conflicts,
+            "failed": self.failed,
+        }
 
 
 @dataclass
@@ -113,8 +118,9 @@ ACCOUNTS = _Accounts()
 
 
 class Engine:
-    def __init__(self, ctx: Context, *, now: Callable[[], datetime] | None = None,
-                 concurrency: int = 16) -> None:
+    def __init__(
+        self, ctx: Context, *, now: Callable[[], datetime] | None = None, concurrency: int = 16
+    ) -> None:
         self.ctx = ctx
         self.now = now or (lambda: datetime.now(UTC))
         self.concurrency = concurrency
@@ -123,8 +129,9 @@ class Engine:
 
     # The run ---------------------------------------------------------------------------------
 
-    def run(self, branch_id: str | None = None, resource_id: str | None = None,
-            force: bool = False) -> RunSummary:
+    def run(
+        self, branch_id: str | None = None, resource_id: str | None = None, force: bool = False
+    ) -> RunSummary:
         jobs = self._jobs(branch_id, resource_id)
         summary = RunSummary(links=len(jobs))
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(jobs) or 1))) as pool:
@@ -164,31 +171,50 @@ class Engine:
 
     # One link --------------------------------------------------------------------------------
 
-    def sync_link(self, link: Link, branch: Branch, resource: Resource, *,
-                  force: bool = False) -> LinkOutcome:
+    def sync_link(
+        self, link: Link, branch: Branch, resource: Resource, *, force: bool = False
+    ) -> LinkOutcome:
         now = self.now()
         if link.status == LinkStatus.THROTTLED and link.throttled_until and link.throttled_until > now:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
-        policy = Policy(timezone=branch.timezone, privacy=Privacy(resource.privacy),
-                        conflict_resolution=ConflictResolution(branch.conflict_policy),
-                        language=branch.language, horizon_days=self.ctx.settings.sync_horizon_days)
+        policy = Policy(
+            timezone=branch.timezone,
+            privacy=Privacy(resource.privacy),
+            conflict_resolution=ConflictResolution(branch.conflict_policy),
+            language=branch.language,
+            horizon_days=self.ctx.settings.sync_horizon_days,
+        )
         api, api_lock = ACCOUNTS.get(self.ctx, link)
         with api_lock:
             try:
                 return self._sync(api, link, policy, now, force)
             except GrantDead:
-                return self._mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead",
-                                  "Google no longer accepts the consent; please link again.")
+                return self._mark(
+                    link,
+                    LinkStatus.NEEDS_RECONSENT,
+                    "grant_dead",
+                    "Google no longer accepts the consent; please link again.",
+                )
             except CalendarMissing:
-                return self._mark(link, LinkStatus.CALENDAR_MISSING, "calendar_missing",
-                                  "The linked Google calendar no longer exists; choose a calendar again.")
+                return self._mark(
+                    link,
+                    LinkStatus.CALENDAR_MISSING,
+                    "calendar_missing",
+                    "The linked Google calendar no longer exists; choose a calendar again.",
+                )
             except Throttled:
-                return self._mark(link, LinkStatus.THROTTLED, "throttled",
-                                  "Google's calendar usage limit was reached; syncing resumes later.",
-                                  throttled_until=now + THROTTLE_PAUSE)
+                return self._mark(
+                    link,
+                    LinkStatus.THROTTLED,
+                    "throttled",
+                    "Google's calendar usage limit was reached; syncing resumes later.",
+                    throttled_until=now + THROTTLE_PAUSE,
+                )
             except GoogleUnavailable as exc:
-                log.warning("Google unavailable; the link is retried next run",
-                            extra={"link": link.link_id, "reason": str(exc)})
+                log.warning(
+                    "Google unavailable; the link is retried next run",
+                    extra={"link": link.link_id, "reason": str(exc)},
+                )
                 self.sync_store.mark(link, {"last_error": "Google did not answer; retrying next run."})
                 return LinkOutcome(link.link_id, str(link.status), failed=True)
 
@@ -198,8 +224,15 @@ class Engine:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
         states = self.sync_store.states(link.link_id)
-        plan = plan_link(model.Link(link.branch_id, link.resource_id), policy, fetched.planner,
-                         self._google_changes(fetched), states, now, force=force)
+        plan = plan_link(
+            model.Link(link.branch_id, link.resource_id),
+            policy,
+            fetched.planner,
+            self._google_changes(fetched),
+            states,
+            now,
+            force=force,
+        )
         if plan.blocked is not None and link.blocked == asdict(plan.blocked):
             return LinkOutcome(link.link_id, str(link.status), failed=True)
         if self.sync_store.acquire(link, self.owner, now) is None:
@@ -212,25 +245,35 @@ class Engine:
         except BaseException:
             self.sync_store.finish(link, self.owner, {})
             raise
-        fields: dict[str, Any] = {"status": LinkStatus.LINKED, "last_sync_at": now, "blocked": None,
-                                  "throttled_until": None}
+        fields: dict[str, Any] = {
+            "status": LinkStatus.LINKED,
+            "last_sync_at": now,
+            "blocked": None,
+            "throttled_until": None,
+        }
         if applier.ok:
-            fields |= {"last_error": None, "sync_token": fetched.listing.next_sync_token,
-                       "planner_cursor": applier.cursor_after(fetched.cursor),
-                       "full_sync_next": plan.full_sync_needed or applier.full_sync_needed
-                       or not fetched.listing.next_sync_token}
+            fields |= {
+                "last_error": None,
+                "sync_token": fetched.listing.next_sync_token,
+                "planner_cursor": applier.cursor_after(fetched.cursor),
+                "full_sync_next": plan.full_sync_needed
+                or applier.full_sync_needed
+                or not fetched.listing.next_sync_token,
+            }
         else:
             fields["last_error"] = f"{applier.failed} change(s) could not be written; retrying next run."
         self.sync_store.finish(link, self.owner, fields)
-        return LinkOutcome(link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts,
-                           failed=not applier.ok)
+        return LinkOutcome(
+            link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts, failed=not applier.ok
+        )
 
     @staticmethod
     def _google_changes(fetched: Fetched) -> model.GoogleChanges:
         from functions.sync.mapping import event_from_google
 
-        return model.GoogleChanges(tuple(event_from_google(e) for e in fetched.listing.events),
-                                   complete=fetched.listing.complete)
+        return model.GoogleChanges(
+            tuple(event_from_google(e) for e in fetched.listing.events), complete=fetched.listing.complete
+        )
 
     def _fetch(self, api: CalendarApi, link: Link, now: datetime) -> Fetched:
         assert link.google_calendar_id is not None
@@ -249,8 +292,9 @@ class Engine:
         delta, cursor = self._planner_delta(appointments, link)
         return Fetched(listing, model.PlannerChanges(delta), cursor, False)
 
-    def _planner_delta(self, appointments: AppointmentStore,
-                       link: Link) -> tuple[dict[str, model.Appointment | None], int]:
+    def _planner_delta(
+        self, appointments: AppointmentStore, link: Link
+    ) -> tuple[dict[str, model.Appointment | None], int]:
         """Changes since the cursor that concern this link: its resource's, and those of
         appointments it has synced (moved away or deleted)."""
         cursor, changed = link.planner_cursor, []
@@ -263,14 +307,16 @@ class Engine:
         cursor = changed[-1].seq if changed else link.planner_cursor
         others = [c.appointment.id for c in changed if c.appointment.resource_id != link.resource_id]
         known = self.sync_store.known(link.link_id, others) if others else set()
-        delta = {c.appointment.id: (None if c.deleted else c.appointment) for c in changed
-                 if c.appointment.resource_id == link.resource_id or c.appointment.id in known}
+        delta = {
+            c.appointment.id: (None if c.deleted else c.appointment)
+            for c in changed
+            if c.appointment.resource_id == link.resource_id or c.appointment.id in known
+        }
         return delta, cursor
 
     # Link status -------------------------------------------------------------------------------
 
-    def _mark(self, link: Link, status: LinkStatus, action: str, message: str,
-              **extra: Any) -> LinkOutcome:
+    def _mark(self, link: Link, status: LinkStatus, action: str, message: str, **extra: Any) -> LinkOutcome:
         self.sync_store.mark(link, {"status": status, "last_error": message, **extra})
         self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
         return LinkOutcome(link.link_id, str(status), failed=True)
@@ -278,11 +324,19 @@ class Engine:
     def _blocked(self, link: Link, plan: Plan) -> LinkOutcome:
         assert plan.blocked is not None
         finding = asdict(plan.blocked)
-        self.sync_store.finish(link, self.owner, {
-            "blocked": finding,
-            "last_error": (f"mass_change_blocked: this run would delete {plan.blocked.google_deletions} "
-                           f"event(s) in Google and {plan.blocked.planner_deletions} appointment(s) of "
-                           f"{plan.blocked.synced_items}; an admin must confirm (sync with force).")})
-        self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked",
-                             finding)
+        self.sync_store.finish(
+            link,
+            self.owner,
+            {
+                "blocked": finding,
+                "last_error": (
+                    f"mass_change_blocked: this run would delete {plan.blocked.google_deletions} "
+                    f"event(s) in Google and {plan.blocked.planner_deletions} appointment(s) of "
+                    f"{plan.blocked.synced_items}; an admin must confirm (sync with force)."
+                ),
+            },
+        )
+        self.ctx.store.audit(
+            link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked", finding
+        )
         return LinkOutcome(link.link_id, str(link.status), failed=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from functions.sync import mapping
@@ -23,10 +23,6 @@ from functions.sync.model import (
     PlannerChanges,
     Policy,
 )
-
-# Complete listings only prove a deletion well inside the window: near its edges the two
-# sides (and Google's own all-day filtering in the calendar's zone) may disagree.
-LISTING_MARGIN = timedelta(days=1)
 
 
 class Seen(Enum):
@@ -67,9 +63,9 @@ class Window:
     def contains(self, content: Content) -> bool:
         return mapping.in_window(*self.span(content), self.now, self.policy.horizon_days)
 
-    def well_inside(self, starts_at: datetime, ends_at: datetime) -> bool:
-        horizon = self.now + timedelta(days=self.policy.horizon_days)
-        return ends_at > self.now + LISTING_MARGIN and starts_at < horizon - LISTING_MARGIN
+    def listed(self, starts_at: datetime, ends_at: datetime) -> bool:
+        """A complete listing (over `mapping.listing_bounds`) must show what is in the window."""
+        return mapping.in_window(starts_at, ends_at, self.now, self.policy.horizon_days)
 
     def ended(self, content: Content | None) -> bool:
         return content is None or self.span(content)[1] <= self.now
@@ -153,9 +149,9 @@ def _set_event(item: Item, seen: Seen, event: GoogleEvent | None, policy: Policy
 
 def _infer_absence(item: Item, planner_complete: bool, google_complete: bool, window: Window) -> None:
     if item.state is not None:
-        inside = window.well_inside(item.state.starts_at, item.state.ends_at)
+        inside = window.listed(item.state.starts_at, item.state.ends_at)
     elif item.google_content is not None:
-        inside = window.well_inside(*window.span(item.google_content))
+        inside = window.listed(*window.span(item.google_content))
     else:
         inside = False
     if planner_complete and item.planner is Seen.UNKNOWN and inside:

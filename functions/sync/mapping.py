@@ -146,6 +146,18 @@ def in_window(starts_at: datetime, ends_at: datetime, now: datetime, horizon_day
     return ends_at > now and starts_at < now + timedelta(days=horizon_days)
 
 
+LISTING_MARGIN = timedelta(days=1)
+
+
+def listing_bounds(now: datetime, horizon_days: int) -> tuple[datetime, datetime]:
+    """`timeMin`/`timeMax` (and planner query bounds) of a complete listing.
+
+    The window widened by a day on each side: then an item of the window that is missing from
+    the listing is really gone, also for all-day events that Google filters in another zone.
+    """
+    return now - LISTING_MARGIN, now + timedelta(days=horizon_days) + LISTING_MARGIN
+
+
 # --- content and hashes ----------------------------------------------------------------------
 
 

@@ -172,8 +172,9 @@ class PlannerChanges:
     """Planner side for one link: latest appointment per id (None = deleted).
 
     A delta may hold appointments of other resources (they count as moved away) and unchanged
-    ones (no-ops). `complete=True`: every in-window appointment of the resource is in it, so a
-    synced item that is missing was deleted.
+    ones (no-ops). `complete=True`: the delta since the cursor merged with every appointment of
+    the resource within `mapping.listing_bounds`, so a synced in-window item missing from it was
+    deleted.
     """
 
     appointments: Mapping[str, Appointment | None] = field(default_factory=dict)
@@ -182,7 +183,11 @@ class PlannerChanges:
 
 @dataclass(frozen=True)
 class GoogleChanges:
-    """Google side for one link: an incremental events.list, or (`complete`) a full one."""
+    """Google side for one link: an incremental events.list, or (`complete`) a full one.
+
+    A full one lists `timeMin`/`timeMax` from `mapping.listing_bounds`; a synced in-window event
+    missing from it was deleted on Google.
+    """
 
     events: tuple[GoogleEvent, ...] = ()
     complete: bool = False

@@ -9,7 +9,7 @@ Change detection, against the item's state:
   planner EDITED  = the appointment's content hash differs from `planner_hash`
   google  EDITED  = the event's etag differs from `google_etag` AND its hash from `google_hash`
   GONE            = deleted / cancelled, moved to another resource (planner), or missing from a
-                    complete listing while the state lies well inside the window
+                    complete listing (over mapping.listing_bounds) while the state is in the window
   SAME            = not mentioned, or only etag/version/hidden fields moved (state refreshed)
 Hashes cover only what the privacy level projects, so our own writes coming back and edits of
 hidden fields (the phone's "Belegt") are SAME.
@@ -38,8 +38,10 @@ Items without state (new to this link):
   anything else                   → nothing
   (items without state act only when in the window: end > now, start < now + horizon)
 
-Window: an item whose stored span and every present side have ended is frozen: its state is
-forgotten and nothing is written (past events and appointments are never touched). A synced item
+Window: an item whose stored span and every present side have ended is frozen: no action at all
+(past events and appointments are never touched; the shell may prune such states whenever it
+likes, e.g. 30 days after `ends_at`, which only changes how a later edit of the past item is
+treated: with state it is a synced edit, without it a new item). A synced item
 follows edits anywhere, also into the past or beyond the horizon (one event per appointment).
 New items beyond the horizon wait until the shell lists them again inside it.
 
@@ -141,7 +143,7 @@ class _Rules:
         if item.state is None:
             return [*strays, *self._unsynced(item)]
         if self._frozen(item):
-            return [*strays, ForgetState(item.key)]
+            return strays
         rule = _SYNCED_TABLE[(self._planner_change(item), self._google_change(item))]
         return [*strays, *rule(self, item)]
 

@@ -80,11 +80,12 @@ class FakePlanner:
         return dict(self.feed[cursor:]), len(self.feed)
 
     def listing(self, resource_id: str, now: datetime, policy: Policy) -> dict[str, Appointment | None]:
+        time_min, time_max = mapping.listing_bounds(now, policy.horizon_days)
         window = {}
         for appointment in self.appointments.values():
             content = mapping.appointment_content(appointment, policy.privacy)
-            span = mapping.content_span(content, policy.timezone)
-            if appointment.resource_id == resource_id and mapping.in_window(*span, now, policy.horizon_days):
+            start, end = mapping.content_span(content, policy.timezone)
+            if appointment.resource_id == resource_id and end > time_min and start < time_max:
                 window[appointment.id] = appointment
         return window
 
@@ -167,13 +168,13 @@ class FakeCalendar:
         return items, len(self.log)
 
     def listing(self, now: datetime, policy: Policy) -> tuple[list[dict[str, Any]], int]:
+        time_min, time_max = mapping.listing_bounds(now, policy.horizon_days)
         window = []
         for item in self.live():
             event = mapping.event_from_google(item)
-            span = mapping.content_span(
-                mapping.event_content(event, policy.privacy, policy.timezone), policy.timezone
-            )
-            if mapping.in_window(*span, now, policy.horizon_days):
+            content = mapping.event_content(event, policy.privacy, policy.timezone)
+            start, end = mapping.content_span(content, policy.timezone)
+            if end > time_min and start < time_max:  # like Google's timeMin / timeMax
                 window.append(item)
         return window, len(self.log)
 

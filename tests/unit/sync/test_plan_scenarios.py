@@ -14,7 +14,6 @@ from functions.sync.model import (
     CreateEvent,
     DeleteAppointment,
     DeleteEvent,
-    ForgetState,
     GoogleEvent,
     Link,
     Privacy,
@@ -67,7 +66,7 @@ def test_synced_item_follows_edits_out_of_the_window() -> None:
     assert kinds(run({"a1": beyond}, [], [state]).actions) == ["UpdateEvent"]
 
 
-def test_frozen_past_items_are_forgotten_and_never_written() -> None:
+def test_frozen_past_items_plan_nothing() -> None:
     appt = _timed(-3 * H, -2 * H)
     ev = event(appt)
     state = synced_state(appt, ev)
@@ -78,7 +77,7 @@ def test_frozen_past_items_are_forgotten_and_never_written() -> None:
         ({"a1": None}, []),
         ({}, [replace(ev, status="cancelled")]),
     ]:
-        assert run(planner, google, [state]).actions == (ForgetState("a1"),)
+        assert run(planner, google, [state]).actions == ()
 
 
 def test_past_item_edited_back_into_the_future_is_synced() -> None:
@@ -114,14 +113,22 @@ def test_complete_listing_missing_appointment_means_deleted_in_planner() -> None
 
 
 @pytest.mark.parametrize(
-    ("start", "end"),
-    [(-H, 12 * H), (364 * D + 12 * H, 364 * D + 13 * H)],
-    ids=["ends-within-a-day", "starts-within-a-day-of-horizon"],
+    ("start", "end", "deleted"),
+    [
+        (-H, timedelta(minutes=1), True),  # ends just after now: still listed, so missing = deleted
+        (365 * D - timedelta(minutes=1), 365 * D + H, True),
+        (365 * D + H, 365 * D + 2 * H, False),  # synced, then moved beyond the horizon
+    ],
+    ids=["ends-just-after-now", "starts-just-before-horizon", "beyond-horizon"],
 )
-def test_complete_listing_proves_nothing_near_the_window_edges(start, end) -> None:
+def test_complete_listing_proves_deletions_across_the_whole_window(start, end, deleted) -> None:
     appt = _timed(start, end)
-    ev = event(appt)
-    assert run({}, [], [synced_state(appt, ev)], complete=True).actions == ()
+    plan = run({"a1": appt}, [], [synced_state(appt, event(appt))], complete=True)
+    assert kinds(plan.actions) == (["DeleteAppointment"] if deleted else [])
+
+
+def test_listing_bounds_widen_the_window_by_a_day() -> None:
+    assert mapping.listing_bounds(NOW, 365) == (NOW - D, NOW + 366 * D)
 
 
 def test_complete_listing_imports_phone_events_and_creates_missing_events() -> None:
