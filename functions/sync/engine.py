@@ -39,13 +39,14 @@ from functions.adapters.google_events import Listing, SyncTokenExpired, list_eve
 from functions.adapters.sync_store import SyncStore
 from functions.context import Context
 from functions.domain import Branch, Link, LinkStatus, Resource
-from functions.sync import model
+from functions.sync import mapping, model
 from functions.sync.apply import Applier
 from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
 from functions.sync.plan import plan_link
 
 log = logging.getLogger(__name__)
 THROTTLE_PAUSE = timedelta(hours=1)
+FULL_LISTING_EVERY = timedelta(days=1)
 
 
 @dataclass
@@ -256,6 +257,7 @@ class Engine:
                 "last_error": None,
                 "sync_token": fetched.listing.next_sync_token,
                 "planner_cursor": applier.cursor_after(fetched.cursor),
+                **({"last_full_sync_at": now} if fetched.full else {}),
                 "full_sync_next": plan.full_sync_needed
                 or applier.full_sync_needed
                 or not fetched.listing.next_sync_token,
@@ -269,15 +271,16 @@ class Engine:
 
     @staticmethod
     def _google_changes(fetched: Fetched) -> model.GoogleChanges:
-        from functions.sync.mapping import event_from_google
-
         return model.GoogleChanges(
-            tuple(event_from_google(e) for e in fetched.listing.events), complete=fetched.listing.complete
+            tuple(mapping.event_from_google(e) for e in fetched.listing.events),
+            complete=fetched.listing.complete,
         )
 
     def _fetch(self, api: CalendarApi, link: Link, now: datetime) -> Fetched:
         assert link.google_calendar_id is not None
-        full = link.full_sync_next or not link.sync_token
+        # A daily complete listing picks up items that entered the window without changing.
+        stale = link.last_full_sync_at is None or now - link.last_full_sync_at > FULL_LISTING_EVERY
+        full = link.full_sync_next or not link.sync_token or stale
         appointments = AppointmentStore(self.ctx.store.db, link.branch_id)
         if not full:
             try:
@@ -286,7 +289,8 @@ class Engine:
                 full = True
         if full:
             cursor = appointments.current_seq()  # read before listing: later writes come next run
-            listing = list_events(api, link.google_calendar_id, None, now)
+            time_min, _ = mapping.listing_bounds(now, self.ctx.settings.sync_horizon_days)
+            listing = list_events(api, link.google_calendar_id, None, time_min)
             planner = {a.id: a for a in appointments.of_resource(link.resource_id)}
             return Fetched(listing, model.PlannerChanges(planner, complete=True), cursor, True)
         delta, cursor = self._planner_delta(appointments, link)

@@ -221,3 +221,20 @@ def test_recurring_phone_event_arrives_as_instances(linked: tuple[Api, str],
                                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"]})
     assert sync(api)["pulled"] == 4
     assert sync(api)["pulled"] == 0
+
+
+def test_items_entering_the_window_are_picked_up_by_the_daily_listing(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.context import get_context, reset_caches
+    from functions.sync.engine import Engine
+
+    api, cal = linked
+    monkeypatch.setenv("SYNC_HORIZON_DAYS", "5")
+    reset_caches()
+    put(api, "later", start=at(8), end=at(8, 10))
+    sync(api)
+    assert live(control, cal) == {}  # beyond the horizon
+    sync(api)
+    in_four_days = datetime.now(UTC) + timedelta(days=4)
+    Engine(get_context(), now=lambda: in_four_days).run()
+    assert set(live(control, cal)) == {event_id_for(BRANCH, "later")}
