@@ -88,6 +88,11 @@ class FirestoreStore:
         d["status"] = LinkStatus(d.get("status", "none"))
         return Link(**d)
 
+    def links_with_calendar(self, calendar_id: str) -> list[Link]:
+        query = self.db.collection("links").where(
+            filter=firestore.FieldFilter("google_calendar_id", "==", calendar_id))
+        return [self.link_from(s.to_dict()) for s in query.stream()]
+
     def link_statuses(self, branch_id: str) -> dict[str, LinkStatus]:
         query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
         return {s.get("resource_id"): LinkStatus(s.get("status")) for s in query.stream()}

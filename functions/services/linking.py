@@ -101,6 +101,14 @@ def _check_choice(api: CalendarApi, link: Link, calendar_id: str) -> dict[str, A
     return entry
 
 
+def _refuse_shared(ctx: Context, link: Link, calendar_id: str) -> None:
+    """One calendar per resource: two links on one calendar would pull each other's events."""
+    others = [o for o in ctx.store.links_with_calendar(calendar_id) if o.link_id != link.link_id]
+    if others:
+        raise Conflict("calendar_in_use", "This calendar is already linked to another resource; "
+                       "choose another calendar or create a new one.")
+
+
 def preview(ctx: Context, caller: Caller, b: str, r: str, calendar_id: str | None) -> dict[str, Any]:
     if not calendar_id:
         raise BadRequest("missing_field", "'calendar_id' is required.")
@@ -130,6 +138,7 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
         else:
             calendar_id = body["calendar_id"]
             _check_choice(api, current, calendar_id)
+            _refuse_shared(ctx, current, calendar_id)
             cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
     current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
     current.clearing, current.last_error = None, None

@@ -218,3 +218,15 @@ def test_consent_as_the_employee_records_the_employee(api: Api) -> None:
     assert api.callback(query).status_code == 200
     entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
     assert (entries[0]["actor"], entries[0]["role"]) == ("anna", "employee")
+
+
+def test_a_calendar_can_serve_only_one_resource(consented: Api) -> None:
+    (chosen,) = calendars(consented)
+    assert consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": chosen["id"]}).status_code == 200
+    consented.consent(resource="raum-1")
+    r = consented.call("POST", f"/links/{BRANCH}/raum-1",
+                       {"calendar_id": chosen["id"], "clear_existing": True})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "calendar_in_use")
+    assert consented.status(resource="raum-1")["status"] == "consented"
+    # re-linking the same resource to its own calendar is fine
+    assert consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": chosen["id"]}).status_code == 200
