@@ -146,21 +146,21 @@ class Engine:
         return summary
 
     def _jobs(self, branch_id: str | None, resource_id: str | None) -> list[tuple[Link, Branch, Resource]]:
-        branches: dict[str, Branch | None] = {}
-        jobs = []
+        """Every syncing link of an enabled branch; branches and resources read once per branch."""
+        by_branch: dict[str, list[Link]] = {}
         for data in self.sync_store.syncing_links():
             link = self.ctx.store.link_from(data)
-            if branch_id and link.branch_id != branch_id:
+            if (branch_id is None or link.branch_id == branch_id) and (
+                    resource_id is None or link.resource_id == resource_id):
+                by_branch.setdefault(link.branch_id, []).append(link)
+        jobs = []
+        for bid, links in by_branch.items():
+            branch = self.ctx.store.get_branch(bid)
+            if branch is None or not branch.google_sync_enabled:
                 continue
-            if resource_id and link.resource_id != resource_id:
-                continue
-            if link.branch_id not in branches:
-                branches[link.branch_id] = self.ctx.store.get_branch(link.branch_id)
-            branch = branches[link.branch_id]
-            resource = self.ctx.store.get_resource(link.branch_id, link.resource_id)
-            if branch is None or not branch.google_sync_enabled or resource is None:
-                continue
-            jobs.append((link, branch, resource))
+            resources = {r.resource_id: r for r in self.ctx.store.list_resources(bid)}
+            jobs += [(link, branch, resources[link.resource_id]) for link in links
+                     if link.resource_id in resources]
         return jobs
 
     def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:
