@@ -1,0 +1,71 @@
+# Firestore (Native mode, the "(default)" database the code's client opens).
+#
+# Indexes and field overrides come from ../firestore.indexes.json (the Firebase CLI's format), so
+# there is one list, readable without Terraform, that tests/infra checks against the queries in
+# functions/. Today it holds no composite index: every query is on one collection and either
+# filters one field (with or without ordering by it) or only combines equality filters, which
+# Firestore serves by merging single-field indexes. Its one override is the TTL policy on
+# consent_states.expires_at (single-use OAuth states expire after 10 minutes; the code refuses
+# expired ones itself, TTL only removes them, usually within a day).
+
+locals {
+  firestore = jsondecode(file("${path.module}/../firestore.indexes.json"))
+}
+
+resource "google_firestore_database" "main" {
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_firestore_index" "composite" {
+  for_each = {
+    for index in local.firestore.indexes :
+    "${index.collectionGroup}:${join(",", [for f in index.fields : "${f.fieldPath}:${try(f.order, f.arrayConfig)}"])}" => index
+  }
+
+  database    = google_firestore_database.main.name
+  collection  = each.value.collectionGroup
+  query_scope = try(each.value.queryScope, "COLLECTION")
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path   = fields.value.fieldPath
+      order        = try(fields.value.order, null)
+      array_config = try(fields.value.arrayConfig, null)
+    }
+  }
+}
+
+resource "google_firestore_field" "override" {
+  for_each = { for o in local.firestore.fieldOverrides : "${o.collectionGroup}.${o.fieldPath}" => o }
+
+  database   = google_firestore_database.main.name
+  collection = each.value.collectionGroup
+  field      = each.value.fieldPath
+
+  # An empty ttl_config block turns the TTL policy on for this field.
+  dynamic "ttl_config" {
+    for_each = try(each.value.ttl, false) ? [1] : []
+    content {}
+  }
+
+  # The listed single-field indexes replace the inherited ones; none (an empty block) exempts
+  # the field from indexing, which Google recommends for TTL timestamps nobody queries.
+  index_config {
+    dynamic "indexes" {
+      for_each = each.value.indexes
+      content {
+        order        = try(indexes.value.order, null)
+        array_config = try(indexes.value.arrayConfig, null)
+        query_scope  = try(indexes.value.queryScope, "COLLECTION")
+      }
+    }
+  }
+}

@@ -1,0 +1,626 @@
+"""The rules that infra/ must satisfy, as functions from (Terraform, code facts) to problems.
+
+Each check returns a list of human-readable problems (empty: fine). The tests run every check
+on the real infra/ and on deliberately broken copies, to show each rule catches what it claims.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions.config import ConfigError, Settings
+from tests.infra.codefacts import ROOT, CodeFacts
+from tests.infra.tfconfig import Config, Evaluator, Unevaluable, blocks, ref, squash, variable_defaults, walk
+
+SAMPLE_PROJECT = "practice-sync-test"
+
+FUNCTION_ATTRS = {"public": bool, "secrets": list, "memory": str, "timeout_seconds": int,
+                  "max_instances": int}
+
+# The roles any grant in infra/ may use: each one is explained where it is granted.
+REVIEWED_ROLES = {
+    "roles/datastore.user",                 # function runtime: Firestore
+    "roles/secretmanager.secretAccessor",   # function runtime: one secret's values
+    "roles/secretmanager.viewer",           # function runtime: list one secret's enabled versions
+    "roles/run.invoker",                    # allUsers on public functions; the Scheduler on sync
+    "roles/logging.logWriter",              # function builds
+    "roles/artifactregistry.writer",        # function builds
+    "roles/storage.objectAdmin",            # function builds: read the uploaded source
+}
+BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
+RUNTIME_ROLES = ["roles/datastore.user"]
+BUILDER_ROLES = {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"}
+IAM_MEMBER_TYPES = {"google_project_iam_member", "google_secret_manager_secret_iam_member",
+                    "google_cloud_run_service_iam_member"}
+REQUIRED_APIS = {
+    "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com", "firestore.googleapis.com", "secretmanager.googleapis.com",
+    "cloudscheduler.googleapis.com", "iam.googleapis.com", "calendar-json.googleapis.com",
+}
+
+# The derivations from local.functions that the resources' for_each use.
+SHAPES = {
+    "public_functions": "${{for name, spec in local.functions : name => spec if spec.public}}",
+    "function_secrets": "${{for pair in flatten([for name, spec in local.functions : [for secret in "
+                        "spec.secrets : {function = name, secret = secret}]]) : "
+                        '"${pair.function}/${pair.secret}" => pair}}',
+    "runtime_bindings": "${{for pair in setproduct(keys(local.functions), local.runtime_roles) : "
+                        '"${pair[0]}/${pair[1]}" => {function = pair[0], role = pair[1]}}}',
+    "schedule_sync": '${contains(keys(local.functions), "sync")}',
+    "firestore": '${jsondecode(file("${path.module}/../firestore.indexes.json"))}',
+}
+SYNC_COUNT = "${local.schedule_sync ? 1 : 0}"
+SA_ACCOUNT_ID = 'fn-${replace(each.key, "_", "-")}'
+
+
+@dataclass
+class World:
+    cfg: Config
+    facts: CodeFacts
+    firestore: dict[str, Any]
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.variables:
+            self.variables = variable_defaults(self.cfg, project_id=SAMPLE_PROJECT)
+
+    @property
+    def functions(self) -> dict[str, dict[str, Any]]:
+        value = self.cfg.locals.get("functions")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def has_sync(self) -> bool:
+        return "sync" in self.functions
+
+    def ev(self) -> Evaluator:
+        return Evaluator(self.cfg, self.variables)
+
+
+Problems = list[str]
+
+
+# --- Evaluating for_each / count ---------------------------------------------------------------
+
+def instances(w: World, label: str, body: dict[str, Any]) -> dict[Any, Any]:
+    """{instance key: each.value} of a resource, evaluated as Terraform would."""
+    if "for_each" in body and "count" in body:
+        raise Unevaluable(f"{label}: both count and for_each")
+    if "count" in body:
+        if squash(body["count"]) != squash(SYNC_COUNT):
+            raise Unevaluable(f"{label}: count = {body['count']}")
+        _shape(w, "schedule_sync")
+        return {0: None} if w.has_sync else {}
+    fe = body.get("for_each")
+    if fe is None:
+        return {None: None}
+    name = ref(fe)
+    fns = w.functions
+    if name == "local.functions":
+        return dict(fns)
+    if name == "local.public_functions":
+        _shape(w, "public_functions")
+        return {k: v for k, v in fns.items() if v.get("public") is True}
+    if name == "local.function_secrets":
+        _shape(w, "function_secrets")
+        return {f"{fn}/{s}": {"function": fn, "secret": s}
+                for fn, v in fns.items() for s in v.get("secrets", [])}
+    if name == "local.runtime_bindings":
+        _shape(w, "runtime_bindings")
+        roles = w.cfg.locals.get("runtime_roles", [])
+        return {f"{fn}/{r}": {"function": fn, "role": r} for fn in fns for r in roles}
+    if m := re.fullmatch(r"\$\{toset\(local\.(\w+)\)\}", squash(fe)):
+        values = w.cfg.locals.get(m[1])
+        if not isinstance(values, list):
+            raise Unevaluable(f"{label}: local.{m[1]} is not a list literal")
+        return {v: v for v in values}
+    raise Unevaluable(f"{label}: for_each = {fe}")
+
+
+def _shape(w: World, local: str) -> None:
+    if squash(w.cfg.locals.get(local)) != squash(SHAPES[local]):
+        raise Unevaluable(f"local.{local} = {w.cfg.locals.get(local)!r}; tests/infra/checks.py "
+                          f"understands only {SHAPES[local]}")
+
+
+def bind(value: Any, key: Any, each: Any) -> Any:
+    """Substitute each.key / each.value.x into an expression (as a quoted literal)."""
+    if not isinstance(value, str):
+        return value
+
+    def sub(m: re.Match[str]) -> str:
+        if m[0] == "each.key":
+            return json.dumps(key)
+        return json.dumps(each[m[1]] if m[1] else each)
+
+    out = re.sub(r"each\.key|each\.value(?:\.(\w+))?", sub, value)
+    # A whole-expression literal (`${"links"}`) is just the literal.
+    if (m := re.fullmatch(r'\$\{"([^"]*)"\}', out)) is not None:
+        return m[1]
+    return out
+
+
+# --- The rules -------------------------------------------------------------------------------
+
+def check_parse(w: World) -> Problems:
+    return [f"declared twice: {d}" for d in w.cfg.duplicates]
+
+
+def check_function_set(w: World) -> Problems:
+    """Terraform deploys exactly main.py's entry points, each fully described."""
+    out = []
+    deployed, exported = set(w.functions), set(w.facts.exports)
+    for name in sorted(exported - deployed):
+        out.append(f"main.py exports {name!r} but infra/functions.tf does not deploy it: add this line "
+                   f"to local.functions (and review it): {suggested_line(w, name)}")
+    for name in sorted(deployed - exported):
+        out.append(f"infra/functions.tf deploys {name!r}, which main.py does not export")
+    for name, spec in w.functions.items():
+        if not isinstance(spec, dict) or set(spec) != set(FUNCTION_ATTRS):
+            out.append(f"local.functions.{name} must have exactly {sorted(FUNCTION_ATTRS)}")
+            continue
+        for attr, typ in FUNCTION_ATTRS.items():
+            if not isinstance(spec[attr], typ) or (typ is int and isinstance(spec[attr], bool)):
+                out.append(f"local.functions.{name}.{attr} must be a {typ.__name__} literal")
+    return out
+
+
+def suggested_line(w: World, name: str) -> str:
+    """The local.functions entry for a new entry point, from what its code reads."""
+    secrets = ", ".join(f'"{s}"' for s in w.facts.secret_names if s in w.facts.secrets.get(name, ()))
+    private = name == "sync"
+    public = "false" if private else "true"
+    return (f'{name} = {{ public = {public}, secrets = [{secrets}], memory = "512M", '
+            f"timeout_seconds = {540 if private else 60}, max_instances = {1 if private else 5} }}")
+
+
+def check_function_resource(w: World) -> Problems:
+    """One HTTP function (2nd gen, python312) per entry, named after it, with its own identity."""
+    out: Problems = []
+    fns = w.cfg.of_type("google_cloudfunctions2_function")
+    if set(fns) != {"fn"}:
+        return [f"expected one google_cloudfunctions2_function 'fn' (for_each), found {sorted(fns)}"]
+    body = fns["fn"]
+    if ref(body.get("for_each")) != "local.functions":
+        out.append("google_cloudfunctions2_function.fn must have for_each = local.functions")
+    expect = {"name": "${each.key}", "location": "${var.region}"}
+    out += [f"fn.{k} must be {v}" for k, v in expect.items() if body.get(k) != v]
+    build = blocks(body, "build_config")
+    service = blocks(body, "service_config")
+    if len(build) != 1 or len(service) != 1:
+        return [*out, "fn needs exactly one build_config and one service_config block"]
+    build_cfg, service_cfg = build[0], service[0]
+    if build_cfg.get("entry_point") != "${each.key}":
+        out.append("fn.build_config.entry_point must be each.key (the name in main.py)")
+    try:
+        runtime = w.ev().value(build_cfg.get("runtime"))
+    except Unevaluable as exc:
+        runtime = str(exc)
+    if runtime != "python312":
+        out.append(f"fn runtime is {runtime!r}, the product targets python312")
+    storage = [s for src in blocks(build_cfg, "source") for s in blocks(src, "storage_source")]
+    if len(storage) != 1 or storage[0].get("object") != "${google_storage_bucket_object.source.name}":
+        out.append("fn source must be the hashed zip google_storage_bucket_object.source")
+    if service_cfg.get("service_account_email") != "${google_service_account.fn[each.key].email}":
+        out.append("fn must run as its own service account google_service_account.fn[each.key]")
+    if service_cfg.get("environment_variables") != "${local.env}":
+        out.append("fn.service_config.environment_variables must be local.env")
+    for mounted in ("secret_environment_variables", "secret_volumes"):
+        if mounted in service_cfg:
+            out.append(f"fn mounts secrets ({mounted}); the code reads them from Secret Manager by name")
+    if service_cfg.get("ingress_settings") != "ALLOW_ALL":
+        out.append("fn.ingress_settings must be ALLOW_ALL (callers are browsers, the planner and "
+                   "Cloud Scheduler; IAM and the JWT decide who gets in)")
+    for name, trigger in w.facts.triggers.items():
+        if trigger != "http":
+            out.append(f"{name} is not an HTTP function in the code ({trigger or 'no decorator'}); "
+                       "infra deploys every entry point with an HTTP trigger")
+    if "event_trigger" in body:
+        out.append("fn has an event_trigger: every entry point is an HTTP function")
+    return out
+
+
+def check_source(w: World) -> Problems:
+    """The zip holds main.py, requirements.txt and the package (no caches), named by its hash."""
+    out = []
+    obj = w.cfg.resource("google_storage_bucket_object", "source")
+    if not re.search(r"\$\{data\.archive_file\.source\.output_(sha256|base64sha256|sha512|md5|sha)\}",
+                     str(obj.get("name", ""))):
+        out.append("the source object's name must contain the zip's hash (a change must redeploy)")
+    if obj.get("source") != "${data.archive_file.source.output_path}":
+        out.append("the source object must upload data.archive_file.source")
+    archive = w.cfg.data.get(("archive_file", "source"), {})
+    dyn = [d["source"] for d in blocks(archive, "dynamic") if "source" in d]
+    if len(dyn) != 1 or dyn[0].get("for_each") != "${local.source_files}":
+        out.append("data.archive_file.source must take its files from local.source_files")
+    files = squash(w.cfg.locals.get("source_files"))
+    allow_list = ('"main.py"', '"requirements.txt"', 'fileset(local.repo_root,"functions/**")', "__pycache__")
+    for needed in allow_list:
+        if needed not in files:
+            out.append(f"local.source_files must include {needed} (allow-list of what is deployed)")
+    for path in ("main.py", "requirements.txt", "functions/__init__.py"):
+        if not (ROOT / path).is_file():
+            out.append(f"{path} is missing from the repository")
+    return out
+
+
+def check_env(w: World) -> Problems:
+    """Every function gets what config.py requires, nothing unknown, no secret, no emulator."""
+    out = []
+    env = w.cfg.locals.get("env")
+    if not isinstance(env, dict):
+        return ["local.env must be a map literal"]
+    needed = {*w.facts.required_env, "GOOGLE_CLOUD_PROJECT", "SYNC_HORIZON_DAYS"}
+    out += [f"local.env does not set {k}" for k in sorted(needed - set(env))]
+    out += [f"local.env sets {k}, which functions/config.py never reads"
+            for k in sorted(set(env) - set(w.facts.env_defaults))]
+    out += [f"local.env sets {k}: a secret must stay in Secret Manager"
+            for k in env if k.startswith("SECRET_")]
+    forbidden = {"FIRESTORE_EMULATOR_HOST", "GOOGLE_API_ROOT", "GOOGLE_AUTH_URI", "GOOGLE_TOKEN_URI",
+                 "GOOGLE_REVOKE_URI"}
+    out += [f"local.env sets {k}: production uses Google's own endpoints (the defaults)"
+            for k in sorted(forbidden & set(env))]
+    try:
+        rendered = {k: str(w.ev().value(v)) for k, v in env.items()}
+        region, project = w.variables["region"], w.variables["project_id"]
+        if rendered.get("PUBLIC_BASE_URL") != f"https://{region}-{project}.cloudfunctions.net":
+            out.append(f"PUBLIC_BASE_URL renders to {rendered.get('PUBLIC_BASE_URL')!r}, "
+                       "not the functions' base URL")
+        if rendered.get("GOOGLE_CLOUD_PROJECT") != project:
+            out.append("GOOGLE_CLOUD_PROJECT must be var.project_id")
+        Settings.from_env(rendered)
+    except (Unevaluable, KeyError) as exc:
+        out.append(f"local.env cannot be evaluated: {exc}")
+    except ConfigError as exc:
+        out.append(f"functions/config.py refuses the deployed environment: {exc}")
+    return out
+
+
+def check_secrets(w: World) -> Problems:
+    """The secrets exist by the code's names, and each function may read what its code reads."""
+    out = []
+    names = w.cfg.locals.get("secret_names")
+    if not isinstance(names, list) or sorted(names) != sorted(w.facts.secret_names):
+        out.append(f"local.secret_names {names} != functions/config.py SECRET_NAMES "
+                   f"{list(w.facts.secret_names)}")
+    secret = w.cfg.resource("google_secret_manager_secret", "secret")
+    if (squash(secret.get("for_each")) != squash("${toset(local.secret_names)}")
+            or secret.get("secret_id") != "${each.key}"):
+        out.append("google_secret_manager_secret.secret must be for_each = toset(local.secret_names), "
+                   "secret_id = each.key")
+    if not blocks(secret, "replication"):
+        out.append("google_secret_manager_secret.secret needs a replication block")
+    for name, spec in w.functions.items():
+        granted = set(spec.get("secrets", []))
+        unknown = granted - set(w.facts.secret_names)
+        if unknown:
+            out.append(f"{name} is granted unknown secrets {sorted(unknown)}")
+        if len(granted) != len(spec.get("secrets", [])):
+            out.append(f"{name} lists a secret twice")
+        needs = w.facts.secrets.get(name, frozenset())
+        if needs - granted:
+            out.append(f"the code of {name} reads {sorted(needs - granted)} but "
+                       f"local.functions.{name}.secrets does not grant it")
+    return out
+
+
+def check_no_secret_values(w: World) -> Problems:
+    """No secret value, version or secret-carrying variable anywhere in Terraform."""
+    out = []
+    for rtype, name in w.cfg.resources:
+        if rtype.startswith("google_secret_manager") and "version" in rtype:
+            out.append(f"{rtype}.{name}: secret versions are added out of band, never by Terraform")
+    for (rtype, name), body in w.cfg.resources.items():
+        for path, _ in walk(body):
+            if re.search(r"(^|\.)(secret_data\w*|payload)(\.|\[|$)", path):
+                out.append(f"{rtype}.{name}.{path}: a secret value would be in the Terraform state")
+    for var in w.cfg.variables:
+        if re.search(r"secret|password|token|_key$|^key", var):
+            out.append(f"variable {var!r}: secrets are not Terraform inputs")
+    patterns = {
+        "an OAuth client secret": r"GOCSPX-",
+        "a private key": r"-----BEGIN",
+        "a client_secret field": r"client_secret",
+        "base64 key material": r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=",
+        "a JWT": r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        "a SECRET_ override": r"\bSECRET_[A-Z_]+\s*=",
+    }
+    for fname, text in w.cfg.texts.items():
+        for what, pattern in patterns.items():
+            if re.search(pattern, text):
+                out.append(f"infra/{fname} contains what looks like {what}")
+    return out
+
+
+def _member(text: str) -> str:
+    text = str(text)
+    if text in ("allUsers", "allAuthenticatedUsers"):
+        return text
+    if m := re.fullmatch(r'serviceAccount:\$\{google_service_account\.fn\["([^"]+)"\]\.email\}', text):
+        return f"sa:fn[{m[1]}]"
+    if text == "serviceAccount:${google_service_account.builder.email}":
+        return "sa:builder"
+    if text == "serviceAccount:${google_service_account.scheduler[0].email}":
+        return "sa:scheduler"
+    return f"?{text}"
+
+
+def _scope(rtype: str, body: dict[str, Any]) -> str:
+    if rtype == "google_project_iam_member":
+        return "project" if body.get("project") == "${var.project_id}" else f"?{body.get('project')}"
+    if rtype == "google_secret_manager_secret_iam_member":
+        m = re.fullmatch(r'\$\{google_secret_manager_secret\.secret\["([^"]+)"\]\.secret_id\}',
+                         str(body.get("secret_id")))
+        return f"secret:{m[1]}" if m else f"?{body.get('secret_id')}"
+    if rtype == "google_cloud_run_service_iam_member":
+        pattern = r'\$\{google_cloudfunctions2_function\.fn\["([^"]+)"\]\.service_config\[0\]\.service\}'
+        m = re.fullmatch(pattern, str(body.get("service")))
+        return f"run:{m[1]}" if m and body.get("location") == "${var.region}" else f"?{body.get('service')}"
+    return "?"
+
+
+def grants(w: World) -> set[tuple[str, str, str]]:
+    """Every (scope, role, member) the IAM resources create, instances expanded."""
+    out = set()
+    for (rtype, name), body in w.cfg.resources.items():
+        if rtype not in IAM_MEMBER_TYPES:
+            continue
+        for key, each in instances(w, f"{rtype}.{name}", body).items():
+            bound = {k: bind(v, key, each) for k, v in body.items() if isinstance(v, str)}
+            role = bound.get("role", "")
+            if "${" in role:
+                role = f"?{role}"
+            out.add((_scope(rtype, bound), role, _member(bound.get("member", ""))))
+    return out
+
+
+def expected_grants(w: World) -> set[tuple[str, str, str]]:
+    out = set()
+    for fn, spec in w.functions.items():
+        sa = f"sa:fn[{fn}]"
+        out |= {("project", role, sa) for role in w.cfg.locals.get("runtime_roles", [])}
+        for s in spec.get("secrets", []):
+            out |= {(f"secret:{s}", "roles/secretmanager.secretAccessor", sa),
+                    (f"secret:{s}", "roles/secretmanager.viewer", sa)}
+        if spec.get("public") is True:
+            out.add((f"run:{fn}", "roles/run.invoker", "allUsers"))
+    out |= {("project", role, "sa:builder") for role in w.cfg.locals.get("builder_roles", [])}
+    if w.has_sync:
+        out.add(("run:sync", "roles/run.invoker", "sa:scheduler"))
+    return out
+
+
+def check_iam(w: World) -> Problems:
+    """Only reviewed, non-authoritative grants; exactly the ones local.functions implies."""
+    out = []
+    for (rtype, name) in w.cfg.resources:
+        if re.search(r"_iam_(binding|policy|audit_config)$", rtype):
+            out.append(f"{rtype}.{name}: authoritative IAM would remove grants made elsewhere; "
+                       "use *_iam_member")
+        elif (rtype.endswith("_iam_member") or "custom_role" in rtype) and rtype not in IAM_MEMBER_TYPES:
+            out.append(f"{rtype}.{name}: a grant that tests/infra has not reviewed")
+    for fname, text in w.cfg.texts.items():
+        for role in sorted(set(re.findall(r"roles/[\w.]+", text))):
+            if role in BASIC_ROLES:
+                out.append(f"infra/{fname} grants the basic role {role}")
+            elif role not in REVIEWED_ROLES:
+                out.append(f"infra/{fname} uses {role}, which is not among the reviewed roles")
+    if w.cfg.locals.get("runtime_roles") != RUNTIME_ROLES:
+        out.append(f"local.runtime_roles must be {RUNTIME_ROLES}: functions need Firestore and "
+                   "nothing else project-wide")
+    if set(w.cfg.locals.get("builder_roles", [])) != BUILDER_ROLES:
+        out.append(f"local.builder_roles must be {sorted(BUILDER_ROLES)} "
+                   "(Google's minimum for a build account)")
+    try:
+        actual, expected = grants(w), expected_grants(w)
+    except Unevaluable as exc:
+        return [*out, str(exc)]
+    for g in sorted(actual - expected):
+        out.append(f"unexpected grant {g}")
+    for g in sorted(expected - actual):
+        out.append(f"missing grant {g}")
+    for scope, role, member in actual:
+        if member.startswith("all") and role != "roles/run.invoker":
+            out.append(f"{member} gets {role} on {scope}")
+    return out
+
+
+def check_service_accounts(w: World) -> Problems:
+    """One valid, distinct service account per function, plus the build and Scheduler ones."""
+    out = []
+    fn = w.cfg.resource("google_service_account", "fn")
+    if ref(fn.get("for_each")) != "local.functions" or fn.get("account_id") != SA_ACCOUNT_ID:
+        return [f"google_service_account.fn must be for_each = local.functions, account_id = {SA_ACCOUNT_ID}"]
+    ids = {f"fn[{name}]": "fn-" + name.replace("_", "-") for name in w.functions}
+    ids["builder"] = w.cfg.resource("google_service_account", "builder").get("account_id", "")
+    if w.has_sync:
+        ids["scheduler"] = w.cfg.resource("google_service_account", "scheduler").get("account_id", "")
+    for who, account_id in ids.items():
+        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", str(account_id)):
+            out.append(f"service account {who}: {account_id!r} is not a valid account id (6-30 chars)")
+    if len(set(ids.values())) != len(ids):
+        out.append("two service accounts share an account id")
+    others = set(w.cfg.of_type("google_service_account")) - {"fn", "builder", "scheduler"}
+    out += [f"google_service_account.{o} is not reviewed by tests/infra" for o in sorted(others)]
+    return out
+
+
+def check_access(w: World) -> Problems:
+    """Public functions gate every route in code; sync is private; the callback is public."""
+    out = []
+    for name, spec in w.functions.items():
+        public = spec.get("public")
+        if name == "oauth_callback":
+            if public is not True:
+                out.append("oauth_callback must be public: Google redirects the user's browser to it")
+            continue    # its gate is the single-use OAuth state, not a JWT
+        if name == "sync" and public is not False:
+            out.append("sync must be private: only the Scheduler's service account may invoke it")
+        if public is True:
+            for handler in w.facts.unauthenticated_routes.get(name, []):
+                out.append(f"{name} is public but {handler} does not check the planner JWT (caller_of)")
+    return out
+
+
+def check_scheduler(w: World) -> Problems:
+    """If main.py exports sync: a Scheduler job calls it with an OIDC token of its own account.
+    If not: no Scheduler job, no Scheduler account, no grant."""
+    out = []
+    jobs = w.cfg.of_type("google_cloud_scheduler_job")
+    if set(jobs) != {"sync"}:
+        return [f"expected one google_cloud_scheduler_job 'sync', found {sorted(jobs)}"]
+    job = jobs["sync"]
+    account = w.cfg.resource("google_service_account", "scheduler")
+    grant = w.cfg.resource("google_cloud_run_service_iam_member", "scheduler_invokes_sync")
+    try:
+        counts = {label: len(instances(w, label, body)) for label, body in
+                  (("scheduler job", job), ("scheduler account", account), ("scheduler grant", grant))}
+    except Unevaluable as exc:
+        return [str(exc)]
+    if "sync" not in w.facts.exports:
+        out += [f"the {label} exists although main.py exports no sync" for label, n in counts.items() if n]
+        return out
+    out += [f"main.py exports sync but the {label} would not be created"
+            for label, n in counts.items() if n != 1]
+    targets = [t for t in blocks(job, "http_target")]
+    if len(targets) != 1:
+        return [*out, "the Scheduler job needs one http_target"]
+    target = targets[0]
+    try:
+        rendered = w.ev().value(w.cfg.locals.get("public_base_url"))
+        base = Settings.from_env({"PUBLIC_BASE_URL": rendered}).public_base_url
+        uri = w.ev().value(target.get("uri"))
+        if uri != f"{base}/sync":
+            out.append(f"the Scheduler job calls {uri!r}, not sync at PUBLIC_BASE_URL/sync")
+    except (Unevaluable, ConfigError) as exc:
+        out.append(f"the Scheduler job's uri: {exc}")
+    if target.get("http_method") != "POST":
+        out.append("the Scheduler job must POST (API.md: POST /sync)")
+    oidc = blocks(target, "oidc_token")
+    if "oauth_token" in target or len(oidc) != 1:
+        out.append("the Scheduler job must authenticate with an OIDC token (not OAuth, not none)")
+    elif oidc[0].get("service_account_email") != "${google_service_account.scheduler[0].email}":
+        out.append("the OIDC token must be the Scheduler's own service account's")
+    elif oidc[0].get("audience") != target.get("uri"):
+        out.append("the OIDC token's audience must be the URL it is sent to (PUBLIC_BASE_URL/sync)")
+    if job.get("schedule") != "*/${var.sync_interval_minutes} * * * *":
+        out.append("the Scheduler job must run every var.sync_interval_minutes")
+    try:
+        schedule = w.ev().value(job.get("schedule"))
+        if schedule != f"*/{w.variables['sync_interval_minutes']} * * * *":
+            out.append(f"schedule renders to {schedule!r}")
+    except Unevaluable as exc:
+        out.append(f"schedule: {exc}")
+    if account.get("account_id") != "sync-scheduler":
+        out.append("the Scheduler's account must be sync-scheduler (sync checks the token's email)")
+    scheduler = "serviceAccount:${google_service_account.scheduler[0].email}"
+    if grant.get("role") != "roles/run.invoker" or grant.get("member") != scheduler:
+        out.append("the Scheduler's account needs roles/run.invoker on sync, and only that")
+    return out
+
+
+def check_firestore(w: World) -> Problems:
+    """The default Native database, its indexes from firestore.indexes.json, TTL on consent states."""
+    out = []
+    db = w.cfg.resource("google_firestore_database", "main")
+    if db.get("name") != "(default)" or db.get("type") != "FIRESTORE_NATIVE":
+        out.append("google_firestore_database.main must be the (default) database in FIRESTORE_NATIVE mode "
+                   "(the code opens the default database)")
+    try:
+        _shape(w, "firestore")
+    except Unevaluable as exc:
+        out.append(str(exc))
+    index = w.cfg.resource("google_firestore_index", "composite")
+    if "local.firestore.indexes" not in str(index.get("for_each")):
+        out.append("google_firestore_index.composite must be created from local.firestore.indexes")
+    override = w.cfg.resource("google_firestore_field", "override")
+    if "local.firestore.fieldOverrides" not in str(override.get("for_each")):
+        out.append("google_firestore_field.override must be created from local.firestore.fieldOverrides")
+    ttl = [d["ttl_config"] for d in blocks(override, "dynamic") if "ttl_config" in d]
+    if len(ttl) != 1 or "each.value.ttl" not in str(ttl[0].get("for_each")):
+        out.append("google_firestore_field.override must turn on ttl_config for overrides with ttl: true")
+    spec = w.firestore
+    ttls = {(o.get("collectionGroup"), o.get("fieldPath"))
+            for o in spec.get("fieldOverrides", []) if o.get("ttl") is True}
+    if ("consent_states", "expires_at") not in ttls:
+        out.append("firestore.indexes.json needs the TTL override on consent_states.expires_at")
+    store = (ROOT / "functions" / "adapters" / "firestore_store.py").read_text(encoding="utf-8")
+    if '"consent_states"' not in store or '"expires_at"' not in store:
+        out.append("functions/adapters/firestore_store.py no longer writes consent_states.expires_at: "
+                   "update the TTL override")
+    composites = [(i.get("collectionGroup"), {f.get("fieldPath") for f in i.get("fields", [])})
+                  for i in spec.get("indexes", [])]
+    for q in w.facts.queries:
+        if not q.needs_composite_index:
+            continue
+        covered = any((q.collection in (None, coll)) and q.fields <= fields for coll, fields in composites)
+        if not covered:
+            detail = "a filter the analysis cannot read" if q.unknown else f"fields {sorted(q.fields)}"
+            out.append(f"{q.where}: the query ({detail}) needs a composite index in firestore.indexes.json")
+    return out
+
+
+def check_outputs(w: World) -> Problems:
+    """The URLs and the redirect URI to register in the OAuth client."""
+    out = []
+    outputs = w.cfg.outputs
+    for name in ("public_base_url", "function_urls", "oauth_redirect_uri"):
+        if name not in outputs:
+            out.append(f"output {name} is missing")
+    urls = str(outputs.get("function_urls", {}).get("value"))
+    if "function_urls" in outputs and "google_cloudfunctions2_function.fn" not in urls:
+        out.append("output function_urls must list every deployed function's URL")
+    try:
+        base = w.ev().value(w.cfg.locals.get("public_base_url"))
+        redirect = w.ev().value(outputs.get("oauth_redirect_uri", {}).get("value"))
+        if redirect != Settings.from_env({"PUBLIC_BASE_URL": base}).redirect_uri:
+            out.append(f"output oauth_redirect_uri {redirect!r} is not the redirect URI "
+                       "the code sends to Google")
+    except (Unevaluable, ConfigError) as exc:
+        out.append(f"oauth_redirect_uri: {exc}")
+    return out
+
+
+def check_apis(w: World) -> Problems:
+    apis = set(w.cfg.locals.get("apis", []))
+    out = [f"local.apis does not enable {a}" for a in sorted(REQUIRED_APIS - apis)]
+    service = w.cfg.resource("google_project_service", "apis")
+    if squash(service.get("for_each")) != squash("${toset(local.apis)}"):
+        out.append("google_project_service.apis must be for_each = toset(local.apis)")
+    return out
+
+
+def check_variables(w: World) -> Problems:
+    needed = ("project_id", "region", "sync_interval_minutes", "sync_horizon_days")
+    out = [f"variable {v} is missing" for v in needed if v not in w.cfg.variables]
+    interval = w.variables.get("sync_interval_minutes")
+    if not isinstance(interval, int) or not 1 <= interval <= 30 or 60 % interval:
+        out.append(f"default sync_interval_minutes {interval!r} is not a divisor of 60 between 1 and 30")
+    try:
+        Settings.from_env({"PUBLIC_BASE_URL": "https://x.test",
+                           "SYNC_HORIZON_DAYS": str(w.variables.get("sync_horizon_days"))})
+    except ConfigError as exc:
+        out.append(f"default sync_horizon_days: {exc}")
+    return out
+
+
+CHECKS: dict[str, Callable[[World], Problems]] = {
+    f.__name__.removeprefix("check_"): f for f in (
+        check_parse, check_function_set, check_function_resource, check_source, check_env,
+        check_secrets, check_no_secret_values, check_iam, check_service_accounts, check_access,
+        check_scheduler, check_firestore, check_outputs, check_apis, check_variables)
+}
+
+
+def all_problems(w: World) -> Problems:
+    out = []
+    for name, check in CHECKS.items():
+        try:
+            out += [f"[{name}] {p}" for p in check(w)]
+        except Unevaluable as exc:
+            out.append(f"[{name}] {exc}")
+    return out

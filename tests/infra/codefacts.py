@@ -1,0 +1,340 @@
+"""What the code says about deployment, read statically from main.py and the functions package.
+
+- the entry points (`main.__all__`) and their trigger (the functions_framework decorator);
+- which secrets each entry point's code can reach (a call graph over the package's AST);
+- which routes of each function do not authenticate the caller with the planner JWT;
+- the Firestore queries, with the fields they filter and order on.
+
+The call graph is deliberately simple (names resolved through imports, module-level instances,
+route decorators); `functions.config` and `functions.context` are not walked into: a secret
+counts as read where the code touches it (`ctx.cipher`, `ctx.oauth_client`, `.jwt_key()`).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from functions import config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Where the code touches a secret, and which one.
+SECRET_MARKERS = {
+    "jwt_key": "planner-jwt-key",
+    "oauth_client": "oauth-client",
+    "cipher": "token-key",
+    "token_keys": "token-key",
+}
+# The layer that reads secrets on demand: walking into it would count every secret as read.
+BARRIER = frozenset({"functions.config", "functions.context"})
+AUTHENTICATE = "caller_of"
+
+Target = tuple[str, str, str]  # (kind: def | router, module, name)
+
+
+@dataclass(frozen=True)
+class Query:
+    where: str                        # file:line
+    collection: str | None            # the literal collection id, when the chain names one
+    equality: frozenset[str]
+    inequality: frozenset[str]
+    order: frozenset[str]
+    unknown: bool = False             # a filter or field the analysis cannot read
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.equality | self.inequality | self.order
+
+    @property
+    def needs_composite_index(self) -> bool:
+        """Firestore serves one-field queries and equality-only queries (by merging
+        single-field indexes); anything else on two or more fields needs a composite index."""
+        if self.unknown:
+            return True
+        if len(self.fields) <= 1:
+            return False
+        return bool(self.inequality or self.order)
+
+
+@dataclass
+class CodeFacts:
+    exports: list[str]
+    triggers: dict[str, str]                      # entry point -> "http" | "cloud_event" | ""
+    secrets: dict[str, frozenset[str]]            # entry point -> secrets its code reaches
+    unauthenticated_routes: dict[str, list[str]]  # entry point -> handlers without caller_of
+    queries: list[Query]
+    env_defaults: dict[str, str | None] = field(default_factory=lambda: dict(config.ENV_DEFAULTS))
+    required_env: tuple[str, ...] = config.REQUIRED_ENV
+    secret_names: tuple[str, ...] = config.SECRET_NAMES
+
+
+# --- Modules -------------------------------------------------------------------------------
+
+class Module:
+    def __init__(self, path: Path) -> None:
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        self.name = ".".join(parts)
+        self.path = path
+        self.tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        self.imports: dict[str, str] = {}
+        self.defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
+        self.instances: dict[str, str] = {}       # module-level `X = SomeClass(...)`
+        self.routes: dict[str, list[str]] = {}    # router variable -> decorated handlers
+        for node in self.tree.body:
+            self._index(node)
+
+    def _index(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                self.imports[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.defs[node.name] = node
+            for deco in getattr(node, "decorator_list", []):
+                if (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute)
+                        and deco.func.attr == "route" and isinstance(deco.func.value, ast.Name)):
+                    self.routes.setdefault(deco.func.value.id, []).append(node.name)
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
+              and isinstance(node.value.func, ast.Name)):
+            self.instances[node.targets[0].id] = node.value.func.id
+
+
+def load_modules() -> dict[str, Module]:
+    paths = [ROOT / "main.py", *sorted((ROOT / "functions").rglob("*.py"))]
+    modules = [Module(p) for p in paths if "__pycache__" not in p.parts]
+    return {m.name: m for m in modules}
+
+
+def _code_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk without type annotations (they name classes, they do not call them)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name, value in ast.iter_fields(current):
+            if name in ("annotation", "returns"):
+                continue
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
+class CallGraph:
+    def __init__(self, modules: dict[str, Module]) -> None:
+        self.modules = modules
+
+    def resolve(self, qualified: str, depth: int = 0) -> Target | None:
+        if depth > 10:
+            return None
+        module, _, attr = qualified.rpartition(".")
+        m = self.modules.get(module)
+        if m is None:
+            return None
+        if attr in m.defs:
+            return ("def", module, attr)
+        if attr in m.routes:
+            return ("router", module, attr)
+        if attr in m.instances:
+            return self.resolve(f"{module}.{m.instances[attr]}", depth + 1)
+        if attr in m.imports:
+            return self.resolve(m.imports[attr], depth + 1)
+        return None
+
+    def _local(self, m: Module, name: str) -> Target | None:
+        if name in m.routes:
+            return ("router", m.name, name)
+        if name in m.defs:
+            return ("def", m.name, name)
+        if name in m.instances:
+            return self.resolve(f"{m.name}.{m.instances[name]}")
+        if name in m.imports:
+            return self.resolve(m.imports[name])
+        return None
+
+    def references(self, target: Target) -> tuple[set[Target], set[str]]:
+        kind, module, name = target
+        m = self.modules[module]
+        if kind == "router":
+            return {("def", module, h) for h in m.routes[name]}, set()
+        node = m.defs[name]
+        out: set[Target] = set()
+        secrets: set[str] = set()
+        for n in _code_nodes(node):
+            if isinstance(n, ast.Attribute):
+                if n.attr in SECRET_MARKERS:
+                    secrets.add(SECRET_MARKERS[n.attr])
+                if isinstance(n.value, ast.Name) and n.value.id in m.imports:
+                    found = self.resolve(f"{m.imports[n.value.id]}.{n.attr}")
+                    if found:
+                        out.add(found)
+            elif isinstance(n, ast.Name) and n is not node:
+                if n.id in SECRET_MARKERS:
+                    secrets.add(SECRET_MARKERS[n.id])
+                found = self._local(m, n.id)
+                if found and found != target:
+                    out.add(found)
+        return out, secrets
+
+    def reach(self, entry: str) -> tuple[set[Target], set[str]]:
+        start = self.resolve(f"main.{entry}")
+        seen: set[Target] = set()
+        secrets: set[str] = set()
+        stack = [start] if start else []
+        while stack:
+            target = stack.pop()
+            if target in seen or target[1] in BARRIER:
+                continue
+            seen.add(target)
+            more, found = self.references(target)
+            secrets |= found
+            stack.extend(more)
+        return seen, secrets
+
+    def trigger(self, entry: str) -> str:
+        target = self.resolve(f"main.{entry}")
+        if not target or target[0] != "def":
+            return ""
+        node = self.modules[target[1]].defs[target[2]]
+        for deco in getattr(node, "decorator_list", []):
+            text = ast.unparse(deco)
+            if text.endswith("functions_framework.http") or text == "http":
+                return "http"
+            if text.endswith("functions_framework.cloud_event") or text == "cloud_event":
+                return "cloud_event"
+        return ""
+
+    def routers_of(self, entry: str) -> list[Target]:
+        target = self.resolve(f"main.{entry}")
+        if not target or target[0] != "def":
+            return []
+        m = self.modules[target[1]]
+        return [t for n in _code_nodes(m.defs[target[2]]) if isinstance(n, ast.Name)
+                for t in [self._local(m, n.id)] if t and t[0] == "router"]
+
+    def unauthenticated_routes(self, entry: str) -> list[str]:
+        """Handlers of the function's router that never call caller_of (the JWT check)."""
+        missing = []
+        for _, module, router in self.routers_of(entry):
+            m = self.modules[module]
+            for handler in m.routes[router]:
+                calls = {ast.unparse(n.func) for n in _code_nodes(m.defs[handler]) if isinstance(n, ast.Call)}
+                if AUTHENTICATE not in calls:
+                    missing.append(f"{module}.{handler}")
+        return missing
+
+
+# --- Firestore queries -------------------------------------------------------------------------
+
+EQUALITY = {"==", "in", "array_contains", "array-contains", "array_contains_any", "array-contains-any"}
+INEQUALITY = {"<", "<=", ">", ">=", "!=", "not-in", "not_in"}
+QUERY_METHODS = {"where", "order_by"}
+CHAIN_METHODS = QUERY_METHODS | {"limit", "limit_to_last", "offset", "start_at", "start_after",
+                                 "end_at", "end_before", "select"}
+
+
+def _const(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _filter_of(call: ast.Call) -> tuple[str | None, str | None]:
+    """(field, op) of where("f", "==", v) or where(filter=FieldFilter("f", "==", v))."""
+    args = list(call.args)
+    for kw in call.keywords:
+        if kw.arg == "filter":
+            inner = kw.value
+            if isinstance(inner, ast.Call) and ast.unparse(inner.func).endswith("FieldFilter"):
+                args = list(inner.args)
+            else:
+                return None, None    # And / Or composite filters
+        elif kw.arg in ("field_path", "op_string"):
+            args.append(kw.value)
+    if len(args) >= 2:
+        return _const(args[0]), _const(args[1])
+    return None, None
+
+
+def _chain(call: ast.Call) -> list[ast.Call]:
+    """The calls of a method chain, innermost first: a.where(..).order_by(..).limit(..)."""
+    calls = []
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        calls.append(node)
+        node = node.func.value
+    return list(reversed(calls))
+
+
+def _collection(call: ast.Call) -> str | None:
+    node: ast.AST = call
+    while isinstance(node, ast.Call | ast.Attribute):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("collection", "collection_group") and node.args):
+            return _const(node.args[0])
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
+
+
+def queries_in(path: Path) -> list[Query]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inner: set[int] = set()
+    found = []
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr in CHAIN_METHODS]
+    # Outermost chains first, so that the calls inside one are not counted again.
+    for call in sorted(calls, key=lambda c: -len(_chain(c))):
+        if id(call) in inner:
+            continue
+        chain = [c for c in _chain(call) if c.func.attr in CHAIN_METHODS]
+        inner.update(id(c) for c in _chain(call))
+        if not any(c.func.attr in QUERY_METHODS for c in chain):
+            continue
+        eq: set[str] = set()
+        ineq: set[str] = set()
+        order: set[str] = set()
+        unknown = False
+        for c in chain:
+            if c.func.attr == "where":
+                fld, op = _filter_of(c)
+                if fld is None or op is None:
+                    unknown = True
+                elif op in EQUALITY:
+                    eq.add(fld)
+                elif op in INEQUALITY:
+                    ineq.add(fld)
+                else:
+                    unknown = True
+            elif c.func.attr == "order_by":
+                fld = _const(c.args[0]) if c.args else None
+                if fld is None:
+                    unknown = True
+                else:
+                    order.add(fld)
+        rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        found.append(Query(f"{rel}:{call.lineno}", _collection(call), frozenset(eq),
+                           frozenset(ineq), frozenset(order), unknown))
+    return found
+
+
+# --- All facts -------------------------------------------------------------------------------
+
+def collect() -> CodeFacts:
+    exports = list(importlib.import_module("main").__all__)
+    graph = CallGraph(load_modules())
+    return CodeFacts(
+        exports=exports,
+        triggers={e: graph.trigger(e) for e in exports},
+        secrets={e: frozenset(graph.reach(e)[1]) for e in exports},
+        unauthenticated_routes={e: graph.unauthenticated_routes(e) for e in exports},
+        queries=[q for p in sorted((ROOT / "functions").rglob("*.py")) if "__pycache__" not in p.parts
+                 for q in queries_in(p)],
+    )

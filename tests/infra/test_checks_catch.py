@@ -1,0 +1,187 @@
+"""Each rule fails on a deliberately broken copy of infra/ (or of the code facts): the checks
+that pass on the real Terraform would notice if it were wrong."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from tests.infra.checks import World, all_problems
+from tests.infra.codefacts import CodeFacts, Query
+from tests.infra.variants import edit, exporting_sync, with_sync, without_sync, world_of
+
+SECRET_VERSION = '''
+resource "google_secret_manager_secret_version" "token_key" {
+  secret      = google_secret_manager_secret.secret["token-key"].id
+  secret_data = "c2VjcmV0"
+}
+'''
+BINDING = '''
+resource "google_project_iam_binding" "firestore" {
+  project = var.project_id
+  role    = "roles/datastore.user"
+  members = ["serviceAccount:${google_service_account.fn["planner"].email}"]
+}
+'''
+
+PLANNER_LINE = ('    planner        = { public = true, secrets = ["planner-jwt-key"], memory = "512M", '
+                'timeout_seconds = 60, max_instances = 20 }\n')
+LINKS = 'links          = { public = true, secrets = ["oauth-client", "token-key"'
+HORIZON = "    SYNC_HORIZON_DAYS    = tostring(var.sync_horizon_days)"
+PROJECT = "    GOOGLE_CLOUD_PROJECT = var.project_id"
+ENV = "    environment_variables          = local.env"
+VOLUME = '\n    secret_volumes {\n      mount_path = "/etc/secrets"\n      secret     = "token-key"\n    }'
+RUNS_AS = "    service_account_email          = google_service_account.fn[each.key].email"
+REVISION = "  # A new revision must find"
+EVENT = '  event_trigger {\n    event_type = "google.cloud.pubsub.topic.v1.messagePublished"\n  }\n\n'
+ZIP_NAME = 'name   = "source-${data.archive_file.source.output_sha256}.zip"'
+OIDC_EMAIL = "      service_account_email = google_service_account.scheduler[0].email"
+JOB = 'resource "google_cloud_scheduler_job" "sync" {\n  count = '
+INVOKER = '  role     = "roles/run.invoker"\n  member   = "serviceAccount'
+SA_BUILDER = 'resource "google_service_account" "builder" {'
+
+# (what is broken, file, text, replacement, the problem that must be reported)
+BROKEN_TERRAFORM = [
+    ("a basic role", "iam.tf", '["roles/datastore.user"]', '["roles/editor"]',
+     "[iam] infra/iam.tf grants the basic role roles/editor"),
+    ("owner for the builder", "iam.tf", '"roles/storage.objectAdmin"]', '"roles/owner"]',
+     "grants the basic role roles/owner"),
+    ("an unreviewed role", "secrets.tf", '"roles/secretmanager.viewer"', '"roles/secretmanager.admin"',
+     "roles/secretmanager.admin, which is not among the reviewed roles"),
+    ("authoritative IAM", "iam.tf", SA_BUILDER, BINDING + SA_BUILDER, "authoritative IAM"),
+    ("a function left out", "functions.tf", PLANNER_LINE, "",
+     "main.py exports 'planner' but infra/functions.tf does not deploy it"),
+    ("a secret the code reads is not granted", "functions.tf", LINKS + ', "planner-jwt-key"', LINKS,
+     "the code of links reads ['planner-jwt-key']"),
+    ("a secret name the code does not use", "secrets.tf", '"planner-jwt-key"]', '"planner-key"]',
+     "local.secret_names"),
+    ("a secret value in Terraform", "secrets.tf", "# Read the value", SECRET_VERSION + "# Read the value",
+     "secret versions are added out of band"),
+    ("a secret in the environment", "functions.tf", HORIZON, HORIZON + '\n    SECRET_TOKEN_KEY = "x"',
+     "local.env sets SECRET_TOKEN_KEY"),
+    ("a secret mounted into the function", "functions.tf", ENV, ENV + VOLUME, "mounts secrets"),
+    ("the emulator in production", "functions.tf", PROJECT, PROJECT + '\n    FIRESTORE_EMULATOR_HOST = "x:1"',
+     "local.env sets FIRESTORE_EMULATOR_HOST"),
+    ("PUBLIC_BASE_URL not set", "functions.tf", "    PUBLIC_BASE_URL      = local.public_base_url\n", "",
+     "local.env does not set PUBLIC_BASE_URL"),
+    ("a wrong base URL", "functions.tf", 'cloudfunctions.net"', 'run.app"', "PUBLIC_BASE_URL renders to"),
+    ("an unknown variable", "functions.tf", PROJECT, PROJECT + '\n    SYNC_HORIZON    = "30"', "never reads"),
+    ("the wrong runtime", "functions.tf", '"python312"', '"python311"', "targets python312"),
+    ("a fixed entry point", "functions.tf", "entry_point     = each.key", 'entry_point     = "planner"',
+     "entry_point must be each.key"),
+    ("a shared service account", "functions.tf", RUNS_AS,
+     "    service_account_email          = google_service_account.builder.email", "its own service account"),
+    ("an event trigger", "functions.tf", REVISION, EVENT + REVISION, "has an event_trigger"),
+    ("a zip name without the hash", "source.tf", ZIP_NAME, 'name   = "source.zip"',
+     "must contain the zip's hash"),
+    ("the package not in the zip", "source.tf", '"functions/**"', '"functions/*.py"', "functions/**"),
+    ("the callback behind IAM", "functions.tf", "oauth_callback = { public = true,",
+     "oauth_callback = { public = false,", "oauth_callback must be public"),
+    ("a public function without its invoker grant", "functions.tf", "name => spec if spec.public }",
+     'name => spec if spec.public && name != "links" }', "local.public_functions"),
+    ("allUsers on a private function", "functions.tf", "  for_each = local.public_functions\n",
+     "  for_each = local.functions\n", "unexpected grant ('run:sync', 'roles/run.invoker', 'allUsers')"),
+    ("sync public", "functions.tf", "sync           = { public = false,", "sync           = { public = true,",
+     "sync must be private"),
+    ("no OIDC token", "scheduler.tf", "    oidc_token {", "    oauth_token {",
+     "must authenticate with an OIDC token"),
+    ("an OIDC token of another account", "scheduler.tf", OIDC_EMAIL,
+     OIDC_EMAIL.replace("scheduler[0]", 'fn["sync"]'), "the Scheduler's own service account"),
+    ("a fixed schedule", "scheduler.tf", '"*/${var.sync_interval_minutes} * * * *"', '"*/5 * * * *"',
+     "every var.sync_interval_minutes"),
+    ("a Scheduler job that always exists", "scheduler.tf", JOB + "local.schedule_sync ? 1 : 0", JOB + "1",
+     "count = 1"),
+    ("no invoker grant for the Scheduler", "scheduler.tf", INVOKER,
+     INVOKER.replace("run.invoker", "run.developer"), "roles/run.developer"),
+    ("no TTL", "firestore.tf", "for_each = try(each.value.ttl, false) ? [1] : []", "for_each = []",
+     "must turn on ttl_config"),
+    ("a second database", "firestore.tf", '= "(default)"', '= "planner"', "the (default) database"),
+    ("no redirect URI output", "outputs.tf", '"${local.public_base_url}/oauth_callback"',
+     '"${local.public_base_url}/callback"', "is not the redirect URI the code sends"),
+    ("the Calendar API not enabled", "apis.tf", '    "calendar-json.googleapis.com",\n', "",
+     "does not enable calendar-json.googleapis.com"),
+    ("an interval that does not divide the hour", "variables.tf", "default     = 5", "default     = 7",
+     "not a divisor of 60"),
+    ("a horizon the code refuses", "variables.tf", "default     = 365", "default     = 5000",
+     "sync_horizon_days"),
+]
+
+
+@pytest.mark.parametrize(("what", "fname", "old", "new", "reported"), BROKEN_TERRAFORM,
+                         ids=[case[0] for case in BROKEN_TERRAFORM])
+def test_broken_terraform_is_reported(texts: dict[str, str], facts: CodeFacts,
+                                      what: str, fname: str, old: str, new: str, reported: str) -> None:
+    base = with_sync(texts)
+    problems = all_problems(world_of(edit(base, fname, old, new), exporting_sync(facts)))
+    assert any(reported in p for p in problems), f"{what}: {reported!r} not in {problems}"
+
+
+def test_the_real_terraform_passes_the_same_checks(texts: dict[str, str], facts: CodeFacts) -> None:
+    """The baseline of the cases above: unbroken, they report nothing."""
+    assert all_problems(world_of(with_sync(texts), exporting_sync(facts))) == []
+
+
+def test_sync_exported_but_not_deployed(texts: dict[str, str], facts: CodeFacts) -> None:
+    problems = all_problems(world_of(without_sync(texts), exporting_sync(facts)))
+    assert any("main.py exports 'sync' but infra/functions.tf does not deploy it" in p for p in problems)
+    assert any("sync = { public = false" in p for p in problems), "the message gives the line to add"
+    assert any("the scheduler job would not be created" in p for p in problems)
+
+
+def test_sync_deployed_but_not_exported(texts: dict[str, str], facts: CodeFacts) -> None:
+    problems = all_problems(world_of(with_sync(texts), exporting_sync(facts, exported=False)))
+    assert any("deploys 'sync', which main.py does not export" in p for p in problems)
+    assert any("the scheduler job exists although main.py exports no sync" in p for p in problems)
+
+
+def _facts(facts: CodeFacts, **changes: object) -> CodeFacts:
+    return dataclasses.replace(copy.deepcopy(exporting_sync(facts)), **changes)
+
+
+def test_a_public_route_without_the_jwt_check(texts: dict[str, str], facts: CodeFacts) -> None:
+    routes = {**facts.unauthenticated_routes, "links": ["links.get_status"]}
+    broken = _facts(facts, unauthenticated_routes=routes)
+    problems = all_problems(world_of(with_sync(texts), broken))
+    assert any("links is public but links.get_status does not check the planner JWT" in p for p in problems)
+
+
+def test_code_that_starts_reading_a_secret(texts: dict[str, str], facts: CodeFacts) -> None:
+    secrets = {**exporting_sync(facts).secrets, "planner": frozenset({"planner-jwt-key", "token-key"})}
+    broken = _facts(facts, secrets=secrets)
+    problems = all_problems(world_of(with_sync(texts), broken))
+    assert any("the code of planner reads ['token-key']" in p for p in problems)
+
+
+def test_a_cloud_event_entry_point(texts: dict[str, str], facts: CodeFacts) -> None:
+    broken = _facts(facts, triggers={**exporting_sync(facts).triggers, "sync": "cloud_event"})
+    assert any("sync is not an HTTP function" in p for p in all_problems(world_of(with_sync(texts), broken)))
+
+
+def test_a_new_required_setting(texts: dict[str, str], facts: CodeFacts) -> None:
+    broken = _facts(facts, required_env=("PUBLIC_BASE_URL", "SYNC_OIDC_AUDIENCE"),
+                    env_defaults={**facts.env_defaults, "SYNC_OIDC_AUDIENCE": None})
+    problems = all_problems(world_of(with_sync(texts), broken))
+    assert any("local.env does not set SYNC_OIDC_AUDIENCE" in p for p in problems)
+
+
+def test_a_query_that_needs_a_composite_index(texts: dict[str, str], facts: CodeFacts) -> None:
+    query = Query("functions/x.py:1", "links", frozenset({"branch_id"}), frozenset(),
+                  frozenset({"updated_at"}))
+    broken = _facts(facts, queries=[*facts.queries, query])
+    problems = all_problems(world_of(with_sync(texts), broken))
+    assert any("functions/x.py:1: the query (fields ['branch_id', 'updated_at']) needs a composite index" in p
+               for p in problems)
+    w: World = world_of(with_sync(texts), broken)
+    fields = [{"fieldPath": "branch_id", "order": "ASCENDING"},
+              {"fieldPath": "updated_at", "order": "DESCENDING"}]
+    w.firestore = {**w.firestore, "indexes": [{"collectionGroup": "links", "queryScope": "COLLECTION",
+                                               "fields": fields}]}
+    assert all_problems(w) == []
+
+
+def test_the_ttl_policy_missing_from_the_index_file(texts: dict[str, str], facts: CodeFacts) -> None:
+    w = world_of(with_sync(texts), exporting_sync(facts))
+    w.firestore = {**w.firestore, "fieldOverrides": []}
+    assert any("TTL override on consent_states.expires_at" in p for p in all_problems(w))

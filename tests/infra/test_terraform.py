@@ -1,0 +1,95 @@
+"""infra/ agrees with the code: every rule of checks.py on the real Terraform, and the
+least-privilege decisions pinned here with their reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.checks import CHECKS, World, all_problems, check_scheduler, instances
+from tests.infra.codefacts import CodeFacts
+from tests.infra.variants import exporting_sync, with_sync, without_sync, world_of
+
+# The secrets each entry point reads, from the code (functions/services, functions/http.py):
+#   planner-jwt-key: every route that calls caller_of() (functions/http.py) to check the JWT;
+#   oauth-client:    building the consent URL, exchanging the code, refreshing access tokens
+#                    (ctx.oauth_client);
+#   token-key:       sealing/unsealing refresh tokens and the PKCE verifier (ctx.cipher).
+EXPECTED_SECRETS = {
+    # consent URL (client id) + encrypted PKCE verifier in the state + JWT of the caller
+    "oauth_start": {"oauth-client", "token-key", "planner-jwt-key"},
+    # code exchange (client id/secret) + verifier and refresh token sealed; no JWT: Google's
+    # redirect carries none, the single-use state is the proof
+    "oauth_callback": {"oauth-client", "token-key"},
+    # calendars / link / preview call Google with the unsealed refresh token + JWT
+    "links": {"oauth-client", "token-key", "planner-jwt-key"},
+    # unseals the refresh token and posts it to Google's revoke endpoint, which needs no client
+    # credentials (functions/adapters/google_oauth.py revoke) + JWT
+    "revoke": {"token-key", "planner-jwt-key"},
+    # branches, resources, appointments, changes: Firestore only + JWT
+    "planner": {"planner-jwt-key"},
+    # unseals every linked refresh token and refreshes it with the client + JWT (planner calls)
+    "sync": {"oauth-client", "token-key", "planner-jwt-key"},
+}
+# Reached by a browser (the planner's frontend) or by Google's redirect: public, gated in code.
+EXPECTED_PUBLIC = {"planner", "oauth_start", "oauth_callback", "links", "revoke"}
+
+
+@pytest.mark.parametrize("rule", list(CHECKS))
+def test_infra_follows_the_rule(world: World, rule: str) -> None:
+    assert CHECKS[rule](world) == []
+
+
+def test_every_entry_point_is_deployed_and_nothing_else(world: World, facts: CodeFacts) -> None:
+    assert set(world.functions) == set(facts.exports)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SECRETS))
+def test_each_function_may_read_exactly_the_secrets_its_code_needs(world: World, name: str) -> None:
+    if name not in world.facts.exports:
+        assert name not in world.functions
+        return
+    assert name in world.functions, f"main.py exports {name} but infra/functions.tf does not deploy it"
+    assert set(world.functions[name]["secrets"]) == EXPECTED_SECRETS[name]
+
+
+def test_the_code_analysis_finds_the_same_secrets(facts: CodeFacts) -> None:
+    """The call-graph analysis (used to catch a function that starts reading a new secret)
+    agrees with the reasons above, function by function."""
+    assert set(facts.exports) <= set(EXPECTED_SECRETS), "a new entry point: add its secrets above"
+    found = {n: set(facts.secrets[n]) for n in facts.exports}
+    assert found == {n: EXPECTED_SECRETS[n] for n in facts.exports}
+
+
+def test_exactly_the_planner_facing_functions_are_public(world: World) -> None:
+    public = {name for name, spec in world.functions.items() if spec["public"]}
+    assert public == EXPECTED_PUBLIC & set(world.functions)
+
+
+def test_scheduler_follows_main_py(world: World, facts: CodeFacts) -> None:
+    """Both branches are real: with sync exported the job, its account and its grant exist and
+    the job sends an OIDC token; without it none of them does."""
+    job = world.cfg.resource("google_cloud_scheduler_job", "sync")
+    if "sync" in facts.exports:
+        assert len(instances(world, "job", job)) == 1
+        assert check_scheduler(world) == []
+    else:
+        assert instances(world, "job", job) == {}
+        assert instances(world, "account", world.cfg.resource("google_service_account", "scheduler")) == {}
+        assert check_scheduler(world) == []
+
+
+def test_the_one_line_sync_entry_deploys_and_schedules_sync(texts: dict[str, str], facts: CodeFacts) -> None:
+    w = world_of(with_sync(texts), exporting_sync(facts))
+    assert all_problems(w) == []
+    job = w.cfg.resource("google_cloud_scheduler_job", "sync")
+    assert len(instances(w, "job", job)) == 1
+    assert w.functions["sync"]["public"] is False
+
+
+def test_without_sync_nothing_of_the_scheduler_is_created(texts: dict[str, str], facts: CodeFacts) -> None:
+    w = world_of(without_sync(texts), exporting_sync(facts, exported=False))
+    assert "sync" not in w.functions
+    assert all_problems(w) == []
+    for rtype, name in (("google_cloud_scheduler_job", "sync"), ("google_service_account", "scheduler"),
+                        ("google_cloud_run_service_iam_member", "scheduler_invokes_sync")):
+        assert instances(w, name, w.cfg.resource(rtype, name)) == {}
