@@ -78,8 +78,11 @@ class Applier:
         writer = BatchWriter(self.api, self.link.google_calendar_id or "")
         results = writer.run([_write(a) for a in actions])
         # 409 on insert: the event exists (an earlier run, a ghost write, or deleted): patch it.
-        revive = [EventWrite(k, "patch", by_key[k].event_id, body=by_key[k].body)
-                  for k, r in results.items() if r.outcome == "duplicate"]
+        revive = [
+            EventWrite(k, "patch", by_key[k].event_id, body=by_key[k].body)
+            for k, r in results.items()
+            if r.outcome == "duplicate"
+        ]
         if revive:
             results |= BatchWriter(self.api, self.link.google_calendar_id or "").run(revive)
         self.round_trips += writer.round_trips
@@ -119,8 +122,9 @@ class Applier:
                 self._own(stored.seq)
                 self.sync_store.commit(self.link.link_id, [state])
             elif isinstance(action, UpdateAppointment):
-                stored = self.appointments.update_if(action.appointment_id, dict(action.fields),
-                                                     action.if_version)
+                stored = self.appointments.update_if(
+                    action.appointment_id, dict(action.fields), action.if_version
+                )
                 state = action.state.after_write(planner_version=stored.appointment.version)
                 self._own(stored.seq)
                 self.sync_store.commit(self.link.link_id, [state])
@@ -138,17 +142,22 @@ class Applier:
 
     def _record(self, action: RecordConflict) -> None:
         self.conflicts += 1
-        details: dict[str, Any] = {"appointment_id": action.appointment_id, "event_id": action.event_id,
-                                   "reason": str(action.reason),
-                                   "winner": str(action.winner) if action.winner else None}
-        self.ctx.store.audit(self.link.branch_id, self.link.resource_id, "sync", "system",
-                             "conflict_resolved", details)
+        details: dict[str, Any] = {
+            "appointment_id": action.appointment_id,
+            "event_id": action.event_id,
+            "reason": str(action.reason),
+            "winner": str(action.winner) if action.winner else None,
+        }
+        self.ctx.store.audit(
+            self.link.branch_id, self.link.resource_id, "sync", "system", "conflict_resolved", details
+        )
 
 
 def _write(action: GoogleAction) -> EventWrite:
     if isinstance(action, CreateEvent):
         return EventWrite(action.appointment_id, "insert", action.event_id, body=action.insert_body)
     if isinstance(action, UpdateEvent):
-        return EventWrite(action.appointment_id, "patch", action.event_id, body=action.body,
-                          if_match=action.if_match)
+        return EventWrite(
+            action.appointment_id, "patch", action.event_id, body=action.body, if_match=action.if_match
+        )
     return EventWrite(action.appointment_id, "delete", action.event_id, if_match=action.if_match)

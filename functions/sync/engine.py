@@ -151,7 +151,8 @@ class Engine:
         for data in self.sync_store.syncing_links():
             link = self.ctx.store.link_from(data)
             if (branch_id is None or link.branch_id == branch_id) and (
-                    resource_id is None or link.resource_id == resource_id):
+                resource_id is None or link.resource_id == resource_id
+            ):
                 by_branch.setdefault(link.branch_id, []).append(link)
         jobs = []
         for bid, links in by_branch.items():
@@ -159,8 +160,9 @@ class Engine:
             if branch is None or not branch.google_sync_enabled:
                 continue
             resources = {r.resource_id: r for r in self.ctx.store.list_resources(bid)}
-            jobs += [(link, branch, resources[link.resource_id]) for link in links
-                     if link.resource_id in resources]
+            jobs += [
+                (link, branch, resources[link.resource_id]) for link in links if link.resource_id in resources
+            ]
         return jobs
 
     def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:

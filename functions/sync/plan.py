@@ -38,12 +38,19 @@ Items without state (new to this link):
   anything else                   → nothing
   (items without state act only when in the window: end > now, start < now + horizon)
 
-Window: an item whose stored span and every present side have ended is frozen: no action at all
-(past events and appointments are never touched; the shell may prune such states whenever it
-likes, e.g. 30 days after `ends_at`, which only changes how a later edit of the past item is
-treated: with state it is a synced edit, without it a new item). A synced item
-follows edits anywhere, also into the past or beyond the horizon (one event per appointment).
-New items beyond the horizon wait until the shell lists them again inside it.
+Window: an item whose stored span and every present side have ended is frozen: nothing is
+written (past events and appointments are never touched); a real change on either side only
+forgets the now stale state, so a later edit back into the future counts as a new item. The
+shell may prune ended states at will (e.g. 30 days after `ends_at`). A synced item follows edits
+anywhere, also into the past or beyond the horizon (one event per appointment). New items beyond
+the horizon wait until a complete listing shows them inside it (the shell lists fully now and
+then, e.g. daily).
+
+Shell contract: take both cursors before writing (our writes come back as echoes and are
+no-ops); fill etag/version from each write's answer (`ItemState.after_write`). On a rejected
+precondition (412, stale version) re-read that item on both sides and plan it alone again
+(`plan_link` with just its state, appointment and event); if that fails too, keep the cursors.
+A blocked plan must not advance the cursors either.
 
 Breaker: more than max(10, 20 % of synced items) deletions on either side → no actions at all,
 `Plan.blocked` (mass_change_blocked), unless `force`.
@@ -142,9 +149,11 @@ class _Rules:
         strays: list[Action] = [RecordConflict(item.key, e.id, duplicate, None) for e in item.stray_events]
         if item.state is None:
             return [*strays, *self._unsynced(item)]
+        changes = (self._planner_change(item), self._google_change(item))
         if self._frozen(item):
-            return strays
-        rule = _SYNCED_TABLE[(self._planner_change(item), self._google_change(item))]
+            # Nothing is written for the past; a real change there makes the state stale.
+            return strays if changes == (Change.SAME, Change.SAME) else [*strays, ForgetState(item.key)]
+        rule = _SYNCED_TABLE[changes]
         return [*strays, *rule(self, item)]
 
     # --- reading an item ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ an item after a rejected precondition, never advance cursors of a blocked run).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -211,7 +211,15 @@ class World:
         links = {r: LinkSide(Link(branch_id, r), p, FakeCalendar(clock)) for r, p in policies.items()}
         return cls(clock, FakePlanner(clock), links)
 
-    def sync(self, resource_id: str, *, force: bool = False, full: bool = False) -> Plan:
+    def sync(
+        self,
+        resource_id: str,
+        *,
+        force: bool = False,
+        full: bool = False,
+        before_apply: Callable[[], None] | None = None,
+    ) -> Plan:
+        """One run of the shell for one link; `before_apply` lets a test race the writes."""
         side = self.links[resource_id]
         now = self.clock.now
         full = full or side.full_next or side.google_token is None
@@ -232,8 +240,10 @@ class World:
             force=force,
         )
         if plan.blocked is None:
-            apply_plan(plan, side, self.planner)
-            side.planner_cursor, side.google_token, side.full_next = cursor, token, plan.full_sync_needed
+            if before_apply is not None:
+                before_apply()
+            if apply_plan(plan, side, self.planner, now):
+                side.planner_cursor, side.google_token, side.full_next = cursor, token, plan.full_sync_needed
         return plan
 
     def sync_all(self, *, force: bool = False) -> list[Plan]:
@@ -248,17 +258,43 @@ def _key(action: Action) -> str:
     return action.appointment_id
 
 
-def apply_plan(plan: Plan, side: LinkSide, planner: FakePlanner) -> None:
-    """The reference shell: run each action; a rejected item is skipped for the rest of the run."""
-    skipped: set[str] = set()
-    for action in plan.actions:
-        key = _key(action)
-        if key in skipped:
-            continue
+def apply_plan(plan: Plan, side: LinkSide, planner: FakePlanner, now: datetime) -> bool:
+    """The reference shell: run each item's actions; a rejected item is re-read and re-planned.
+
+    False when an item failed even then: the caller keeps its cursors, so nothing is lost.
+    """
+    done = True
+    for key, actions in itertools.groupby(plan.actions, key=_key):
+        todo = list(actions)
         try:
-            _apply(action, side, planner)
+            for action in todo:
+                _apply(action, side, planner)
         except Rejected:
-            skipped.add(key)
+            done = _replan_item(key, todo, side, planner, now) and done
+    return done
+
+
+def _replan_item(key: str, tried: list[Action], side: LinkSide, planner: FakePlanner, now: datetime) -> bool:
+    """Both sides of one item read afresh (events.get shows cancelled events too), planned alone."""
+    state = side.states.get(key)
+    event_ids = [a.event_id for a in tried if isinstance(a, CreateEvent | UpdateEvent | DeleteEvent)]
+    event_id = state.event_id if state else (event_ids or [mapping.event_id_for(side.link.branch_id, key)])[0]
+    raw = side.calendar.events.get(event_id) or {"id": event_id, "status": "cancelled"}
+    plan = plan_link(
+        side.link,
+        side.policy,
+        PlannerChanges({key: planner.appointments.get(key)}),
+        GoogleChanges((mapping.event_from_google(raw),)),
+        [state] if state else [],
+        now,
+        force=True,
+    )
+    try:
+        for action in plan.actions:
+            _apply(action, side, planner)
+    except Rejected:
+        return False
+    return True
 
 
 def _apply(action: Action, side: LinkSide, planner: FakePlanner) -> None:

@@ -14,6 +14,7 @@ from functions.sync.model import (
     CreateEvent,
     DeleteAppointment,
     DeleteEvent,
+    ForgetState,
     GoogleEvent,
     Link,
     Privacy,
@@ -66,18 +67,16 @@ def test_synced_item_follows_edits_out_of_the_window() -> None:
     assert kinds(run({"a1": beyond}, [], [state]).actions) == ["UpdateEvent"]
 
 
-def test_frozen_past_items_plan_nothing() -> None:
+def test_frozen_past_items_are_never_written() -> None:
+    """Unchanged: nothing. Changed on either side: only the stale state is dropped."""
     appt = _timed(-3 * H, -2 * H)
     ev = event(appt)
     state = synced_state(appt, ev)
+    assert run({"a1": appt}, [ev], [state]).actions == ()
     edited_past = replace(appt, title="Nachtrag", version=2)
-    for planner, google in [
-        ({}, []),
-        ({"a1": edited_past}, []),
-        ({"a1": None}, []),
-        ({}, [replace(ev, status="cancelled")]),
-    ]:
-        assert run(planner, google, [state]).actions == ()
+    cancelled = [replace(ev, status="cancelled")]
+    for planner, google in [({"a1": edited_past}, []), ({"a1": None}, []), ({}, cancelled)]:
+        assert run(planner, google, [state]).actions == (ForgetState("a1"),)
 
 
 def test_past_item_edited_back_into_the_future_is_synced() -> None:

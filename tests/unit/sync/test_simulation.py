@@ -9,17 +9,14 @@ from functions.sync import mapping
 from functions.sync.model import (
     ConflictReason,
     ConflictResolution,
-    GoogleChanges,
     Plan,
-    PlannerChanges,
     Policy,
     Privacy,
     SaveState,
 )
-from functions.sync.plan import plan_link
 
 from .builders import NOW, appointment
-from .simulation import World, apply_plan
+from .simulation import World
 
 BERLIN = Policy("Europe/Berlin")
 
@@ -112,22 +109,35 @@ def test_lost_state_reconciles_by_id_without_duplicates() -> None:
     assert _quiet(world.sync_all())
 
 
-def test_stale_etag_skips_the_item_and_the_next_run_resolves_the_conflict() -> None:
+def test_write_racing_a_phone_edit_is_replanned_with_both_sides_fresh() -> None:
     world = _world()
     stored = world.planner.save(appointment("a1"))
     world.sync("r1")
     world.planner.save(replace(stored, title="Neu im Planer"))
-    side = world.links["r1"]
-    appointments, _ = world.planner.changes(side.planner_cursor)
-    plan = plan_link(
-        side.link, side.policy, PlannerChanges(appointments), GoogleChanges(), side.states.values(), NOW
-    )
-    side.calendar.patch(mapping.event_id_for("b1", "a1"), {"summary": "Neu am Telefon"})  # races the write
-    apply_plan(plan, side, world.planner)
-    assert side.calendar.events[mapping.event_id_for("b1", "a1")]["summary"] == "Neu am Telefon"
-    world.sync("r1")  # planner wins by default
-    assert side.calendar.events[mapping.event_id_for("b1", "a1")]["summary"] == "Neu im Planer"
-    assert side.conflicts[-1].reason is ConflictReason.BOTH_CHANGED_PLANNER_WINS
+    calendar = world.links["r1"].calendar
+    event_id = mapping.event_id_for("b1", "a1")
+
+    def phone_edits_meanwhile() -> None:
+        calendar.patch(event_id, {"summary": "Neu am Telefon"})
+
+    world.sync("r1", before_apply=phone_edits_meanwhile)  # 412, re-read, conflict: planner wins
+    assert calendar.events[event_id]["summary"] == "Neu im Planer"
+    assert world.links["r1"].conflicts[-1].reason is ConflictReason.BOTH_CHANGED_PLANNER_WINS
+    assert _quiet(world.sync_all())
+
+
+def test_stale_planner_version_is_replanned_and_google_wins_when_told() -> None:
+    world = _world(r1=replace(BERLIN, conflict_resolution=ConflictResolution.GOOGLE_WINS))
+    stored = world.planner.save(appointment("a1"))
+    world.sync("r1")
+    world.links["r1"].calendar.patch(mapping.event_id_for("b1", "a1"), {"summary": "Telefon"})
+
+    def planner_edits_meanwhile() -> None:
+        world.planner.save(replace(world.planner.appointments["a1"], notes="neue Notiz", title="Planer"))
+
+    world.sync("r1", before_apply=planner_edits_meanwhile)
+    assert world.planner.appointments["a1"].title == "Telefon" and stored.version == 1
+    assert world.links["r1"].conflicts[-1].reason is ConflictReason.BOTH_CHANGED_GOOGLE_WINS
     assert _quiet(world.sync_all())
 
 
