@@ -213,7 +213,7 @@ class CreateEvent:
 
 @dataclass(frozen=True)
 class UpdateEvent:
-    """Patch the event (If-Match `if_match`), then save `state`; 412 → skip the item this run."""
+    """Patch the event (If-Match `if_match`), then save `state`; 412 → re-read and re-plan the item."""
 
     appointment_id: str
     event_id: str
@@ -233,7 +233,11 @@ class DeleteEvent:
 
 @dataclass(frozen=True)
 class CreateAppointment:
-    """Store a Google-born appointment (upsert by id, origin google), then save `state`."""
+    """Create a Google-born appointment (origin google) unless the id exists, then save `state`.
+
+    Create-if-absent, never overwrite: a repeat after a crash is harmless and an existing
+    appointment's hidden fields are never replaced by what the event shows.
+    """
 
     appointment: Appointment
     state: ItemState
@@ -241,7 +245,10 @@ class CreateAppointment:
 
 @dataclass(frozen=True)
 class UpdateAppointment:
-    """Merge `fields` into the appointment if its version is still `if_version`, then save `state`."""
+    """Merge `fields` (None clears) if the version is still `if_version`, then save `state`.
+
+    `fields` holds only what the privacy level shows; everything else stays as it is.
+    """
 
     appointment_id: str
     fields: AppointmentFields
