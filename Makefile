@@ -39,9 +39,14 @@ test-fast: $(STAMP) lint
 test-slow: $(STAMP) browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m slow
 
-# The property-based suites with >= 500 examples each.
+# The property-based suites with >= 500 examples each (the emulator machine takes ~20 min).
 test-deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit/sync
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit/sync tests/integration/test_sync_machine.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# Speed and cost figures of the sync on the emulators (prints them, writes bench-results.json).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench.sync_bench $(BENCH_ARGS)

@@ -28,6 +28,7 @@ def local_environment(google_root: str, public_base_url: str) -> dict[str, str]:
         "GOOGLE_AUTH_URI": google_root + "o/oauth2/v2/auth",
         "GOOGLE_TOKEN_URI": google_root + "token",
         "GOOGLE_REVOKE_URI": google_root + "revoke",
+        "GOOGLE_OIDC_CERTS_URI": google_root + "oauth2/v1/certs",
         "PUBLIC_BASE_URL": public_base_url,
         "GOOGLE_CLOUD_PROJECT": os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-planner"),
         "SECRET_OAUTH_CLIENT": json.dumps({"web": {

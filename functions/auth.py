@@ -4,7 +4,8 @@ Bearer JWT, HS256 with the `planner-jwt-key` secret (its UTF-8 bytes). Roles:
 - `planner`: the planner backend itself, every branch and resource;
 - `admin`: any resource of its `branch_id`;
 - `employee`: only its `resource_ids` within its `branch_id`, and only the link actions
-  (consent, calendar choice, status, revoke) and reading its resource.
+  (consent, calendar choice, status, revoke) and reading its resource;
+- `scheduler`: Cloud Scheduler's OIDC token, accepted by `sync` only (`authenticate_sync`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from dataclasses import dataclass
 from enum import Enum
 
 import jwt
+from google.auth.exceptions import GoogleAuthError
+from google.auth.transport import requests as google_requests
+from google.oauth2 import id_token
 
+from functions.config import Settings
 from functions.errors import Forbidden, Unauthenticated
 
 ROLES = ("planner", "admin", "employee")
@@ -66,9 +71,35 @@ def authenticate(authorization: str | None, key: bytes) -> Caller:
     return Caller(claims["sub"], role, branch, frozenset(resources))
 
 
+GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
+
+
+def authenticate_sync(authorization: str | None, key: bytes, settings: Settings) -> Caller:
+    """`sync` also accepts Cloud Scheduler's Google-signed OIDC token (RS256): audience and
+    invoker service account are checked. Anything else goes through `authenticate`."""
+    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip(), flags=re.IGNORECASE)
+    try:
+        algorithm = jwt.get_unverified_header(match.group(1)).get("alg") if match else None
+    except jwt.PyJWTError:
+        algorithm = None
+    if algorithm != "RS256":
+        return authenticate(authorization, key)
+    assert match is not None
+    try:
+        claims = id_token.verify_token(match.group(1), google_requests.Request(),
+                                       audience=settings.sync_audience,
+                                       certs_url=settings.google_oidc_certs_uri)
+    except (ValueError, GoogleAuthError):
+        raise Unauthenticated("The OIDC token is not valid for this function.") from None
+    if (claims.get("iss") not in GOOGLE_ISSUERS or not claims.get("email_verified")
+            or not settings.sync_invoker or claims.get("email") != settings.sync_invoker):
+        raise Unauthenticated("The OIDC token is not from the sync scheduler's service account.")
+    return Caller(claims["email"], "scheduler", None, frozenset())
+
+
 def authorize(caller: Caller, action: Action, branch_id: str, resource_id: str | None = None) -> None:
     """Raise 403 unless `caller` may do `action` on the branch (and resource)."""
-    if caller.role == "planner":
+    if caller.role == "planner" or (caller.role == "scheduler" and action is Action.SYNC):
         return
     if caller.branch_id != branch_id:
         raise Forbidden("This token is for another branch.")

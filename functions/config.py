@@ -27,6 +27,9 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "PUBLIC_BASE_URL": None,
     "GOOGLE_CLOUD_PROJECT": None,
     "SYNC_HORIZON_DAYS": "365",
+    # Cloud Scheduler's OIDC token on `sync`: Google's signing certificates and the invoker.
+    "GOOGLE_OIDC_CERTS_URI": "https://www.googleapis.com/oauth2/v1/certs",
+    "SYNC_INVOKER_EMAIL": None,  # default: sync-scheduler@PROJECT.iam.gserviceaccount.com
 }
 REQUIRED_ENV = ("PUBLIC_BASE_URL",)
 SECRET_NAMES = ("oauth-client", "token-key", "planner-jwt-key")
@@ -58,6 +61,8 @@ class Settings:
     public_base_url: str
     project: str | None
     sync_horizon_days: int
+    google_oidc_certs_uri: str = "https://www.googleapis.com/oauth2/v1/certs"
+    sync_invoker: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +82,10 @@ class Settings:
             public_base_url=_url(env, "PUBLIC_BASE_URL"),
             project=env.get("GOOGLE_CLOUD_PROJECT") or None,
             sync_horizon_days=horizon,
+            google_oidc_certs_uri=_url(env, "GOOGLE_OIDC_CERTS_URI"),
+            sync_invoker=env.get("SYNC_INVOKER_EMAIL") or (
+                f"sync-scheduler@{env['GOOGLE_CLOUD_PROJECT']}.iam.gserviceaccount.com"
+                if env.get("GOOGLE_CLOUD_PROJECT") else None),
         )
 
     @property
@@ -90,6 +99,11 @@ class Settings:
     @property
     def redirect_uri(self) -> str:
         return self.public_base_url + "/oauth_callback"
+
+    @property
+    def sync_audience(self) -> str:
+        """The audience Cloud Scheduler puts into its OIDC token: the URL it calls."""
+        return self.public_base_url + "/sync"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from devtools.google_emulator import (  # noqa: F401  (register routes)
     batch,
     calendar_api,
     control,
+    id_tokens,
     oauth_web,
 )
 from devtools.google_emulator.errors import GoogleApiError

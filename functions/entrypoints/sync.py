@@ -8,10 +8,11 @@ import flask
 import functions_framework
 
 from functions import validation as v
-from functions.auth import Action, authorize
+from functions.auth import Action, authenticate_sync, authorize
+from functions.config import get_secrets, get_settings
 from functions.context import get_context
 from functions.errors import BadRequest
-from functions.http import Router, caller_of, json_body
+from functions.http import Router, json_body
 from functions.sync.engine import Engine
 
 routes = Router("sync")
@@ -24,7 +25,8 @@ def sync(request: flask.Request) -> flask.Response:
 
 @routes.route("POST", "/")
 def run(request: flask.Request) -> dict[str, Any]:
-    caller = caller_of(request)
+    settings = get_settings()
+    caller = authenticate_sync(request.headers.get("Authorization"), get_secrets().jwt_key(), settings)
     body = json_body(request)
     v.only_keys(body, {"branch_id", "resource_id", "force"})
     branch_id = v.ident(body["branch_id"], "branch_id") if "branch_id" in body else None

@@ -31,7 +31,7 @@ SECRET_MARKERS = {
 }
 # The layer that reads secrets on demand: walking into it would count every secret as read.
 BARRIER = frozenset({"functions.config", "functions.context"})
-AUTHENTICATE = "caller_of"
+AUTHENTICATE = {"caller_of", "authenticate_sync"}  # the JWT check (sync: or the OIDC token)
 
 Target = tuple[str, str, str]  # (kind: def | router, module, name)
 
@@ -229,7 +229,7 @@ class CallGraph:
             m = self.modules[module]
             for handler in m.routes[router]:
                 calls = {ast.unparse(n.func) for n in _code_nodes(m.defs[handler]) if isinstance(n, ast.Call)}
-                if AUTHENTICATE not in calls:
+                if not AUTHENTICATE & set(calls):
                     missing.append(f"{module}.{handler}")
         return missing
 
