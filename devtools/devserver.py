@@ -5,16 +5,22 @@ its name), so `/planner/branches/b1` reaches `planner` as `/branches/b1`. Local 
 landing page and the planner demo pages admin.html / employee.html) are served from
 `devtools/pages/`. `POST /dev/token` mints the planner's bearer tokens for those pages: the
 planner itself would sign them in production; this helper exists only here, never deployed.
+`/google/_emulator/...` passes the Google emulator's control API through on the same origin, so
+the sync demo page (sync.html) can act as "the phone" (loopback only, control routes only).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import functions_framework
 import jwt
@@ -88,6 +94,61 @@ def _token_endpoint(request: Request) -> Response:
     return _json({"token": token, "expires_in": TOKEN_SECONDS})
 
 
+SYNC_DEMO_LABEL = "Synchronisation ansehen: Terminplaner ⇄ Google-Kalender (Handy)"
+GOOGLE_PROXY_PREFIX = "/google/"
+GOOGLE_PROXY_ALLOWED = "_emulator/"
+GOOGLE_PROXY_METHODS = ("GET", "POST", "PATCH", "DELETE")
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _google_proxy(request: Request) -> Response:
+    """`/google/_emulator/<path>` → `GOOGLE_API_ROOT` + `_emulator/<path>`, for the sync demo page.
+
+    Only the emulator's control API, only from and to loopback: the browser cannot call the
+    emulator itself (another port, no CORS), and nothing else of Google is reachable this way.
+    """
+    if not _is_loopback(request.remote_addr):
+        return _error(403, "forbidden", "The Google emulator proxy answers loopback callers only.")
+    rest = request.path[len(GOOGLE_PROXY_PREFIX):]
+    segments = rest.split("/")
+    if not rest.startswith(GOOGLE_PROXY_ALLOWED) or any(s in ("", ".", "..") for s in segments[1:]):
+        return _error(404, "not_found",
+                      "Only the emulator's control API (/google/_emulator/...) is passed on.")
+    if request.method not in GOOGLE_PROXY_METHODS:
+        return _error(405, "method_not_allowed", f"Use {', '.join(GOOGLE_PROXY_METHODS)}.")
+    root = os.environ.get("GOOGLE_API_ROOT", "")
+    if not root or not _is_loopback(urlsplit(root).hostname):
+        return _error(503, "not_configured", "GOOGLE_API_ROOT is not a local Google emulator "
+                                             "(start the stack with `make run`).")
+    url = root.rstrip("/") + "/" + "/".join(quote(s, safe="") for s in segments)
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    body = request.get_data() if request.method in ("POST", "PATCH") else None
+    upstream = urllib.request.Request(url, data=body, method=request.method,  # noqa: S310 (loopback)
+                                      headers={"Content-Type": "application/json",
+                                               "Accept": "application/json"})
+    try:
+        with _NO_PROXY.open(upstream, timeout=30) as resp:
+            status, raw, kind = resp.status, resp.read(), resp.headers.get("Content-Type")
+    except urllib.error.HTTPError as err:
+        status, raw, kind = err.code, err.read(), err.headers.get("Content-Type")
+    except OSError as exc:
+        return _error(502, "google_emulator_unreachable", f"The Google emulator does not answer: {exc}")
+    return Response(raw, status=status, content_type=kind or "application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
 def _landing(names: list[str], links: dict[str, str]) -> Any:
     @Request.application
     def app(request: Request) -> Response:
@@ -95,6 +156,8 @@ def _landing(names: list[str], links: dict[str, str]) -> Any:
             return _json({"status": "ok", "functions": names})
         if request.path == "/dev/token":
             return _token_endpoint(request)
+        if request.path.startswith(GOOGLE_PROXY_PREFIX):
+            return _google_proxy(request)
         page = PAGES / (request.path.strip("/") or "index.html")
         if request.path in ("/", "/index.html"):
             return Response(_index_html(names, links), mimetype="text/html")
@@ -108,6 +171,11 @@ def _landing(names: list[str], links: dict[str, str]) -> Any:
 
 def _index_html(names: list[str], links: dict[str, str]) -> str:
     fn = "".join(f"<li><code>/{n}</code></li>" for n in names) or "<li>(none yet)</li>"
+    if "sync" in names and not any(url.startswith("/sync.html") for url in links.values()):
+        # The sync demo goes right after the other demo pages.
+        pages = [item for item in links.items() if ".html" in item[1]]
+        others = [item for item in links.items() if ".html" not in item[1]]
+        links = dict([*pages, (SYNC_DEMO_LABEL, "/sync.html"), *others])
     ln = "".join(f'<li><a href="{url}">{label}</a></li>' for label, url in links.items())
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Planner ⇄ Google Calendar — local</title>

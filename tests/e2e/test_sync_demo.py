@@ -1,0 +1,270 @@
+"""The sync demo page (sync.html) of `make run`, in real headless Chromium.
+
+A person watches a change travel: an appointment made in the planner reaches the Google calendar
+with "Jetzt synchronisieren"; "the phone" (the Google emulator's control API, through the dev
+server's same-origin proxy) moves, renames, creates and deletes events, and the next sync brings
+that to the planner; a mass deletion is held back until "Trotzdem synchronisieren". Each test
+links a resource of a branch of its own through the APIs (the consent form is posted the way the
+browser would), so only the sync page itself is clicked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+PRAXIS = "praxis.berlin@example.com"
+TEAM = {"anna": ("Anna Schmidt", "employee"), "raum-1": ("Anpassraum 1", "room")}
+
+
+@pytest.fixture
+def page(staff_page: Page) -> Iterator[Page]:
+    """A German browser's page; no script may crash in it."""
+    crashes: list[str] = []
+    staff_page.on("pageerror", lambda exc: crashes.append(str(exc)))
+    yield staff_page
+    assert not crashes, crashes
+
+
+def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS) -> str:
+    """Consent (the form Google shows, posted as the browser would) and a new calendar: its id."""
+    planner = stack.token("planner")
+    url = stack.api("POST", "/oauth_start", {"branch_id": branch, "resource_id": resource},
+                    planner)["authorization_url"]
+    http = requests.Session()
+    http.trust_env = False  # loopback only, never a proxy
+    consent = http.get(url, timeout=10)
+    assert consent.status_code == 200, consent.text
+    request_id = re.search(r'name="request_id" value="([^"]+)"', consent.text)
+    assert request_id, consent.text
+    form = {"request_id": request_id.group(1), "account": account, "decision": "allow",
+            "scope": re.findall(r'name="scope" value="([^"]+)"', consent.text)}
+    decision = http.post(stack.google_root + "o/oauth2/v2/auth/decision", data=form,
+                         allow_redirects=False, timeout=10)
+    assert decision.status_code == 302, decision.text
+    callback = http.get(decision.headers["Location"], timeout=30)
+    assert callback.status_code == 200, callback.text
+    linked = stack.api("POST", f"/links/{branch}/{resource}",
+                       {"new_calendar": {"summary": f"Terminplaner – {resource} {uuid.uuid4().hex[:6]}"}},
+                       planner)
+    assert linked["status"] == "linked", linked
+    return linked["google_calendar_id"]
+
+
+def _open(page: Page, stack: Stack, path: str) -> None:
+    page.goto(stack.base + path)
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """Screenshots for a person to look at, only when asked for (E2E_SCREENSHOTS=dir)."""
+    folder = os.environ.get("E2E_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _appointment(page: Page, title: str) -> Locator:
+    return page.locator('[data-test="appointment"]').filter(
+        has=page.locator('[data-test="appointment-title"]', has_text=title))
+
+
+def _event(page: Page, title: str) -> Locator:
+    return page.locator('[data-test="event"]').filter(
+        has=page.locator('[data-test="event-title"]', has_text=title))
+
+
+def _sync(page: Page, runs: int, force: bool = False) -> Locator:
+    """Click "Jetzt synchronisieren" (or "Trotzdem synchronisieren"); wait until both columns reloaded."""
+    page.locator("#force-sync" if force else "#sync-now").click()
+    summary = page.locator('[data-test="sync-summary"]')
+    expect(summary).to_have_attribute("data-runs", str(runs))
+    expect(summary).to_have_attribute("data-state", "done")
+    return summary
+
+
+def _calendar_events(stack: Stack, calendar_id: str) -> list[dict]:
+    return stack.emulator("GET", f"calendars/{quote(calendar_id, safe='')}/events")["events"]
+
+
+def test_a_change_travels_from_the_planner_to_the_phone_and_back(stack: Stack, page: Page) -> None:
+    branch = stack.new_branch(TEAM, sync=True)
+    calendar_id = _link(stack, branch, "anna")
+    day = (date.today() + timedelta(days=7)).isoformat()
+    later_day = (date.today() + timedelta(days=9)).isoformat()
+    _open(page, stack, f"/sync.html?branch={branch}&resource=anna")
+
+    select = page.locator('[data-test="resource-select"]')
+    expect(select).to_have_value("anna")
+    expect(select.locator("option")).to_have_count(1)  # raum-1 is not linked
+    expect(page.locator('[data-test="link-status"]')).to_have_attribute("data-status", "linked")
+    expect(page.locator('[data-test="link-calendar"]')).to_have_text(calendar_id)
+    expect(page.locator('[data-test="branch-off"]')).to_be_hidden()
+    expect(page.locator('[data-test="no-appointments"]')).to_be_visible()
+    expect(page.locator('[data-test="no-events"]')).to_be_visible()
+
+    # 1. The planner books an appointment; only the sync takes it to Google.
+    page.locator("#appt-title").fill("Hörtest Frau Müller")
+    page.locator("#appt-start-date").fill(day)
+    page.locator("#appt-start-time").fill("10:00")
+    page.locator("#appt-end-time").fill("11:00")
+    expect(page.locator("#appt-end-date")).to_have_value(day)  # follows the start date
+    page.locator("#appt-location").fill("Raum 2")
+    page.locator("#appt-save").click()
+    booked = _appointment(page, "Hörtest Frau Müller")
+    expect(booked).to_have_count(1)
+    expect(booked).to_have_attribute("data-origin", "planner")
+    expect(booked.locator('[data-test="origin"]')).to_have_text("Terminplaner")
+    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("10:00–11:00")
+    expect(page.locator('[data-test="event"]')).to_have_count(0)
+
+    summary = _sync(page, 1)
+    expect(summary.locator('[data-test="sync-pushed"]')).to_have_text("1")
+    expect(summary.locator('[data-test="sync-failed"]')).to_have_text("0")
+    event = _event(page, "Hörtest Frau Müller")
+    expect(event).to_have_count(1)
+    expect(event.locator('[data-test="event-origin"]')).to_have_attribute("data-origin", "planner")
+    expect(event.locator('[data-test="event-time"]')).to_contain_text("10:00–11:00")
+    expect(page.locator('[data-test="last-sync"]')).not_to_have_text("noch nie")
+    _screenshot(page, "sync-1-pushed")
+
+    # 2. On the phone the event moves an hour later; the sync brings the new time to the planner.
+    event.locator('[data-action="later"]').click()
+    expect(event.locator('[data-test="event-time"]')).to_contain_text("11:00–12:00")
+    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("10:00–11:00")  # not yet
+    summary = _sync(page, 2)
+    expect(summary.locator('[data-test="sync-pulled"]')).to_have_text("1")
+    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("11:00–12:00")
+    expect(booked).to_have_attribute("data-origin", "google")
+
+    # 3. The phone creates an event of its own: after the sync the planner has it, from Google.
+    page.locator("#phone-title").fill("Zahnarzt (privat)")
+    page.locator("#phone-date").fill(later_day)
+    page.locator("#phone-start").fill("15:00")
+    page.locator("#phone-end").fill("16:00")
+    page.locator("#phone-create").click()
+    own = _event(page, "Zahnarzt (privat)")
+    expect(own).to_have_count(1)
+    expect(own.locator('[data-test="event-origin"]')).to_have_attribute("data-origin", "phone")
+    expect(_appointment(page, "Zahnarzt")).to_have_count(0)
+    summary = _sync(page, 3)
+    expect(summary.locator('[data-test="sync-pulled"]')).to_have_text("1")
+    pulled = _appointment(page, "Zahnarzt (privat)")
+    expect(pulled).to_have_count(1)
+    expect(pulled).to_have_attribute("data-origin", "google")
+    expect(pulled.locator('[data-test="origin"]')).to_have_text("Google")
+    expect(pulled.locator('[data-test="appointment-time"]')).to_contain_text("15:00–16:00")
+
+    # 4. Renamed and moved to the next day on the phone: both arrive in the planner.
+    own = page.locator(f'[data-test="event"][data-event-id="{own.get_attribute("data-event-id")}"]')
+    own.locator('[data-action="rename"]').click()
+    own.locator('[data-test="rename-input"]').fill("Zahnarzt Dr. Weber")
+    own.locator('[data-test="rename-ok"]').click()
+    renamed = _event(page, "Zahnarzt Dr. Weber")
+    expect(renamed).to_have_count(1)
+    expect(own.locator('[data-test="rename-form"]')).to_have_count(0)
+    renamed.locator('[data-action="next-day"]').click()
+    next_day = date.fromisoformat(later_day) + timedelta(days=1)
+    expect(renamed.locator('[data-test="event-time"]')).to_contain_text(next_day.strftime("%d.%m.%Y"))
+    _sync(page, 4)
+    moved = _appointment(page, "Zahnarzt Dr. Weber")
+    expect(moved).to_have_count(1)
+    expect(moved.locator('[data-test="appointment-time"]')).to_contain_text(
+        f"{next_day.strftime('%d.%m.%Y')} · 15:00–16:00")
+    expect(_appointment(page, "Zahnarzt (privat)")).to_have_count(0)
+
+    # 5. Deleted in the planner: after the sync the phone shows it cancelled (greyed), or not at all.
+    booked.locator('[data-action="delete"]').click()
+    expect(booked).to_have_count(0)
+    expect(page.locator('[data-test="planner-last-action"]')).to_contain_text("gelöscht")
+    expect(event).to_have_attribute("data-status", "confirmed")  # still on the phone until the sync
+    summary = _sync(page, 5)
+    expect(summary.locator('[data-test="sync-pushed"]')).to_have_text("1")
+    expect(event).to_have_attribute("data-status", "cancelled")
+    expect(event.locator('[data-action="later"]')).to_be_disabled()
+    _screenshot(page, "sync-2-after-delete")
+    page.locator("#show-cancelled").uncheck()
+    expect(event).to_have_count(0)
+    expect(page.locator('[data-test="event"]')).to_have_count(1)  # the dentist is left
+    expect(page.locator('[data-test="appointment"]')).to_have_count(1)
+
+    expect(page.locator('[data-test="message"][data-kind="error"]')).to_have_count(0)
+
+    # What the page showed is what the backends hold.
+    events = {e["summary"]: e["status"] for e in _calendar_events(stack, calendar_id)}
+    assert events == {"Hörtest Frau Müller": "cancelled", "Zahnarzt Dr. Weber": "confirmed"}, events
+    feed = stack.api("GET", f"/planner/branches/{branch}/changes", token=stack.token("planner"))["changes"]
+    live = {c["appointment"]["title"]: c["origin"] for c in feed if not c["deleted"]}
+    assert live == {"Zahnarzt Dr. Weber": "google"}, feed
+
+
+def test_a_held_back_mass_deletion_is_shown_and_can_be_forced(stack: Stack, page: Page) -> None:
+    branch = stack.new_branch(TEAM, sync=True)
+    calendar_id = _link(stack, branch, "raum-1")
+    planner = stack.token("planner")
+    day = date.today() + timedelta(days=3)
+    for hour in range(8, 20):  # 12 appointments, all synced
+        stack.api("PUT", f"/planner/branches/{branch}/appointments/m-{hour}", {
+            "resource_id": "raum-1", "title": f"Anpassung {hour} Uhr",
+            "start": f"{day}T{hour:02d}:00:00+01:00", "end": f"{day}T{hour:02d}:30:00+01:00"}, planner)
+    assert stack.api("POST", "/sync", {"branch_id": branch, "resource_id": "raum-1"}, planner)["pushed"] == 12
+    for hour in range(8, 20):  # then all deleted at once in the planner
+        status, _ = stack.call("DELETE", f"{stack.base}/planner/branches/{branch}/appointments/m-{hour}",
+                               token=planner)
+        assert status == 204
+
+    _open(page, stack, f"/sync.html?branch={branch}&resource=raum-1")
+    expect(page.locator('[data-test="no-appointments"]')).to_be_visible()
+    expect(page.locator('[data-test="event"][data-status="confirmed"]')).to_have_count(12)
+    expect(page.locator('[data-test="blocked-notice"]')).to_be_hidden()
+
+    summary = _sync(page, 1)
+    expect(summary.locator('[data-test="sync-failed"]')).to_have_text("1")
+    notice = page.locator('[data-test="blocked-notice"]')
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("12 Termin(e) im Google-Kalender")
+    expect(page.locator('[data-test="last-error"]')).to_contain_text("mass_change_blocked")
+    expect(page.locator('[data-test="event"][data-status="confirmed"]')).to_have_count(12)  # held back
+    _screenshot(page, "sync-3-blocked")
+
+    summary = _sync(page, 2, force=True)
+    expect(summary.locator('[data-test="sync-pushed"]')).to_have_text("12")
+    expect(notice).to_be_hidden()
+    expect(page.locator('[data-test="last-error"]')).to_be_hidden()
+    expect(page.locator('[data-test="event"][data-status="cancelled"]')).to_have_count(12)
+    assert all(e["status"] == "cancelled" for e in _calendar_events(stack, calendar_id))
+    expect(page.locator('[data-test="message"][data-kind="error"]')).to_have_count(0)
+
+
+def test_the_pages_link_to_the_sync_demo_and_its_proxy_passes_only_the_control_api(
+        stack: Stack, page: Page) -> None:
+    _open(page, stack, "/sync.html")  # berlin of `make run`: nothing linked yet, sync switched off
+    expect(page.locator('[data-test="branch-title"]')).to_contain_text("Filiale Berlin")
+    expect(page.locator('[data-test="no-linked"]')).to_be_visible()
+    expect(page.locator('[data-test="branch-off"]')).to_be_visible()
+    expect(page.locator("#sync-now")).to_be_disabled()
+    _screenshot(page, "sync-0-nothing-linked")
+
+    page.goto(stack.base + "/")
+    page.locator("#links a", has_text="Synchronisation ansehen").click()
+    expect(page).to_have_url(re.compile(r"/sync\.html$"))
+    _open(page, stack, "/admin.html?branch=hamburg")
+    expect(page.locator('[data-test="sync-demo-link"]')).to_have_attribute("href", "sync.html?branch=hamburg")
+
+    assert stack.call("GET", stack.base + "/google/_emulator/accounts")[0] == 200
+    for path in ("calendar/v3/users/me/calendarList", "o/oauth2/v2/auth", "_emulator/../token", "_emulator/"):
+        status, answer = stack.call("GET", f"{stack.base}/google/{path}")
+        assert status == 404 and answer["error"]["code"] == "not_found", (path, status, answer)
