@@ -74,7 +74,7 @@ class World:
 
         store, cipher = self.ctx.store, self.ctx.cipher
         store.put_branch(Branch(branch_id, branch_id, "Europe/Berlin", True))
-        batch, seq, ids = self.db.batch(), 0, []
+        batch, seq, ids, resource_seq = self.db.batch(), 0, [], {}
         for i in range(links):
             rid = f"r{i}"
             email = f"{branch_id}-{rid}@example.com"
@@ -99,8 +99,10 @@ class World:
                     batch.commit()
                     batch = self.db.batch()
             ids.append(rid)
+            resource_seq[rid] = seq
         batch.commit()
-        self.db.collection("branches").document(branch_id).set({"appointment_seq": seq}, merge=True)
+        self.db.collection("branches").document(branch_id).set(
+            {"appointment_seq": seq, "resource_seq": resource_seq}, merge=True)
         return ids
 
     def writes_since(self, since: datetime) -> int:

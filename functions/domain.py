@@ -30,6 +30,7 @@ class Branch:
     google_sync_enabled: bool = False
     conflict_policy: str = "planner_wins"   # planner_wins | google_wins | newest_wins
     language: str = "de"                    # of the busy label on Google ("Belegt" / "Busy")
+    resource_seq: dict[str, int] = field(default_factory=dict, compare=False)  # last change per resource
 
     def to_api(self) -> dict[str, Any]:
         return {"branch_id": self.branch_id, "name": self.name, "timezone": self.timezone,

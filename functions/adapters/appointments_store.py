@@ -6,7 +6,8 @@
       updated   when the content last changed
       deleted   tombstone: GET answers 404, the deletion stays in the changes feed
       origin    planner | google: who made the latest change
-      seq       the branch's change sequence (branches/{b}.appointment_seq)
+      seq       the branch's change sequence (branches/{b}.appointment_seq); the branch also
+                keeps the last seq per resource (branches/{b}.resource_seq.{resource_id})
 
 Every write takes the next `seq` in the same transaction, so `seq` order is commit order: the
 changes feed and the sync's planner cursor are "everything with seq > cursor, by seq".
@@ -97,7 +98,10 @@ class AppointmentStore:
                 return current
             branch = self.branch_ref.get(transaction=tx)
             seq = int((branch.to_dict() or {}).get("appointment_seq", 0)) + 1
-            tx.set(self.branch_ref, {"appointment_seq": seq}, merge=True)
+            # per resource too (old and new one of a move): an idle link needs no query at all
+            touched = {fields["resource_id"]} | ({current.appointment.resource_id} if current else set())
+            tx.set(self.branch_ref, {"appointment_seq": seq, "resource_seq": dict.fromkeys(touched, seq)},
+                   merge=True)
             doc = {**fields, "seq": seq}
             tx.set(ref, doc)
             return _from_doc(appointment_id, doc)

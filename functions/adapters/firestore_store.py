@@ -47,11 +47,13 @@ class FirestoreStore:
             return None
         d = snap.to_dict()
         return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")),
-                      d.get("conflict_policy", "planner_wins"), d.get("language", "de"))
+                      d.get("conflict_policy", "planner_wins"), d.get("language", "de"),
+                      dict(d.get("resource_seq") or {}))
 
     def put_branch(self, branch: Branch) -> None:
         data = asdict(branch)
         data.pop("branch_id")
+        data.pop("resource_seq")  # owned by the appointments' transactions
         # merge: the branch document also holds the appointments' change counter
         self.db.collection("branches").document(branch.branch_id).set({**data, "updated_at": now()},
                                                                        merge=True)

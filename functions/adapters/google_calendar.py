@@ -89,6 +89,12 @@ def _shared_service(endpoint: str) -> Any:
                                client_options={"api_endpoint": endpoint})
 
 
+@cache
+def _events_resource(endpoint: str) -> Any:
+    """`service.events()` builds every method with its docs each call (~20 ms of CPU): once."""
+    return _shared_service(endpoint).events()
+
+
 def credentials(settings: Settings, client: OAuthClientConfig, refresh_token: str,
                 access_token: str | None = None) -> Credentials:
     # Built by hand: from_authorized_user_info would force Google's token_uri (google-auth #1062).
@@ -108,6 +114,7 @@ class CalendarApi:
         self.creds = creds
         self.sleep = sleep
         self.service = _shared_service(settings.calendar_endpoint)
+        self.events = _events_resource(settings.calendar_endpoint)
         self.http = AuthorizedHttp(creds, http=httplib2.Http(timeout=60))
 
     def call(self, request: Any, attempts: int = 4) -> Any:
@@ -147,7 +154,7 @@ class CalendarApi:
         """Ids of every live event (recurring series once, by their master), past and future."""
         token = None
         while True:
-            page = self.call(self.service.events().list(
+            page = self.call(self.events.list(
                 calendarId=calendar_id, maxResults=2500, pageToken=token, showDeleted=False,
                 singleEvents=False, fields="items(id,status),nextPageToken"))
             yield from (e["id"] for e in page.get("items", []) if e.get("status") != "cancelled")
@@ -179,7 +186,7 @@ class CalendarApi:
 
         batch = BatchHttpRequest(callback=done, batch_uri=self.settings.batch_uri)
         for event_id in ids:
-            batch.add(self.service.events().delete(calendarId=calendar_id, eventId=event_id),
+            batch.add(self.events.delete(calendarId=calendar_id, eventId=event_id),
                       request_id=event_id)
         try:
             batch.execute(http=self.http)

@@ -49,7 +49,7 @@ def list_events(api: CalendarApi, calendar_id: str, sync_token: str | None,
     page_token = None
     while True:
         try:
-            page = api.call(api.service.events().list(**params, pageToken=page_token))
+            page = api.call(api.events.list(**params, pageToken=page_token))
         except Gone as exc:
             raise SyncTokenExpired() from exc
         events.extend(page.get("items", []))
@@ -102,7 +102,7 @@ class BatchWriter:
         return self.results
 
     def _request(self, w: EventWrite) -> Any:
-        events = self.api.service.events()
+        events = self.api.events
         if w.kind == "insert":
             request = events.insert(calendarId=self.calendar_id, body=w.body)
         elif w.kind == "patch":

@@ -190,7 +190,7 @@ class Engine:
         api, api_lock = ACCOUNTS.get(self.ctx, link)
         with api_lock:
             try:
-                return self._sync(api, link, policy, now, force)
+                return self._sync(api, link, branch, policy, now, force)
             except GrantDead:
                 return self._mark(
                     link,
@@ -221,8 +221,9 @@ class Engine:
                 self.sync_store.mark(link, {"last_error": "Google did not answer; retrying next run."})
                 return LinkOutcome(link.link_id, str(link.status), failed=True)
 
-    def _sync(self, api: CalendarApi, link: Link, policy: Policy, now: datetime, force: bool) -> LinkOutcome:
-        fetched = self._fetch(api, link, now)
+    def _sync(self, api: CalendarApi, link: Link, branch: Branch, policy: Policy, now: datetime,
+              force: bool) -> LinkOutcome:
+        fetched = self._fetch(api, link, branch, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
@@ -278,7 +279,7 @@ class Engine:
             complete=fetched.listing.complete,
         )
 
-    def _fetch(self, api: CalendarApi, link: Link, now: datetime) -> Fetched:
+    def _fetch(self, api: CalendarApi, link: Link, branch: Branch, now: datetime) -> Fetched:
         assert link.google_calendar_id is not None
         # A daily complete listing picks up items that entered the window without changing.
         stale = link.last_full_sync_at is None or now - link.last_full_sync_at > FULL_LISTING_EVERY
@@ -295,6 +296,9 @@ class Engine:
             listing = list_events(api, link.google_calendar_id, None, time_min)
             planner = {a.id: a for a in appointments.of_resource(link.resource_id)}
             return Fetched(listing, model.PlannerChanges(planner, complete=True), cursor, True)
+        if branch.resource_seq.get(link.resource_id, 0) <= link.planner_cursor:
+            # nothing of this resource changed when the run read the branch: no query needed
+            return Fetched(listing, model.PlannerChanges({}), link.planner_cursor, False)
         delta, cursor = self._planner_delta(appointments, link)
         return Fetched(listing, model.PlannerChanges(delta), cursor, False)
 
