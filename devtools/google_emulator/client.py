@@ -106,6 +106,10 @@ class EmulatorControl:
     def grants(self) -> list[dict[str, Any]]:
         return self._call("GET", "/grants")["grants"]
 
+    def issue_grant(self, email: str, scopes: list[str]) -> dict[str, Any]:
+        """A live grant as a completed consent leaves it: {grant_id, refresh_token, access_token}."""
+        return self._call("POST", "/grants", {"email": email, "scopes": scopes})
+
     def kill_grants(self, email: str | None = None, client_id: str | None = None) -> int:
         return self._call("POST", "/grants/kill", _drop_none(email=email, client_id=client_id))["killed"]
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from devtools.google_emulator.errors import GoogleApiError, invalid
 from devtools.google_emulator.routing import web_route
-from devtools.google_emulator.state import EmulatorState
+from devtools.google_emulator.state import DEFAULT_CLIENT_ID, EmulatorState
 
 LOG = logging.getLogger("devtools.google_emulator.control")
 Handler = Callable[..., Any]
@@ -176,6 +176,18 @@ def invalidate_sync_tokens(state: EmulatorState, body: dict[str, Any]) -> dict[s
 @control("GET", "/grants")
 def grants(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
     return {"grants": state.oauth.grants_info()}
+
+
+@control("POST", "/grants")
+def issue_grant(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """A completed consent without a browser (for benchmarks and demos): a live grant."""
+    email = _need(body, "email")
+    scopes = body.get("scopes")
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ValueError("scopes must be a list of scope URLs")
+    client_id = body.get("client_id") or DEFAULT_CLIENT_ID
+    grant, access = state.oauth.issue_grant(email, frozenset(scopes), client_id)
+    return {"grant_id": grant.grant_id, "refresh_token": grant.refresh_token, "access_token": access.token}
 
 
 @control("POST", "/grants/kill")

@@ -100,7 +100,7 @@ class FaultStore:
 
     def reset(self) -> None:
         self.counters: dict[str, dict[str, int]] = {}
-        self.requests = {"http": 0, "batch_parts": 0}
+        self.requests = {"http": 0, "batch_parts": 0, "token": 0}
         self.faults: list[Fault] = []
         self.rate_limit_enabled = False
         self.per_minute = DEFAULT_PER_MINUTE
@@ -146,6 +146,10 @@ class FaultStore:
     def count_batch_part(self) -> None:
         self.requests["batch_parts"] += 1
 
+    def count_token(self) -> None:
+        with self.state.lock:
+            self.requests["token"] += 1
+
     # --- the control API -----------------------------------------------------------------
 
     def add_fault(self, spec: dict[str, Any]) -> Fault:
@@ -182,4 +186,4 @@ class FaultStore:
     def reset_counters(self) -> None:
         with self.state.lock:
             self.counters = {}
-            self.requests = {"http": 0, "batch_parts": 0}
+            self.requests = {"http": 0, "batch_parts": 0, "token": 0}

@@ -97,6 +97,7 @@ def _client(state: EmulatorState, request: Request, form: MultiDict) -> OAuthCli
 @web_route("POST", "/token")
 def token(state: EmulatorState, request: Request) -> Response:
     """The token endpoint: `authorization_code` and `refresh_token` grants."""
+    state.faults.count_token()
     form = _form(request)
     try:
         client = _client(state, request, form)

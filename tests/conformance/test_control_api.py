@@ -136,7 +136,7 @@ def test_events_view_touches_no_counters(ctl: EmulatorControl) -> None:
     ctl.phone_create(PRAXIS, EVENT)
     ctl.reset_counters()
     assert len(ctl.events(PRAXIS)) == 1
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0}}
 
 
 def test_invalidated_sync_tokens_answer_410(ctl: EmulatorControl, calendar_for: Callable[..., Any]) -> None:
@@ -158,3 +158,22 @@ def test_invalidated_sync_tokens_answer_410(ctl: EmulatorControl, calendar_for: 
 def test_control_client_refuses_non_loopback_roots() -> None:
     with pytest.raises(ValueError, match="loopback"):
         EmulatorControl("http://example.com/")
+
+
+def test_a_grant_issued_by_the_control_api_refreshes_and_counts_token_requests(
+        google: EmulatorServer) -> None:
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    from devtools.google_emulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+    ctl = EmulatorControl(google.root)
+    scope = "https://www.googleapis.com/auth/calendar.events"
+    issued = ctl.issue_grant("neu@example.com", [scope])
+    ctl.reset_counters()
+    creds = Credentials(None, refresh_token=issued["refresh_token"], token_uri=google.root + "token",
+                        client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, scopes=[scope])
+    creds.refresh(Request())
+    assert creds.token and creds.token != issued["access_token"]
+    assert ctl.counters()["requests"]["token"] == 1
+    assert [g["email"] for g in ctl.grants() if g["alive"]] == ["neu@example.com"]

@@ -46,7 +46,7 @@ def test_counters_per_calendar_and_per_http_request(google: EmulatorServer, ctl:
                        service.events().list(calendarId=other)])
     assert ctl.counters() == {
         "calendars": {PRAXIS: {"read": 1, "write": 1}, other: {"read": 1, "write": 2}},
-        "requests": {"http": 4, "batch_parts": 3}}
+        "requests": {"http": 4, "batch_parts": 3, "token": 0}}
 
 
 def test_oauth_and_control_requests_are_not_api_requests(google: EmulatorServer,
@@ -55,19 +55,19 @@ def test_oauth_and_control_requests_are_not_api_requests(google: EmulatorServer,
     flow.fetch_token(authorization_response=consent(google, flow))
     ctl.faults()
     ctl.events(PRAXIS)
-    assert ctl.counters()["requests"] == {"http": 0, "batch_parts": 0}
+    assert ctl.counters()["requests"] == {"http": 0, "batch_parts": 0, "token": 1}  # the code exchange
 
 
 def test_reset_counters_zeroes_them(ctl: EmulatorControl, calendar_for: Callable[..., Any]) -> None:
     calendar_for(PRAXIS).events().list(calendarId="primary").execute()
     assert ctl.counters()["requests"]["http"] == 1
     ctl.reset_counters()
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0}}
 
 
 def test_unauthenticated_calls_count_as_http_only(google: EmulatorServer, ctl: EmulatorControl) -> None:
     requests.get(google.root + f"calendar/v3/calendars/{PRAXIS}/events", timeout=10)
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 1, "batch_parts": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 1, "batch_parts": 0, "token": 0}}
 
 
 def timed(fn: Callable[[], Any]) -> float:
