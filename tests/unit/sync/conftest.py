@@ -6,7 +6,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("ci", max_examples=60, deadline=None, stateful_step_count=30)
 settings.register_profile(
     "deep",
     max_examples=600,

@@ -103,6 +103,20 @@ class SyncMachine(RuleBasedStateMachine):
     def sync(self, resource: str, full: bool) -> None:
         self.world.sync(resource, full=full)
 
+    @rule(data=st.data(), resource=resources, on_phone=st.booleans(), title=st.text("xyz", max_size=3))
+    def sync_racing_an_edit(self, data: st.DataObject, resource: str, on_phone: bool, title: str) -> None:
+        """An edit lands between planning and writing: 412 / stale version, re-read, re-plan."""
+
+        def edit() -> None:
+            if on_phone and (candidates := self._future_events(resource)):
+                event_id = data.draw(st.sampled_from(candidates))
+                self.world.links[resource].calendar.patch(event_id, {"summary": title})
+            elif not on_phone and self.world.planner.appointments:
+                old = self._pick_appointment(data)
+                self.world.planner.save(replace(old, title=title))
+
+        self.world.sync(resource, before_apply=edit)
+
     @rule(resource=resources)
     def state_is_lost(self, resource: str) -> None:
         self.world.links[resource].lose_state()
