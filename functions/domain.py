@@ -72,6 +72,7 @@ class Link:
     planner_cursor: int = 0                # the branch's appointment seq seen by the last run
     full_sync_next: bool = True            # list both sides completely next run
     last_full_sync_at: Any = None          # datetime of the last complete listing (daily)
+    reproject: bool = False                # rewrite every event next run (the busy label changed)
     throttled_until: Any = None            # datetime: no calls before (quotaExceeded)
     blocked: dict[str, Any] | None = None  # the circuit breaker's finding, until forced
     lease_owner: str | None = None         # the run working on this link now
@@ -80,7 +81,7 @@ class Link:
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""
         self.sync_token, self.planner_cursor, self.full_sync_next = None, 0, True
-        self.last_full_sync_at = None
+        self.last_full_sync_at, self.reproject = None, False
         self.throttled_until, self.blocked, self.lease_owner, self.lease_until = None, None, None, None
 
     @property

@@ -48,6 +48,11 @@ def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any
         language=v.choice(body, "language", LANGUAGES, default=existing.language if existing else "de"),
     )
     ctx.store.put_branch(branch)
+    if existing and existing.language != branch.language:
+        # the busy label changes on every event of the branch: list everything next run
+        for resource_id, status in ctx.store.link_statuses(branch_id).items():
+            if status != LinkStatus.NONE:
+                ctx.store.update_link(branch_id, resource_id, {"full_sync_next": True, "reproject": True})
     return branch.to_api()
 
 

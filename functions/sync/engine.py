@@ -17,15 +17,17 @@ and left alone; one bad link never fails the run or delays the others.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions import logs
 from functions.adapters.appointments_store import AppointmentStore
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -47,6 +49,7 @@ from functions.sync.plan import plan_link
 log = logging.getLogger(__name__)
 THROTTLE_PAUSE = timedelta(hours=1)
 FULL_LISTING_EVERY = timedelta(days=1)
+BRANCH_READERS = 4
 
 
 @dataclass
@@ -91,6 +94,17 @@ class Fetched:
         return not self.full and not self.listing.events and not self.planner.appointments
 
 
+def _declare_sensitive(fetched: Fetched) -> None:
+    """Patient data seen by this link's run never reaches a log line, not even in a traceback."""
+    values: list[str | None] = []
+    for a in fetched.planner.appointments.values():
+        if a is not None:
+            values += [a.title, a.location, a.notes]
+    for e in fetched.listing.events:
+        values += [e.get("summary"), e.get("description"), e.get("location")]
+    logs.sensitive(*values)
+
+
 class _Accounts:
     """Per-instance cache of each link's Calendar connection: the access token is reused until
     it expires (google-auth refreshes it in place). Not needed for correctness: all state that
@@ -130,40 +144,45 @@ class Engine:
 
     # The run ---------------------------------------------------------------------------------
 
-    def run(
-        self, branch_id: str | None = None, resource_id: str | None = None, force: bool = False
-    ) -> RunSummary:
-        jobs = self._jobs(branch_id, resource_id)
-        summary = RunSummary(links=len(jobs))
-        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(jobs) or 1))) as pool:
-            outcomes = list(pool.map(lambda job: self._safe(*job, force=force), jobs))
+    def run(self, branch_id: str | None = None, resource_id: str | None = None,
+            force: bool = False) -> RunSummary:
+        by_branch = self._links_by_branch(branch_id, resource_id)
+        total = sum(len(links) for links in by_branch.values())
+        request_context = contextvars.copy_context()  # the request's trace, for every worker
+        futures = []
+        # Links start syncing as soon as their branch is read; branches are read meanwhile.
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, total))) as pool, \
+                ThreadPoolExecutor(max_workers=BRANCH_READERS) as readers:
+            reads = [readers.submit(self._branch_jobs, bid, links) for bid, links in by_branch.items()]
+            for read in as_completed(reads):
+                futures += [pool.submit(request_context.copy().run, self._safe, *job, force=force)
+                            for job in read.result()]
+            outcomes = [f.result() for f in futures]
+        summary = RunSummary(links=len(outcomes), outcomes=outcomes)
         for o in outcomes:
             summary.pushed += o.pushed
             summary.pulled += o.pulled
             summary.conflicts += o.conflicts
             summary.failed += int(o.failed)
-        summary.outcomes = outcomes
         return summary
 
-    def _jobs(self, branch_id: str | None, resource_id: str | None) -> list[tuple[Link, Branch, Resource]]:
-        """Every syncing link of an enabled branch; branches and resources read once per branch."""
+    def _links_by_branch(self, branch_id: str | None, resource_id: str | None) -> dict[str, list[Link]]:
         by_branch: dict[str, list[Link]] = {}
         for data in self.sync_store.syncing_links():
             link = self.ctx.store.link_from(data)
             if (branch_id is None or link.branch_id == branch_id) and (
-                resource_id is None or link.resource_id == resource_id
-            ):
+                    resource_id is None or link.resource_id == resource_id):
                 by_branch.setdefault(link.branch_id, []).append(link)
-        jobs = []
-        for bid, links in by_branch.items():
-            branch = self.ctx.store.get_branch(bid)
-            if branch is None or not branch.google_sync_enabled:
-                continue
-            resources = {r.resource_id: r for r in self.ctx.store.list_resources(bid)}
-            jobs += [
-                (link, branch, resources[link.resource_id]) for link in links if link.resource_id in resources
-            ]
-        return jobs
+        return by_branch
+
+    def _branch_jobs(self, branch_id: str, links: list[Link]) -> list[tuple[Link, Branch, Resource]]:
+        """The branch's links with their branch and resource, if the branch syncs at all."""
+        branch = self.ctx.store.get_branch(branch_id)
+        if branch is None or not branch.google_sync_enabled:
+            return []
+        resources = {r.resource_id: r for r in self.ctx.store.list_resources(branch_id)}
+        return [(link, branch, resources[link.resource_id])
+                for link in links if link.resource_id in resources]
 
     def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:
         try:
@@ -226,8 +245,11 @@ class Engine:
         fetched = self._fetch(api, link, branch, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
+        _declare_sensitive(fetched)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
         states = self.sync_store.states(link.link_id)
+        if link.reproject:  # forget what the planner side looked like: every event is rewritten
+            states = [replace(state, planner_hash="") for state in states]
         plan = plan_link(
             model.Link(link.branch_id, link.resource_id),
             policy,
@@ -260,7 +282,7 @@ class Engine:
                 "last_error": None,
                 "sync_token": fetched.listing.next_sync_token,
                 "planner_cursor": applier.cursor_after(fetched.cursor),
-                **({"last_full_sync_at": now} if fetched.full else {}),
+                **({"last_full_sync_at": now, "reproject": False} if fetched.full else {}),
                 "full_sync_next": plan.full_sync_needed
                 or applier.full_sync_needed
                 or not fetched.listing.next_sync_token,

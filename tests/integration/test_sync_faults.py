@@ -166,3 +166,29 @@ def test_fill_uses_batches_and_reuses_the_access_token(linked: tuple[Api, str],
     sync(api)
     sync(api)
     assert len(api.google.state.oauth.access_tokens) - tokens_before <= 1
+
+
+def test_a_failing_link_logs_no_patient_data(linked: tuple[Api, str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    from functions import logs
+    from functions.sync.apply import Applier
+
+    api, _ = linked
+    title, notes = "Hörtest Frau Müller", "Tinnitus links"
+    put(api, "t1", title=title, notes=notes)
+
+    def explode(self: Applier, plan: object) -> None:
+        raise RuntimeError(f"cannot write {title!r} ({notes})")
+
+    monkeypatch.setattr(Applier, "apply", explode)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
+    stream = io.StringIO()
+    logs.configure_logging(stream=stream)
+    assert sync(api)["failed"] == 1
+    out = stream.getvalue()
+    assert "sync of a link failed" in out and "RuntimeError" in out  # the failure is logged ...
+    assert title not in out and notes not in out and "Müller" not in out  # ... without patient data

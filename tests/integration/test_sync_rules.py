@@ -238,3 +238,17 @@ def test_items_entering_the_window_are_picked_up_by_the_daily_listing(
     in_four_days = datetime.now(UTC) + timedelta(days=4)
     Engine(get_context(), now=lambda: in_four_days).run()
     assert set(live(control, cal)) == {event_id_for(BRANCH, "later")}
+
+
+def test_branch_language_change_relabels_busy_events(linked: tuple[Api, str],
+                                                     control: EmulatorControl) -> None:
+    api, cal = linked
+    set_privacy(api, "busy")
+    put(api, "t1")
+    sync(api)
+    assert next(iter(live(control, cal).values()))["summary"] == "Belegt"
+    r = api.call("PUT", f"/planner/branches/{BRANCH}",
+                 {"timezone": "Europe/Berlin", "google_sync_enabled": True, "language": "en"})
+    assert r.status_code == 200
+    sync(api)
+    assert next(iter(live(control, cal).values()))["summary"] == "Busy"
