@@ -232,7 +232,10 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     for _ in range(3):  # the first fill, the echo of our own writes, then quiet
         engine.run()
 
-    # --- the idle cycle ---------------------------------------------------------------------------
+    # --- the idle cycle: first without latency (our CPU and the emulator's), then with the RTT ----
+    started = time.perf_counter()
+    engine.run()
+    cpu_wall = time.perf_counter() - started
     control.set_latency(args.rtt_ms)
     control.reset_counters()
     writes = WriteCounter()
@@ -255,7 +258,7 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     fill_summary = engine.run(branch_id="fill")
     requests = control.counters()["requests"]
     return {"links": len(links), "sample": len(sample), "summary": summary, "idle_wall": idle_wall,
-            "idle_requests": idle_requests, "idle_writes": idle_writes,
+            "idle_requests": idle_requests, "idle_writes": idle_writes, "cpu_wall": cpu_wall,
             "baseline_requests": baseline_requests, "baseline_wall": baseline_wall,
             "fill_round_trips": requests["http"] + requests["token"], "fill_summary": fill_summary}
 
@@ -291,6 +294,8 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         print(f"{name:<58} {value!s:>10}  {target}")
     print(f"\n  idle cycle: {idle_wall:.2f} s for {idle_requests} requests; lower bound {lower_bound:.2f} s "
           f"(failed links: {f['summary'].failed})")
+    print(f"  the same idle cycle without emulated latency: {f['cpu_wall']:.2f} s (CPU of the client "
+          "libraries here and of the one-process emulator: what sits on top of the lower bound)")
     print(f"  naive cycle: {baseline_requests} requests in {baseline_wall:.2f} s on {sample} links "
           f"→ ~{baseline_requests * scale:.0f} requests, ~{baseline_wall * scale:.1f} s for all links")
     print(f"  fill: pushed {f['fill_summary'].pushed}, failed {f['fill_summary'].failed}")

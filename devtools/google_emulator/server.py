@@ -121,18 +121,21 @@ def create_app(state: EmulatorState | None = None) -> Any:
 def _api_request(state: EmulatorState, request: Request) -> Response:
     """A Calendar or batch HTTP request: counted once, delayed by the emulated round trip.
 
-    The delay is slept outside the state lock, so concurrent requests overlap as they would
-    on a real network.
+    The delay is slept outside the state lock, half on the way in and half on the way out, so
+    concurrent requests overlap as on a real network and the emulator's own (serialized) work
+    does not line every request of a burst up behind it.
     """
     state.faults.count_http()
-    delay = state.faults.latency_ms
+    delay = state.faults.latency_ms / 2000.0
     if delay > 0:
-        time.sleep(delay / 1000.0)
+        time.sleep(delay)
     _request.in_batch = request.path.startswith("/batch/")
     try:
         return _dispatch(state, request)
     finally:
         _request.in_batch = False
+        if delay > 0:
+            time.sleep(delay)
 
 
 def _dispatch(state: EmulatorState, request: Request) -> Response:
