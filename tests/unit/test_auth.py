@@ -29,7 +29,7 @@ def test_valid_tokens_name_the_caller() -> None:
 
 @pytest.mark.parametrize("header", [
     None, "", "Basic abc", "Bearer", "Bearer not.a.jwt",
-    token(ADMIN, key=b"another-key"),
+    token(ADMIN, key=b"another-key-of-thirty-two-bytes!"),
     token({**ADMIN, "exp": int(time.time()) - 5}),
     token({"role": "admin", "branch_id": "b1"}),               # no sub
     token({**ADMIN, "role": "owner"}),                         # unknown role
