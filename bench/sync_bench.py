@@ -21,6 +21,7 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -208,6 +209,8 @@ def naive_cycle(world: World, sample: list[tuple[str, str]], concurrency: int) -
 
 def main() -> int:
     args = parse_args()
+    # Ctrl-C and SIGTERM unwind normally, so both emulators are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from functions.sync.engine import Engine
 
     google = GoogleProcess()

@@ -17,6 +17,7 @@ from werkzeug.test import Client, TestResponse
 
 from devtools.devserver import create_devserver_app
 from devtools.google_emulator import EmulatorServer
+from devtools.google_emulator.client import EmulatorControl
 from devtools.run import local_environment
 from functions.config import KeyVersion
 from functions.context import reset_caches
@@ -106,6 +107,12 @@ def api(google: EmulatorServer, firestore_project: str, monkeypatch: pytest.Monk
     reset_caches()
     yield Api(Client(create_devserver_app()), google, env["SECRET_PLANNER_JWT_KEY"])
     reset_caches()
+
+
+@pytest.fixture
+def control(api: Api) -> EmulatorControl:
+    """The Google emulator's control API: the phone, faults, counters."""
+    return EmulatorControl(api.google.root)
 
 
 @pytest.fixture

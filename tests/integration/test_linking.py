@@ -12,11 +12,6 @@ ACCOUNT = "praxis.berlin@example.com"
 
 
 @pytest.fixture
-def control(api: Api) -> EmulatorControl:
-    return EmulatorControl(api.google.root)
-
-
-@pytest.fixture
 def consented(api: Api) -> Api:
     api.setup_branch()
     api.consent()

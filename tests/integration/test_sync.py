@@ -21,11 +21,6 @@ def at(days: float, hour: int = 9, minutes: int = 0) -> str:
 
 
 @pytest.fixture
-def control(api: Api) -> EmulatorControl:
-    return EmulatorControl(api.google.root)
-
-
-@pytest.fixture
 def linked(api: Api) -> tuple[Api, str]:
     """Branch berlin, resource anna linked to a new calendar of praxis.berlin."""
     api.setup_branch()

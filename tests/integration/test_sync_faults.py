@@ -22,11 +22,6 @@ pytestmark = pytest.mark.firestore
 
 
 @pytest.fixture
-def control(api: Api) -> EmulatorControl:
-    return EmulatorControl(api.google.root)
-
-
-@pytest.fixture
 def linked(api: Api) -> tuple[Api, str]:
     api.setup_branch()
     return api, link_new(api, "anna", "Anna")

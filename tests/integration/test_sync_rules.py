@@ -16,11 +16,6 @@ from tests.integration.test_sync import at, live, put, sync
 pytestmark = pytest.mark.firestore
 
 
-@pytest.fixture
-def control(api: Api) -> EmulatorControl:
-    return EmulatorControl(api.google.root)
-
-
 def link_new(api: Api, resource: str, summary: str, account: str = "praxis.berlin@example.com") -> str:
     api.consent(resource=resource, account=account)
     r = api.call("POST", f"/links/{BRANCH}/{resource}", {"new_calendar": {"summary": summary}})
