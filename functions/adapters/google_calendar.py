@@ -18,7 +18,6 @@ from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
-from googleapiclient.http import BatchHttpRequest
 
 from functions.adapters.google_oauth import SCOPES
 from functions.config import OAuthClientConfig, Settings
@@ -161,47 +160,3 @@ class CalendarApi:
             token = page.get("nextPageToken")
             if not token:
                 return
-
-    def delete_events(self, calendar_id: str, event_ids: list[str]) -> int:
-        """Delete in batches of ≤ 50 calls; already-deleted events count as done. Returns deleted."""
-        deleted = 0
-        pending = list(event_ids)
-        for attempt in range(4):
-            failed: list[str] = []
-            for start in range(0, len(pending), BATCH_SIZE):
-                ok, retry = self._delete_batch(calendar_id, pending[start:start + BATCH_SIZE])
-                deleted += ok
-                failed.extend(retry)
-            if not failed:
-                return deleted
-            pending = failed
-            self.sleep(min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random()))
-        raise GoogleUnavailable(f"{len(pending)} deletions kept failing")
-
-    def _delete_batch(self, calendar_id: str, ids: list[str]) -> tuple[int, list[str]]:
-        outcome: dict[str, Exception | None] = {}
-
-        def done(request_id: str, _response: Any, exception: Exception | None) -> None:
-            outcome[request_id] = exception
-
-        batch = BatchHttpRequest(callback=done, batch_uri=self.settings.batch_uri)
-        for event_id in ids:
-            batch.add(self.events.delete(calendarId=calendar_id, eventId=event_id),
-                      request_id=event_id)
-        try:
-            batch.execute(http=self.http)
-        except RefreshError as exc:
-            raise GrantDead("invalid_grant") from exc
-        except HttpError as err:
-            raise classify(err) from err
-        ok, retry = 0, []
-        for event_id, exc in outcome.items():
-            if exc is None:
-                ok += 1
-            elif isinstance(exc, HttpError) and exc.resp.status == 410:
-                continue  # deleted meanwhile: nothing left to do, but not deleted by us
-            elif isinstance(exc, HttpError) and retryable(exc):
-                retry.append(event_id)
-            elif isinstance(exc, HttpError):
-                raise classify(exc) from exc
-        return ok, retry

@@ -19,6 +19,7 @@ from functions.adapters.google_calendar import (
     Throttled,
     credentials,
 )
+from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.domain import Link, LinkStatus
@@ -156,9 +157,14 @@ def _clear(ctx: Context, caller: Caller, api: CalendarApi, link: Link, calendar_
         "calendar_id") == calendar_id else 0
     ids = list(api.event_ids(calendar_id))
     for start in range(0, len(ids), 200):
-        done += api.delete_events(calendar_id, ids[start:start + 200])
+        # the sync's batch writer: ≤ 50 calls a batch, backoff on rate limits and 5xx
+        results = BatchWriter(api, calendar_id).run(
+            [EventWrite(event_id, "delete", event_id) for event_id in ids[start:start + 200]])
+        done += sum(r.outcome == "done" for r in results.values())  # "gone": deleted meanwhile
         ctx.store.update_link(link.branch_id, link.resource_id,
                               {"clearing": {"calendar_id": calendar_id, "deleted": done}})
+        if any(r.outcome == "retry" for r in results.values()):
+            raise GoogleUnavailable("deletions kept failing; the wipe resumes on the next attempt")
     ctx.store.audit(link.branch_id, link.resource_id, caller.sub, caller.role, "cleared",
                     {"calendar_id": calendar_id, "deleted": done})
     return done
