@@ -49,13 +49,18 @@ class Caller:
     resource_ids: frozenset[str]
 
 
+def _bearer(authorization: str | None) -> str | None:
+    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip(), flags=re.IGNORECASE)
+    return match.group(1) if match else None
+
+
 def authenticate(authorization: str | None, key: bytes) -> Caller:
     """The caller of a request from its `Authorization` header, or 401."""
-    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip(), flags=re.IGNORECASE)
-    if not match:
+    token = _bearer(authorization)
+    if token is None:
         raise Unauthenticated()
     try:
-        claims = jwt.decode(match.group(1), key, algorithms=["HS256"],
+        claims = jwt.decode(token, key, algorithms=["HS256"],
                             options={"require": ["exp", "sub", "role"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The bearer token has expired.") from None
@@ -77,16 +82,15 @@ GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 def authenticate_sync(authorization: str | None, key: bytes, settings: Settings) -> Caller:
     """`sync` also accepts Cloud Scheduler's Google-signed OIDC token (RS256): audience and
     invoker service account are checked. Anything else goes through `authenticate`."""
-    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip(), flags=re.IGNORECASE)
+    token = _bearer(authorization)
     try:
-        algorithm = jwt.get_unverified_header(match.group(1)).get("alg") if match else None
+        algorithm = jwt.get_unverified_header(token).get("alg") if token else None
     except jwt.PyJWTError:
         algorithm = None
-    if algorithm != "RS256":
+    if token is None or algorithm != "RS256":
         return authenticate(authorization, key)
-    assert match is not None
     try:
-        claims = id_token.verify_token(match.group(1), google_requests.Request(),
+        claims = id_token.verify_token(token, google_requests.Request(),
                                        audience=settings.sync_audience,
                                        certs_url=settings.google_oidc_certs_uri)
     except (ValueError, GoogleAuthError):

@@ -46,7 +46,3 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = 409
-
-
-class Unprocessable(ApiError):
-    status = 422

@@ -83,7 +83,6 @@ class BatchWriter:
 
     api: CalendarApi
     calendar_id: str
-    round_trips: int = 0
     results: dict[str, WriteResult] = field(default_factory=dict)
 
     def run(self, writes: list[EventWrite]) -> dict[str, WriteResult]:
@@ -119,7 +118,6 @@ class BatchWriter:
                                  batch_uri=self.api.settings.batch_uri)
         for w in writes:
             batch.add(self._request(w), request_id=w.key)
-        self.round_trips += 1
         try:
             batch.execute(http=self.api.http)
         except RefreshError as exc:

@@ -39,7 +39,6 @@ class Applier:
         self.pushed = self.pulled = self.conflicts = self.failed = 0
         self.full_sync_needed = False
         self.own_seqs: list[int] = []
-        self.round_trips = 0
 
     @property
     def ok(self) -> bool:
@@ -85,7 +84,6 @@ class Applier:
         ]
         if revive:
             results |= BatchWriter(self.api, self.link.google_calendar_id or "").run(revive)
-        self.round_trips += writer.round_trips
         saves, forgets = [], []
         for key, result in results.items():
             action = by_key[key]
@@ -119,26 +117,23 @@ class Applier:
             if isinstance(action, CreateAppointment):
                 stored = self.appointments.create_if_absent(action.appointment)
                 state = action.state.after_write(planner_version=stored.appointment.version)
-                self._own(stored.seq)
+                self.own_seqs.append(stored.seq)
                 self.sync_store.commit(self.link.link_id, [state])
             elif isinstance(action, UpdateAppointment):
                 stored = self.appointments.update_if(
                     action.appointment_id, dict(action.fields), action.if_version
                 )
                 state = action.state.after_write(planner_version=stored.appointment.version)
-                self._own(stored.seq)
+                self.own_seqs.append(stored.seq)
                 self.sync_store.commit(self.link.link_id, [state])
             else:
                 deleted = self.appointments.delete_if(action.appointment_id, action.if_version)
                 if deleted is not None:
-                    self._own(deleted.seq)
+                    self.own_seqs.append(deleted.seq)
                 self.sync_store.commit(self.link.link_id, forgets=[action.appointment_id])
             self.pulled += 1
         except VersionMismatch:
             pass  # changed in the planner meanwhile: that change is in the next delta
-
-    def _own(self, seq: int) -> None:
-        self.own_seqs.append(seq)
 
     def _record(self, action: RecordConflict) -> None:
         self.conflicts += 1
