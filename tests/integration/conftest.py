@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import requests
+from google.cloud import firestore
 from werkzeug.test import Client, TestResponse
 
 from devtools.devserver import create_devserver_app
@@ -107,6 +108,21 @@ def api(google: EmulatorServer, firestore_project: str, monkeypatch: pytest.Monk
     reset_caches()
     yield Api(Client(create_devserver_app()), google, env["SECRET_PLANNER_JWT_KEY"])
     reset_caches()
+
+
+def every_document(db: firestore.Client) -> list[firestore.DocumentSnapshot]:
+    """Every document of the database, subcollections included."""
+    out: list[firestore.DocumentSnapshot] = []
+
+    def walk(collection: firestore.CollectionReference) -> None:
+        for snap in collection.stream():
+            out.append(snap)
+            for sub in snap.reference.collections():
+                walk(sub)
+
+    for top in db.collections():
+        walk(top)
+    return out
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
 from functions.crypto import TokenCipher
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, every_document
 
 pytestmark = pytest.mark.firestore
 SCOPE = "https://www.googleapis.com/auth/"
@@ -23,6 +23,18 @@ def test_consent_success_page_and_status(api: Api, firestore_client: firestore.C
     assert status["account_email"] == "praxis.berlin@example.com"
     resource = api.call("GET", f"/planner/branches/{BRANCH}/resources/anna").get_json()
     assert resource["link_status"] == "consented"
+
+
+def test_pages_echo_neither_code_nor_state(api: Api) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    page = api.callback(query)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert query["code"] not in text and query["state"] not in text
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    again = api.callback(query).get_data(as_text=True)  # the error page of a used state
+    assert query["code"] not in again and query["state"] not in again
 
 
 def test_success_page_speaks_english_when_asked(api: Api) -> None:
@@ -133,22 +145,7 @@ def test_refresh_token_is_encrypted_in_firestore(api: Api, firestore_client: fir
     api.setup_branch()
     api.consent()
     (grant,) = [g for g in EmulatorControl(api.google.root).grants() if g["alive"]]
-    everything = _every_document(firestore_client)
+    everything = "\n".join(str(d.to_dict()) for d in every_document(firestore_client))
     assert grant["refresh_token"] not in everything
     link = firestore_client.collection("links").document(f"{BRANCH}:anna").get().to_dict()
     assert cipher.decrypt(link["sealed_refresh_token"], f"{BRANCH}:anna") == grant["refresh_token"]
-
-
-def _every_document(db: firestore.Client) -> str:
-    """Every field of every document, subcollections included, as one string."""
-    out = []
-
-    def walk(collection: firestore.CollectionReference) -> None:
-        for snap in collection.stream():
-            out.append(str(snap.to_dict()))
-            for sub in snap.reference.collections():
-                walk(sub)
-
-    for top in db.collections():
-        walk(top)
-    return "\n".join(out)

@@ -123,3 +123,23 @@ def test_unknown_paths_and_methods_are_json_4xx(api: Api) -> None:
     assert (r.status_code, r.get_json()["error"]["code"]) == (405, "method_not_allowed")
     r = api.call("GET", "/oauth_start")
     assert r.status_code == 405
+
+
+def test_a_missing_setting_is_a_clear_error_that_names_it(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    from functions import logs
+    from functions.context import reset_caches
+
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    reset_caches()
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    stream = io.StringIO()
+    logs.configure_logging(stream=stream)
+    r = api.call("GET", f"/planner/branches/{BRANCH}")
+    assert (r.status_code, r.get_json()["error"]["code"]) == (500, "misconfigured")
+    assert "PUBLIC_BASE_URL" not in r.get_data(as_text=True)  # callers learn nothing of the setup
+    (entry,) = [line for line in stream.getvalue().splitlines() if "configuration error" in line]
+    assert '"severity": "CRITICAL"' in entry and "PUBLIC_BASE_URL is not set" in entry

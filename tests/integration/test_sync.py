@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, every_document
 
 pytestmark = pytest.mark.firestore
 
@@ -61,19 +62,41 @@ def test_planner_appointment_reaches_google_once(linked: tuple[Api, str], contro
     assert len(live(control, cal)) == 1
 
 
-def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: EmulatorControl) -> None:
+def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: EmulatorControl,
+                                           firestore_client: firestore.Client) -> None:
     api, cal = linked
     put(api, "t1")
+    control.phone_create(cal, {"summary": "privat", "start": {"dateTime": at(3, 12)},
+                               "end": {"dateTime": at(3, 13)}})
     sync(api)
-    sync(api)  # the echo of our own write is recognised
+    sync(api)  # the echo of our own writes is recognised
     before = control.events(cal)
+    stamps = {d.reference.path: d.update_time for d in every_document(firestore_client)}
     control.reset_counters()
     feed = api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()
     assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
     counters = control.counters()
-    assert counters["calendars"][cal] == {"read": 1, "write": 0}
+    assert counters["calendars"][cal] == {"read": 1, "write": 0}  # one events.list, nothing else
+    assert counters["requests"] == {"http": 1, "batch_parts": 0, "token": 0}  # token reused
     assert control.events(cal) == before
     assert api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json() == feed
+    after = {d.reference.path: d.update_time for d in every_document(firestore_client)}
+    assert after == stamps  # not one Firestore document written or created
+
+
+def test_an_appointment_recreated_after_deletion_revives_its_event(linked: tuple[Api, str],
+                                                                  control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t1")
+    sync(api)
+    assert live(control, cal) == {}  # the event is cancelled; its id stays taken at Google
+    put(api, "t1", title="wieder da")
+    assert sync(api)["pushed"] == 1  # insert meets 409 on the deleted event, patches it back
+    (event,) = live(control, cal).values()
+    assert event["id"] == event_id_for(BRANCH, "t1") and event["summary"] == "wieder da"
+    assert len(control.events(cal)) == 1
 
 
 def test_phone_created_event_becomes_an_appointment(linked: tuple[Api, str],
