@@ -52,12 +52,16 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def staff_page(browser: Browser) -> Iterator[Page]:
-    """A page as practice staff have it: a German browser (its popups share the context)."""
+    """A page as practice staff have it: a German browser (its popups share the context).
+    No script may crash in it: an uncaught page error fails the test."""
     context = browser.new_context(locale="de-DE")
     context.set_default_timeout(10_000)
     p = context.new_page()
+    crashes: list[str] = []
+    p.on("pageerror", lambda exc: crashes.append(str(exc)))
     yield p
     context.close()
+    assert not crashes, crashes
 
 
 # --- the whole local stack (`make run`), for the tests that click through the planner pages ---
