@@ -11,10 +11,11 @@ One method per control route; see README.md beside this file. Errors raise
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 
 class EmulatorControlError(Exception):
@@ -32,13 +33,47 @@ def _drop_none(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None  # hand the 302 back: its Location is the app's callback URL
+
+
 class EmulatorControl:
     def __init__(self, root: str, timeout: float = 10.0) -> None:
         if not root.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
             raise ValueError("the emulator's control API is on loopback only")
-        self.root = root.rstrip("/") + "/_emulator"
+        self.google_root = root.rstrip("/") + "/"
+        self.root = self.google_root + "_emulator"
         self.timeout = timeout
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+        self._browser = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+    # --- a person on the consent page ------------------------------------------------------
+
+    def consent(self, authorization_url: str, account: str = "praxis.berlin@example.com", *,
+                allow: bool = True, scopes: list[str] | None = None) -> str:
+        """What a person does on the consent page: pick `account`, tick `scopes` (default:
+        every box offered), press Allow or Deny. Returns the redirect URL to the app."""
+        if not authorization_url.startswith(self.google_root):
+            raise ValueError("not this emulator's consent page")
+        with self._browser.open(authorization_url, timeout=self.timeout) as page:
+            html = page.read().decode()
+        request_id = re.search(r'name="request_id" value="([^"]+)"', html)
+        if request_id is None:
+            raise EmulatorControlError(400, html)
+        offered = re.findall(r'name="scope" value="([^"]+)"', html)
+        form = [("request_id", request_id.group(1)), ("account", account),
+                ("decision", "allow" if allow else "deny")]
+        form += [("scope", s) for s in (offered if scopes is None else scopes)]
+        req = urllib.request.Request(self.google_root + "o/oauth2/v2/auth/decision",  # noqa: S310
+                                     data=urlencode(form).encode(), method="POST")
+        try:
+            with self._browser.open(req, timeout=self.timeout) as answer:
+                raise EmulatorControlError(answer.status, answer.read().decode())
+        except urllib.error.HTTPError as err:
+            if err.code != 302:
+                raise EmulatorControlError(err.code, err.read().decode()) from None
+            return err.headers["Location"]
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

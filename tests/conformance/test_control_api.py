@@ -177,3 +177,15 @@ def test_a_grant_issued_by_the_control_api_refreshes_and_counts_token_requests(
     assert creds.token and creds.token != issued["access_token"]
     assert ctl.counters()["requests"]["token"] == 1
     assert [g["email"] for g in ctl.grants() if g["alive"]] == ["neu@example.com"]
+
+
+def test_the_clients_consent_helper_presses_allow_or_deny_like_a_person(google: EmulatorServer) -> None:
+    from tests.conformance.oauth_support import auth_url, make_flow, params
+
+    ctl = EmulatorControl(google.root)
+    allowed = params(ctl.consent(auth_url(make_flow(google))))
+    assert allowed["code"] and allowed["state"] and allowed["scope"]
+    denied = params(ctl.consent(auth_url(make_flow(google)), allow=False))
+    assert denied["error"] == "access_denied" and "code" not in denied
+    with pytest.raises(ValueError):
+        ctl.consent("http://127.0.0.1:1/o/oauth2/v2/auth")

@@ -21,6 +21,7 @@ import pytest
 import requests
 from playwright.sync_api import Locator, Page, expect
 
+from devtools.google_emulator.client import EmulatorControl
 from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -41,16 +42,8 @@ def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS) -> st
                     planner)["authorization_url"]
     http = requests.Session()
     http.trust_env = False  # loopback only, never a proxy
-    consent = http.get(url, timeout=10)
-    assert consent.status_code == 200, consent.text
-    request_id = re.search(r'name="request_id" value="([^"]+)"', consent.text)
-    assert request_id, consent.text
-    form = {"request_id": request_id.group(1), "account": account, "decision": "allow",
-            "scope": re.findall(r'name="scope" value="([^"]+)"', consent.text)}
-    decision = http.post(stack.google_root + "o/oauth2/v2/auth/decision", data=form,
-                         allow_redirects=False, timeout=10)
-    assert decision.status_code == 302, decision.text
-    callback = http.get(decision.headers["Location"], timeout=30)
+    location = EmulatorControl(stack.google_root).consent(url, account)
+    callback = http.get(location, timeout=30)
     assert callback.status_code == 200, callback.text
     linked = stack.api("POST", f"/links/{branch}/{resource}",
                        {"new_calendar": {"summary": f"Terminplaner – {resource} {uuid.uuid4().hex[:6]}"}},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-import requests
 from google.cloud import firestore
 from werkzeug.test import Client, TestResponse
 
@@ -70,16 +68,8 @@ class Api:
     def google_decides(self, authorization_url: str, account: str = "praxis.berlin@example.com",
                        allow: bool = True, scopes: list[str] | None = None) -> dict[str, str]:
         """What a person does on Google's consent page; returns the redirect's query."""
-        page = requests.get(authorization_url, timeout=10)
-        assert page.status_code == 200, page.text
-        request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
-        offered = re.findall(r'name="scope" value="([^"]+)"', page.text)
-        form = {"request_id": request_id, "account": account, "decision": "allow" if allow else "deny",
-                "scope": offered if scopes is None else scopes}
-        answer = requests.post(self.google.root + "o/oauth2/v2/auth/decision", data=form,
-                               allow_redirects=False, timeout=10)
-        assert answer.status_code == 302, answer.text
-        location = answer.headers["Location"]
+        location = EmulatorControl(self.google.root).consent(authorization_url, account, allow=allow,
+                                                             scopes=scopes)
         assert location.startswith(PUBLIC + "/oauth_callback"), location
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
