@@ -145,6 +145,10 @@ class EmulatorControl:
         """A live grant as a completed consent leaves it: {grant_id, refresh_token, access_token}."""
         return self._call("POST", "/grants", {"email": email, "scopes": scopes})
 
+    def id_token(self, email: str, audience: str) -> str:
+        """A Google-signed OIDC ID token for a service account, as Cloud Scheduler sends one."""
+        return self._call("POST", "/id-token", {"email": email, "audience": audience})["id_token"]
+
     def kill_grants(self, email: str | None = None, client_id: str | None = None) -> int:
         return self._call("POST", "/grants/kill", _drop_none(email=email, client_id=client_id))["killed"]
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
@@ -196,22 +195,16 @@ def test_bad_sync_bodies_are_400(linked: tuple[Api, str], body: dict) -> None:
     assert api.call("POST", "/sync", body).status_code == 400
 
 
-def _oidc(api: Api, email: str, audience: str) -> str:
-    answer = requests.post(api.google.root + "_emulator/id-token",
-                           json={"email": email, "audience": audience}, timeout=10)
-    return answer.json()["id_token"]
-
-
 def test_cloud_schedulers_oidc_token_is_accepted_with_audience_and_account_checked(
-        linked: tuple[Api, str], firestore_project: str) -> None:
+        linked: tuple[Api, str], control: EmulatorControl, firestore_project: str) -> None:
     api, _ = linked
     invoker = f"sync-scheduler@{firestore_project}.iam.gserviceaccount.com"
     audience = "http://127.0.0.1:8080/sync"
-    good = _oidc(api, invoker, audience)
+    good = control.id_token(invoker, audience)
     r = api.client.post("/sync", headers={"Authorization": f"Bearer {good}"})
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["links"] == 1
-    for token in (_oidc(api, "someone@evil.example", audience), _oidc(api, invoker, "https://other/sync"),
+    for token in (control.id_token("someone@evil.example", audience), control.id_token(invoker, "https://other/sync"),
                   good[:-4] + "AAAA"):
         r = api.client.post("/sync", headers={"Authorization": f"Bearer {token}"})
         assert (r.status_code, r.get_json()["error"]["code"]) == (401, "unauthenticated")
