@@ -22,6 +22,14 @@ class LinkStatus(StrEnum):
     REVOKED = "revoked"                    # consent withdrawn through the planner
 
 
+# What an admin reads in `last_error` when a link leaves `linked` (docs/operations.md explains more).
+STATUS_MESSAGES = {
+    LinkStatus.NEEDS_RECONSENT: "Google no longer accepts the consent; please link again.",
+    LinkStatus.CALENDAR_MISSING: "The linked Google calendar no longer exists; choose a calendar again.",
+    LinkStatus.THROTTLED: "Google's calendar usage limit was reached; syncing resumes later.",
+}
+
+
 @dataclass(frozen=True)
 class Branch:
     branch_id: str

@@ -22,7 +22,7 @@ from functions.adapters.google_calendar import (
 from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
-from functions.domain import Link, LinkStatus
+from functions.domain import STATUS_MESSAGES, Link, LinkStatus
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
 from functions.services.setup import require_branch, require_resource
 
@@ -66,10 +66,10 @@ class GoogleSession:
         if isinstance(exc, GrantDead):
             self.ctx.store.update_link(self.link.branch_id, self.link.resource_id, {
                 "status": LinkStatus.NEEDS_RECONSENT,
-                "last_error": "Google no longer accepts the consent; please link again."})
+                "last_error": STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT]})
             self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
                                  self.caller.role, "grant_dead", {})
-            raise Conflict("needs_reconsent", "Google no longer accepts the consent; please link again.")
+            raise Conflict("needs_reconsent", STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT])
         if isinstance(exc, CalendarMissing):
             raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
         if isinstance(exc, Throttled | GoogleUnavailable):

@@ -40,7 +40,7 @@ from functions.adapters.google_calendar import (
 from functions.adapters.google_events import Listing, SyncTokenExpired, list_events
 from functions.adapters.sync_store import SyncStore
 from functions.context import Context
-from functions.domain import Branch, Link, LinkStatus, Resource
+from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
 from functions.sync import mapping, model
 from functions.sync.apply import Applier
 from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
@@ -211,27 +211,12 @@ class Engine:
             try:
                 return self._sync(api, link, branch, policy, now, force)
             except GrantDead:
-                return self._mark(
-                    link,
-                    LinkStatus.NEEDS_RECONSENT,
-                    "grant_dead",
-                    "Google no longer accepts the consent; please link again.",
-                )
+                return self._mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead")
             except CalendarMissing:
-                return self._mark(
-                    link,
-                    LinkStatus.CALENDAR_MISSING,
-                    "calendar_missing",
-                    "The linked Google calendar no longer exists; choose a calendar again.",
-                )
+                return self._mark(link, LinkStatus.CALENDAR_MISSING, "calendar_missing")
             except Throttled:
-                return self._mark(
-                    link,
-                    LinkStatus.THROTTLED,
-                    "throttled",
-                    "Google's calendar usage limit was reached; syncing resumes later.",
-                    throttled_until=now + THROTTLE_PAUSE,
-                )
+                return self._mark(link, LinkStatus.THROTTLED, "throttled",
+                                  throttled_until=now + THROTTLE_PAUSE)
             except GoogleUnavailable as exc:
                 log.warning(
                     "Google unavailable; the link is retried next run",
@@ -348,8 +333,8 @@ class Engine:
 
     # Link status -------------------------------------------------------------------------------
 
-    def _mark(self, link: Link, status: LinkStatus, action: str, message: str, **extra: Any) -> LinkOutcome:
-        self.sync_store.mark(link, {"status": status, "last_error": message, **extra})
+    def _mark(self, link: Link, status: LinkStatus, action: str, **extra: Any) -> LinkOutcome:
+        self.sync_store.mark(link, {"status": status, "last_error": STATUS_MESSAGES[status], **extra})
         self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
         return LinkOutcome(link.link_id, str(status), failed=True)
 

@@ -185,11 +185,6 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-@pytest.fixture
-def machine_env(google_server: EmulatorServer, firestore_emulator: object, api: Api) -> None:
-    SERVERS["google"] = google_server
-
-
 TestSyncMachine = SyncMachine.TestCase
 TestSyncMachine.settings = settings(
     max_examples=500 if DEEP else 30, stateful_step_count=25 if DEEP else 20, deadline=None,
@@ -197,5 +192,7 @@ TestSyncMachine.settings = settings(
 
 
 @pytest.fixture(autouse=True)
-def _servers(machine_env: None) -> None:
-    """The machine builds its own world per example; the fixtures only provide the servers."""
+def _servers(google_server: EmulatorServer, firestore_emulator: object, api: Api) -> None:
+    """The machine builds its own world per example; the fixtures provide the servers and the
+    local environment (`api`)."""
+    SERVERS["google"] = google_server
