@@ -43,12 +43,13 @@ class FirestoreStore:
 
     def get_branch(self, branch_id: str) -> Branch | None:
         snap = self.db.collection("branches").document(branch_id).get()
-        if not snap.exists:
-            return None
-        d = snap.to_dict()
-        return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")),
-                      d.get("conflict_policy", "planner_wins"), d.get("language", "de"),
-                      dict(d.get("resource_seq") or {}))
+        return _branch(branch_id, snap.to_dict()) if snap.exists else None
+
+    def syncing_branches(self) -> list[Branch]:
+        """Every branch that has "sync with Google Calendar" switched on."""
+        query = self.db.collection("branches").where(
+            filter=firestore.FieldFilter("google_sync_enabled", "==", True))
+        return [_branch(s.id, s.to_dict()) for s in query.stream()]
 
     def put_branch(self, branch: Branch) -> None:
         data = asdict(branch)
@@ -174,3 +175,9 @@ def _client(project: str | None) -> firestore.Client:
 
 def get_store(project: str | None) -> FirestoreStore:
     return FirestoreStore(_client(project))
+
+
+def _branch(branch_id: str, d: dict[str, Any]) -> Branch:
+    return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")),
+                  d.get("conflict_policy", "planner_wins"), d.get("language", "de"),
+                  dict(d.get("resource_seq") or {}))

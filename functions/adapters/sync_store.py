@@ -28,9 +28,10 @@ class SyncStore:
     def _link(self, lid: str) -> firestore.DocumentReference:
         return self.db.collection("links").document(lid)
 
-    def syncing_links(self) -> list[dict[str, Any]]:
-        query = self.db.collection("links").where(filter=firestore.FieldFilter("status", "in", list(SYNCING)))
-        return [s.to_dict() for s in query.stream()]
+    def syncing_links(self, branch_id: str) -> list[dict[str, Any]]:
+        """The branch's links that sync (a branch has a few dozen: filtered here, not by an index)."""
+        query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
+        return [d for d in (s.to_dict() for s in query.stream()) if d.get("status") in SYNCING]
 
     # Item states -----------------------------------------------------------------------------
 

@@ -146,14 +146,14 @@ class Engine:
 
     def run(self, branch_id: str | None = None, resource_id: str | None = None,
             force: bool = False) -> RunSummary:
-        by_branch = self._links_by_branch(branch_id, resource_id)
-        total = sum(len(links) for links in by_branch.values())
         request_context = contextvars.copy_context()  # the request's trace, for every worker
         futures = []
-        # Links start syncing as soon as their branch is read; branches are read meanwhile.
-        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, total))) as pool, \
+        # Each branch is read on its own (its links and resources), and its links start syncing
+        # as soon as it is read, while the other branches are still being read.
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool, \
                 ThreadPoolExecutor(max_workers=BRANCH_READERS) as readers:
-            reads = [readers.submit(self._branch_jobs, bid, links) for bid, links in by_branch.items()]
+            reads = [readers.submit(self._branch_jobs, branch, resource_id)
+                     for branch in self._syncing_branches(branch_id)]
             for read in as_completed(reads):
                 futures += [pool.submit(request_context.copy().run, self._safe, *job, force=force)
                             for job in read.result()]
@@ -166,21 +166,19 @@ class Engine:
             summary.failed += int(o.failed)
         return summary
 
-    def _links_by_branch(self, branch_id: str | None, resource_id: str | None) -> dict[str, list[Link]]:
-        by_branch: dict[str, list[Link]] = {}
-        for data in self.sync_store.syncing_links():
-            link = self.ctx.store.link_from(data)
-            if (branch_id is None or link.branch_id == branch_id) and (
-                    resource_id is None or link.resource_id == resource_id):
-                by_branch.setdefault(link.branch_id, []).append(link)
-        return by_branch
-
-    def _branch_jobs(self, branch_id: str, links: list[Link]) -> list[tuple[Link, Branch, Resource]]:
-        """The branch's links with their branch and resource, if the branch syncs at all."""
+    def _syncing_branches(self, branch_id: str | None) -> list[Branch]:
+        if branch_id is None:
+            return self.ctx.store.syncing_branches()
         branch = self.ctx.store.get_branch(branch_id)
-        if branch is None or not branch.google_sync_enabled:
+        return [branch] if branch is not None and branch.google_sync_enabled else []
+
+    def _branch_jobs(self, branch: Branch, resource_id: str | None) -> list[tuple[Link, Branch, Resource]]:
+        """The branch's syncing links (or the one asked for) with their resource."""
+        links = [self.ctx.store.link_from(d) for d in self.sync_store.syncing_links(branch.branch_id)]
+        links = [link for link in links if resource_id is None or link.resource_id == resource_id]
+        if not links:
             return []
-        resources = {r.resource_id: r for r in self.ctx.store.list_resources(branch_id)}
+        resources = {r.resource_id: r for r in self.ctx.store.list_resources(branch.branch_id)}
         return [(link, branch, resources[link.resource_id])
                 for link in links if link.resource_id in resources]
 

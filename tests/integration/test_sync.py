@@ -10,7 +10,7 @@ from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, Api, every_document
+from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, every_document
 
 pytestmark = pytest.mark.firestore
 
@@ -179,6 +179,29 @@ def test_disabled_branch_is_not_synced(linked: tuple[Api, str], control: Emulato
              {"timezone": "Europe/Berlin", "google_sync_enabled": False})
     assert sync(api)["links"] == 0
     assert live(control, cal) == {}
+
+
+def test_a_scheduled_run_syncs_every_linked_resource_of_every_enabled_branch(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, anna = linked
+    api.consent(resource="raum-1")
+    raum = api.call("POST", f"/links/{BRANCH}/raum-1", {"new_calendar": {"summary": "Raum 1"}})
+    api.setup_branch(OTHER_BRANCH)
+    api.consent(OTHER_BRANCH, "anna")
+    hamburg = api.call("POST", f"/links/{OTHER_BRANCH}/anna", {"new_calendar": {"summary": "Anna (HH)"}})
+    api.setup_branch("muenchen", enabled=True, resources=("anna",))  # no link at all
+    calendars = {(BRANCH, "anna"): anna, (BRANCH, "raum-1"): raum.get_json()["google_calendar_id"],
+                 (OTHER_BRANCH, "anna"): hamburg.get_json()["google_calendar_id"]}
+    for (branch, resource), _ in calendars.items():
+        r = api.call("PUT", f"/planner/branches/{branch}/appointments/{branch}-{resource}",
+                     {"resource_id": resource, "start": at(2), "end": at(2, 10), "title": "Termin"})
+        assert r.status_code == 200, r.get_data(as_text=True)
+    assert sync(api) == {"links": 3, "pushed": 3, "pulled": 0, "conflicts": 0, "failed": 0}
+    for (branch, resource), calendar in calendars.items():
+        assert list(live(control, calendar)) == [event_id_for(branch, f"{branch}-{resource}")]
+    api.call("PUT", f"/planner/branches/{OTHER_BRANCH}",
+             {"timezone": "Europe/Berlin", "google_sync_enabled": False})
+    assert sync(api)["links"] == 2
 
 
 def test_sync_requires_the_planner(linked: tuple[Api, str]) -> None:
