@@ -104,6 +104,17 @@ def test_unknown_tokens_are_410_full_sync_required(cal: Any, token: str) -> None
     assert error(exc) == (410, "calendar", "fullSyncRequired")
 
 
+def test_sync_tokens_are_short_and_opaque_like_googles(cal: Any) -> None:
+    """Sent with every incremental listing: the emulator's are as short as Google's (~30 chars)."""
+    insert(cal, event("evt00001"))
+    token = cal.events().list(calendarId="primary").execute()["nextSyncToken"]
+    assert len(token) <= 40
+    assert "primary" not in token and ME not in token
+    with pytest.raises(HttpError) as exc:
+        cal.events().list(calendarId="primary", syncToken=token[:-8]).execute()
+    assert error(exc) == (410, "calendar", "fullSyncRequired")
+
+
 def test_a_token_of_another_calendar_is_410(cal: Any) -> None:
     other = cal.calendars().insert(body={"summary": "Zweiter"}).execute()
     token = cal.events().list(calendarId=other["id"]).execute()["nextSyncToken"]
