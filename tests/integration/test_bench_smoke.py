@@ -1,0 +1,32 @@
+"""`make bench` on a tiny world: the script keeps working, and its counted figures (not its
+timings, which are for the full run to print) hold: one request and no write per idle link."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.firestore, pytest.mark.slow]
+
+
+def test_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "bench-results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sync_bench", "--links", "6", "--appointments-per-link", "3",
+         "--fill", "120", "--rtt-ms", "5", "--baseline-sample", "2", "--idle-runs", "2", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert set(figures) == {"idle_requests_per_link", "idle_firestore_writes_per_link",
+                            "fill_round_trips_2000", "idle_cycle_ratio_to_lower_bound",
+                            "baseline_request_ratio"}
+    assert figures["idle_requests_per_link"] == 1.0
+    assert figures["idle_firestore_writes_per_link"] == 0
+    # one listing, 120 writes in batches of 50, one token
+    assert figures["fill_round_trips_2000"] == 1 + 3 + 1
+    assert "idle cycle over 6 links" in done.stdout and "median of" in done.stdout
