@@ -110,6 +110,21 @@ class SyncStore:
 
         return done(self.db.transaction())
 
+    def reseal(self, link: Link, old: dict[str, str], new: dict[str, str]) -> bool:
+        """Store the refresh token sealed with a newer key, unless the link got another token
+        meanwhile (a new consent, a revoke): then that one stays."""
+        ref = self._link(link.link_id)
+
+        @firestore.transactional
+        def swap(tx: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=tx)
+            if not snap.exists or snap.to_dict().get("sealed_refresh_token") != old:
+                return False
+            tx.update(ref, {"sealed_refresh_token": new})
+            return True
+
+        return swap(self.db.transaction())
+
     def mark(self, link: Link, fields: dict[str, Any]) -> None:
         """A status change outside a lease (dead grant, missing calendar, throttling)."""
         data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}

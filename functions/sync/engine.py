@@ -204,6 +204,7 @@ class Engine:
             language=branch.language,
             horizon_days=self.ctx.settings.sync_horizon_days,
         )
+        link = self._reseal(link)
         api, api_lock = ACCOUNTS.get(self.ctx, link)
         with api_lock:
             try:
@@ -328,6 +329,19 @@ class Engine:
             if c.appointment.resource_id == link.resource_id or c.appointment.id in known
         }
         return delta, cursor
+
+    def _reseal(self, link: Link) -> Link:
+        """After a `token-key` rotation, a link's refresh token moves to the newest key version
+        on its next run (one write, once), so old versions can be disabled after one cycle."""
+        sealed = link.sealed_refresh_token
+        if not sealed or not self.ctx.cipher.needs_rotation(sealed):
+            return link
+        fresh = self.ctx.cipher.encrypt(self.ctx.cipher.decrypt(sealed, link.link_id), link.link_id)
+        if not self.sync_store.reseal(link, sealed, fresh):
+            return link
+        log.info("refresh token re-encrypted with the newest key version",
+                 extra={"link": link.link_id, "key_version": fresh["kid"]})
+        return replace(link, sealed_refresh_token=fresh)
 
     # Link status -------------------------------------------------------------------------------
 

@@ -82,6 +82,14 @@ class Api:
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return answer
 
+    def link_new_calendar(self, resource: str = "anna", summary: str = "Anna", branch: str = BRANCH,
+                          account: str = "praxis.berlin@example.com") -> str:
+        """Consent for the resource, then link it to a new calendar; returns the calendar id."""
+        self.consent(branch, resource, account)
+        r = self.call("POST", f"/links/{branch}/{resource}", {"new_calendar": {"summary": summary}})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()["google_calendar_id"]
+
     def status(self, branch: str = BRANCH, resource: str = "anna") -> dict[str, Any]:
         r = self.call("GET", f"/links/{branch}/{resource}")
         assert r.status_code == 200, r.get_data(as_text=True)
@@ -113,6 +121,13 @@ def every_document(db: firestore.Client) -> list[firestore.DocumentSnapshot]:
     for top in db.collections():
         walk(top)
     return out
+
+
+@pytest.fixture
+def linked(api: Api) -> tuple[Api, str]:
+    """Branch berlin with its resources; anna linked to a new calendar of praxis.berlin."""
+    api.setup_branch()
+    return api, api.link_new_calendar()
 
 
 @pytest.fixture

@@ -20,16 +20,6 @@ def at(days: float, hour: int = 9, minutes: int = 0) -> str:
     return f"{day.isoformat()}T{hour:02d}:{minutes:02d}:00+01:00"
 
 
-@pytest.fixture
-def linked(api: Api) -> tuple[Api, str]:
-    """Branch berlin, resource anna linked to a new calendar of praxis.berlin."""
-    api.setup_branch()
-    api.consent()
-    r = api.call("POST", f"/links/{BRANCH}/anna", {"new_calendar": {"summary": "Anna (Praxis)"}})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return api, r.get_json()["google_calendar_id"]
-
-
 def put(api: Api, appointment_id: str, **fields: Any) -> dict:
     body = {"resource_id": "anna", "start": at(2), "end": at(2, 10), "title": "Hörtest Frau Müller"} | fields
     r = api.call("PUT", f"/planner/branches/{BRANCH}/appointments/{appointment_id}", body)
@@ -184,14 +174,11 @@ def test_disabled_branch_is_not_synced(linked: tuple[Api, str], control: Emulato
 def test_a_scheduled_run_syncs_every_linked_resource_of_every_enabled_branch(
         linked: tuple[Api, str], control: EmulatorControl) -> None:
     api, anna = linked
-    api.consent(resource="raum-1")
-    raum = api.call("POST", f"/links/{BRANCH}/raum-1", {"new_calendar": {"summary": "Raum 1"}})
+    raum = api.link_new_calendar("raum-1", "Raum 1")
     api.setup_branch(OTHER_BRANCH)
-    api.consent(OTHER_BRANCH, "anna")
-    hamburg = api.call("POST", f"/links/{OTHER_BRANCH}/anna", {"new_calendar": {"summary": "Anna (HH)"}})
+    hamburg = api.link_new_calendar("anna", "Anna (HH)", branch=OTHER_BRANCH)
     api.setup_branch("muenchen", enabled=True, resources=("anna",))  # no link at all
-    calendars = {(BRANCH, "anna"): anna, (BRANCH, "raum-1"): raum.get_json()["google_calendar_id"],
-                 (OTHER_BRANCH, "anna"): hamburg.get_json()["google_calendar_id"]}
+    calendars = {(BRANCH, "anna"): anna, (BRANCH, "raum-1"): raum, (OTHER_BRANCH, "anna"): hamburg}
     for (branch, resource), _ in calendars.items():
         r = api.call("PUT", f"/planner/branches/{branch}/appointments/{branch}-{resource}",
                      {"resource_id": resource, "start": at(2), "end": at(2, 10), "title": "Termin"})

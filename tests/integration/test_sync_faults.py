@@ -16,15 +16,8 @@ from functions.sync.engine import Engine
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, Api
 from tests.integration.test_sync import at, live, put, sync
-from tests.integration.test_sync_rules import link_new
 
 pytestmark = pytest.mark.firestore
-
-
-@pytest.fixture
-def linked(api: Api) -> tuple[Api, str]:
-    api.setup_branch()
-    return api, link_new(api, "anna", "Anna")
 
 
 def fill(api: Api, n: int) -> None:
@@ -87,7 +80,7 @@ def test_quota_exceeded_throttles_the_link(linked: tuple[Api, str], control: Emu
 
 def test_one_bad_link_does_not_stop_the_others(linked: tuple[Api, str], control: EmulatorControl) -> None:
     api, cal = linked
-    room_cal = link_new(api, "raum-1", "Raum")
+    room_cal = api.link_new_calendar("raum-1", "Raum")
     put(api, "r1", resource_id="raum-1")
     control.delete_calendar(cal)
     result = sync(api)

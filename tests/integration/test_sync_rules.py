@@ -16,19 +16,6 @@ from tests.integration.test_sync import at, live, put, sync
 pytestmark = pytest.mark.firestore
 
 
-def link_new(api: Api, resource: str, summary: str, account: str = "praxis.berlin@example.com") -> str:
-    api.consent(resource=resource, account=account)
-    r = api.call("POST", f"/links/{BRANCH}/{resource}", {"new_calendar": {"summary": summary}})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()["google_calendar_id"]
-
-
-@pytest.fixture
-def linked(api: Api) -> tuple[Api, str]:
-    api.setup_branch()
-    return api, link_new(api, "anna", "Anna")
-
-
 def appointment(api: Api, appointment_id: str) -> dict[str, Any]:
     r = api.call("GET", f"/planner/branches/{BRANCH}/appointments/{appointment_id}")
     assert r.status_code == 200, r.get_data(as_text=True)
@@ -106,7 +93,7 @@ def test_ten_deletions_are_not_mass_deletions(linked: tuple[Api, str], control: 
 def test_appointment_moved_to_another_resource_moves_its_event(linked: tuple[Api, str],
                                                                control: EmulatorControl) -> None:
     api, anna_cal = linked
-    room_cal = link_new(api, "raum-1", "Raum 1")
+    room_cal = api.link_new_calendar("raum-1", "Raum 1")
     put(api, "t1")
     sync(api)
     assert set(live(control, anna_cal)) == {event_id_for(BRANCH, "t1")}
