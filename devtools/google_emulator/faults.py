@@ -101,6 +101,7 @@ class FaultStore:
     def reset(self) -> None:
         self.counters: dict[str, dict[str, int]] = {}
         self.requests = {"http": 0, "batch_parts": 0, "token": 0}
+        self.connections = 0  # connections opened to Google's endpoints (not the control API)
         self.faults: list[Fault] = []
         self.rate_limit_enabled = False
         self.per_minute = DEFAULT_PER_MINUTE
@@ -143,6 +144,10 @@ class FaultStore:
         with self.state.lock:
             self.requests["http"] += 1
 
+    def count_connection(self) -> None:
+        with self.state.lock:
+            self.connections += 1
+
     def count_batch_part(self) -> None:
         self.requests["batch_parts"] += 1
 
@@ -181,9 +186,10 @@ class FaultStore:
     def snapshot(self) -> dict[str, Any]:
         with self.state.lock:
             return {"calendars": {k: dict(v) for k, v in self.counters.items()},
-                    "requests": dict(self.requests)}
+                    "requests": dict(self.requests), "connections": self.connections}
 
     def reset_counters(self) -> None:
         with self.state.lock:
             self.counters = {}
             self.requests = {"http": 0, "batch_parts": 0, "token": 0}
+            self.connections = 0

@@ -11,7 +11,6 @@ from typing import Any
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devtools.google_emulator import (  # noqa: F401  (register routes)
@@ -22,11 +21,13 @@ from devtools.google_emulator import (  # noqa: F401  (register routes)
     oauth_web,
 )
 from devtools.google_emulator.errors import GoogleApiError
+from devtools.google_emulator.http_server import NEW_CONNECTION, KeepAliveServer
 from devtools.google_emulator.routing import API_ROUTES, WEB_ROUTES, ApiCall, ApiResult
 from devtools.google_emulator.state import EmulatorState
 
 HTTP_LOG = logging.getLogger("devtools.google_emulator.http")
 API_PREFIXES = ("/calendar/", "/batch/")
+CONTROL_PREFIX = "/_emulator/"
 _request = threading.local()  # .in_batch: this thread is serving the batch endpoint
 
 
@@ -110,6 +111,8 @@ def create_app(state: EmulatorState | None = None) -> Any:
 
     @Request.application
     def app(request: Request) -> Response:
+        if request.environ.get(NEW_CONNECTION) and not request.path.startswith(CONTROL_PREFIX):
+            state.faults.count_connection()
         if request.path.startswith(API_PREFIXES):
             return _api_request(state, request)
         return _dispatch(state, request)
@@ -123,12 +126,14 @@ def _api_request(state: EmulatorState, request: Request) -> Response:
 
     The delay is slept outside the state lock, half on the way in and half on the way out, so
     concurrent requests overlap as on a real network and the emulator's own (serialized) work
-    does not line every request of a burst up behind it.
+    does not line every request of a burst up behind it. The first request on a connection
+    also pays one round trip for the TCP handshake (TLS would add another against Google).
     """
+    new_connection = bool(request.environ.get(NEW_CONNECTION))
     state.faults.count_http()
     delay = state.faults.latency_ms / 2000.0
     if delay > 0:
-        time.sleep(delay)
+        time.sleep(delay * (3 if new_connection else 1))
     _request.in_batch = request.path.startswith("/batch/")
     try:
         return _dispatch(state, request)
@@ -153,14 +158,6 @@ def _dispatch(state: EmulatorState, request: Request) -> Response:
     return Response(body, status=status, headers=headers)
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Per-request log lines go to a DEBUG logger instead of werkzeug's INFO output."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if HTTP_LOG.isEnabledFor(logging.DEBUG):
-            HTTP_LOG.debug("%s %s -> %s", self.command, getattr(self, "path", "?"), code)
-
-
 class EmulatorServer:
     """The emulator on a loopback port in a background thread (for tests and `make run`)."""
 
@@ -169,8 +166,7 @@ class EmulatorServer:
         self.state: EmulatorState = self.app.state
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the emulator only listens on loopback")
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=QuietRequestHandler)
+        self._server = KeepAliveServer(host, port, self.app)
         self.host, self.port = host, self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="google-emulator")
@@ -183,6 +179,10 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         self._thread.start()
         return self
+
+    def drop_connections(self) -> None:
+        """Close every kept-alive connection (Google closes idle ones after a few minutes)."""
+        self._server.drop_connections()
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -7,6 +7,7 @@ a dead grant (→ needs re-consent), a missing calendar, throttling, or Google b
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -94,6 +95,49 @@ def _events_resource(endpoint: str) -> Any:
     return _shared_service(endpoint).events()
 
 
+class ThreadConnections:
+    """httplib2 for whichever thread calls: each thread has one `httplib2.Http` (not thread-safe,
+    so not shared), which keeps its connection to Google open from one call to the next, across
+    accounts. A sync worker thus pays the TCP and TLS handshakes once per run, not once per
+    link; the connections go when the run's worker threads end."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _http(self) -> httplib2.Http:
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = httplib2.Http(timeout=60)
+        return http
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        http = self._http()
+        try:
+            return http.request(*args, **kwargs)
+        except BrokenPipeError:
+            # Google closed the kept connection while it was idle and httplib2 does not retry a
+            # failed send. Nothing was processed (the request did not get out): send it anew.
+            self.drop()
+            return self._http().request(*args, **kwargs)
+        except OSError:
+            self.drop()  # whatever the connection's state, the next call starts a fresh one
+            raise
+
+    def drop(self) -> None:
+        http = getattr(self._local, "http", None)
+        if http is not None:
+            http.close()
+            self._local.http = None
+
+    def __getattr__(self, name: str) -> Any:  # timeout, connections, … as AuthorizedHttp asks
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._http(), name)
+
+
+CONNECTIONS = ThreadConnections()
+
+
 def credentials(settings: Settings, client: OAuthClientConfig, refresh_token: str,
                 access_token: str | None = None) -> Credentials:
     # Built by hand: from_authorized_user_info would force Google's token_uri (google-auth #1062).
@@ -104,8 +148,9 @@ def credentials(settings: Settings, client: OAuthClientConfig, refresh_token: st
 
 class CalendarApi:
     """Calendar calls for one account. Requests are built by one shared service object (built
-    once per instance: building one costs milliseconds of CPU) and sent over this account's own
-    authorized connection, whose access token is refreshed only when it expires."""
+    once per instance: building one costs milliseconds of CPU) and sent with this account's
+    credentials, whose access token is refreshed only when it expires, over the calling
+    thread's connection (`ThreadConnections`)."""
 
     def __init__(self, settings: Settings, creds: Credentials,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -114,7 +159,7 @@ class CalendarApi:
         self.sleep = sleep
         self.service = _shared_service(settings.calendar_endpoint)
         self.events = _events_resource(settings.calendar_endpoint)
-        self.http = AuthorizedHttp(creds, http=httplib2.Http(timeout=60))
+        self.http = AuthorizedHttp(creds, http=CONNECTIONS)
 
     def call(self, request: Any, attempts: int = 4) -> Any:
         """Execute with exponential backoff and jitter on rate limits and 5xx."""

@@ -136,7 +136,8 @@ def test_events_view_touches_no_counters(ctl: EmulatorControl) -> None:
     ctl.phone_create(PRAXIS, EVENT)
     ctl.reset_counters()
     assert len(ctl.events(PRAXIS)) == 1
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0},
+                              "connections": 0}
 
 
 def test_invalidated_sync_tokens_answer_410(ctl: EmulatorControl, calendar_for: Callable[..., Any]) -> None:

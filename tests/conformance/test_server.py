@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -46,7 +47,8 @@ def test_counters_per_calendar_and_per_http_request(google: EmulatorServer, ctl:
                        service.events().list(calendarId=other)])
     assert ctl.counters() == {
         "calendars": {PRAXIS: {"read": 1, "write": 1}, other: {"read": 1, "write": 2}},
-        "requests": {"http": 4, "batch_parts": 3, "token": 0}}
+        "requests": {"http": 4, "batch_parts": 3, "token": 0},
+        "connections": 1}  # the service's connection is kept alive between its calls
 
 
 def test_oauth_and_control_requests_are_not_api_requests(google: EmulatorServer,
@@ -62,12 +64,14 @@ def test_reset_counters_zeroes_them(ctl: EmulatorControl, calendar_for: Callable
     calendar_for(PRAXIS).events().list(calendarId="primary").execute()
     assert ctl.counters()["requests"]["http"] == 1
     ctl.reset_counters()
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 0, "batch_parts": 0, "token": 0},
+                              "connections": 0}
 
 
 def test_unauthenticated_calls_count_as_http_only(google: EmulatorServer, ctl: EmulatorControl) -> None:
     requests.get(google.root + f"calendar/v3/calendars/{PRAXIS}/events", timeout=10)
-    assert ctl.counters() == {"calendars": {}, "requests": {"http": 1, "batch_parts": 0, "token": 0}}
+    assert ctl.counters() == {"calendars": {}, "requests": {"http": 1, "batch_parts": 0, "token": 0},
+                              "connections": 1}
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -104,6 +108,39 @@ def test_latency_is_waited_outside_the_lock_so_requests_overlap(google: Emulator
 
 def assert_all_ok(statuses: list[int]) -> None:
     assert statuses == [200] * len(statuses)
+
+
+def test_connections_are_kept_alive_and_a_new_one_costs_a_handshake(google: EmulatorServer,
+                                                                     ctl: EmulatorControl) -> None:
+    """As against Google: a client that keeps its connection pays the handshake's round trip
+    once; one that opens a connection per call pays it every time."""
+    token = credentials_for(google, PRAXIS).token
+    url = google.root + "calendar/v3/calendars/primary/events"
+    headers = {"Authorization": f"Bearer {token}"}
+    ctl.set_latency(200)
+    with requests.Session() as session:
+        first = timed(lambda: session.get(url, headers=headers, timeout=10).raise_for_status())
+        again = timed(lambda: session.get(url, headers=headers, timeout=10).raise_for_status())
+    assert first >= 0.4 and 0.2 <= again < 0.4  # handshake + request, then the request alone
+    assert ctl.counters()["connections"] == 1
+    for _ in range(2):  # a connection per call
+        requests.get(url, headers=headers | {"Connection": "close"}, timeout=10).raise_for_status()
+    assert ctl.counters()["connections"] == 3 and ctl.counters()["requests"]["http"] == 4
+
+
+def test_a_request_body_is_read_whole_so_the_next_request_on_the_connection_works(
+        google: EmulatorServer, ctl: EmulatorControl) -> None:
+    token = credentials_for(google, PRAXIS).token
+    url = google.root + "calendar/v3/calendars/primary/events"
+    headers = {"Authorization": f"Bearer {token}"}
+    with requests.Session() as session:
+        created = session.post(url, headers=headers, json=EVENT, timeout=10)
+        chunked = session.post(url, headers=headers | {"Content-Type": "application/json"},
+                               data=iter([json.dumps(EVENT).encode()]), timeout=10)  # chunked upload
+        listed = session.get(url, headers=headers, timeout=10)
+    assert [created.status_code, chunked.status_code, listed.status_code] == [200, 200, 200]
+    assert len(listed.json()["items"]) == 2
+    assert ctl.counters()["connections"] == 1
 
 
 def test_bad_latency_is_refused(ctl: EmulatorControl) -> None:

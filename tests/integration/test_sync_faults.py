@@ -156,6 +156,21 @@ def test_fill_uses_batches_and_reuses_the_access_token(linked: tuple[Api, str],
     assert len(api.google.state.oauth.access_tokens) - tokens_before <= 1
 
 
+def test_a_run_reuses_its_connections_across_links(linked: tuple[Api, str],
+                                                  control: EmulatorControl) -> None:
+    """Each worker keeps one connection to Google for the whole run: handshakes are paid per
+    worker, not per link (against Google that is a TCP and a TLS round trip each)."""
+    api, _ = linked
+    api.setup_branch(resources=("raum-2",))
+    for resource in ("raum-1", "raum-2"):
+        api.link_new_calendar(resource, resource)
+    Engine(get_context(), concurrency=1).run()
+    control.reset_counters()
+    assert Engine(get_context(), concurrency=1).run().links == 3
+    assert control.counters()["requests"]["http"] == 3
+    assert control.counters()["connections"] == 1
+
+
 def test_a_failing_link_logs_no_patient_data(linked: tuple[Api, str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import io
