@@ -266,12 +266,14 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     world.seed("fill", 1, args.fill)
     control.reset_counters()
     fill_summary = engine.run(branch_id="fill")
-    requests = control.counters()["requests"]
+    counters = control.counters()
+    requests = counters["requests"]
     return {"links": len(links), "sample": len(sample), "summary": summary, "idle_wall": idle_wall,
             "idle_requests": idle_requests, "idle_writes": idle_writes, "cpu_wall": cpu_wall,
             "idle_walls": walls, "idle_connections": max(connections),
             "baseline_requests": baseline_requests, "baseline_wall": baseline_wall,
-            "fill_round_trips": requests["http"] + requests["token"], "fill_summary": fill_summary}
+            "fill_round_trips": requests["http"] + requests["token"], "fill_summary": fill_summary,
+            "fill_connections": counters["connections"]}
 
 
 def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
@@ -311,7 +313,8 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
           "libraries here and of the one-process emulator: what sits on top of the lower bound)")
     print(f"  naive cycle: {baseline_requests} requests in {baseline_wall:.2f} s on {sample} links "
           f"→ ~{baseline_requests * scale:.0f} requests, ~{baseline_wall * scale:.1f} s for all links")
-    print(f"  fill: pushed {f['fill_summary'].pushed}, failed {f['fill_summary'].failed}")
+    print(f"  fill: pushed {f['fill_summary'].pushed}, failed {f['fill_summary'].failed}, over "
+          f"{f['fill_connections']} connection(s) (HTTP round trips above; handshakes not counted)")
     print(f"  peak memory (RSS): {peak_mb:.0f} MB\n")
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {args.out}")
