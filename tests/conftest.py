@@ -11,6 +11,7 @@ from google.cloud import firestore
 
 from devtools.firestore_emulator import EmulatorMissing, FirestoreEmulator
 from devtools.google_emulator import EmulatorServer
+from devtools.google_emulator.client import EmulatorControl
 
 # The real client libraries refuse plain http for OAuth unless told otherwise (local only).
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -27,6 +28,12 @@ def google(google_server: EmulatorServer) -> EmulatorServer:
     """The emulator, reset to its default accounts before the test."""
     google_server.state.reset()
     return google_server
+
+
+@pytest.fixture
+def ctl(google: EmulatorServer) -> EmulatorControl:
+    """The emulator's control API (faults, counters, the phone), on a freshly reset emulator."""
+    return EmulatorControl(google.root)
 
 
 # --- Firestore: the official emulator, one per test session (per xdist worker) ---------------

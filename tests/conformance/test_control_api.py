@@ -18,11 +18,6 @@ EVENT = {"summary": "Kontrolle", "start": {"dateTime": "2026-03-02T09:00:00+01:0
          "end": {"dateTime": "2026-03-02T09:30:00+01:00"}}
 
 
-@pytest.fixture
-def ctl(google: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(google.root)
-
-
 def reason_of(err: EmulatorControlError) -> str:
     return err.body["error"]["errors"][0]["reason"]
 

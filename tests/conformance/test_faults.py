@@ -18,11 +18,6 @@ EVENT = {"summary": "Termin", "start": {"dateTime": "2026-03-02T09:00:00+01:00"}
 
 
 @pytest.fixture
-def ctl(google: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(google.root)
-
-
-@pytest.fixture
 def service(calendar_for: Callable[..., Any]) -> Any:
     return calendar_for(PRAXIS)
 

@@ -16,11 +16,6 @@ PRAXIS = "praxis.berlin@example.com"
 ANNA = "anna.schmidt@example.com"
 
 
-@pytest.fixture
-def ctl(google: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(google.root)
-
-
 def ok(service: Any) -> bool:
     """One calendarList.list call: True if it passed, False if it was rate limited."""
     try:

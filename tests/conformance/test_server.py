@@ -22,11 +22,6 @@ EVENT = {"summary": "Termin", "start": {"dateTime": "2026-03-02T09:00:00+01:00"}
          "end": {"dateTime": "2026-03-02T09:30:00+01:00"}}
 
 
-@pytest.fixture
-def ctl(google: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(google.root)
-
-
 def run_batch(server: EmulatorServer, requests_: list[Any]) -> None:
     batch = new_batch(server, lambda *_: None)
     for req in requests_:

@@ -24,8 +24,9 @@ def events_url(google: EmulatorServer) -> str:
     return google.root + "calendar/v3/calendars/primary/events"
 
 
-def test_one_connection_per_thread_across_accounts(google: EmulatorServer, events_url: str) -> None:
-    connections, ctl = ThreadConnections(), EmulatorControl(google.root)
+def test_one_connection_per_thread_across_accounts(google: EmulatorServer, ctl: EmulatorControl,
+                                                   events_url: str) -> None:
+    connections = ThreadConnections()
     accounts = [AuthorizedHttp(credentials_for(google, email), http=connections)
                 for email in ("praxis.berlin@example.com", "anna.schmidt@example.com")]
 
