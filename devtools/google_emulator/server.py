@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from typing import Any
@@ -21,11 +20,11 @@ from devtools.google_emulator import (  # noqa: F401  (register routes)
     oauth_web,
 )
 from devtools.google_emulator.errors import GoogleApiError
+from devtools.google_emulator.http_server import LOG as HTTP_LOG
 from devtools.google_emulator.http_server import NEW_CONNECTION, KeepAliveServer
 from devtools.google_emulator.routing import API_ROUTES, WEB_ROUTES, ApiCall, ApiResult
 from devtools.google_emulator.state import EmulatorState
 
-HTTP_LOG = logging.getLogger("devtools.google_emulator.http")
 API_PREFIXES = ("/calendar/", "/batch/")
 CONTROL_PREFIX = "/_emulator/"
 _request = threading.local()  # .in_batch: this thread is serving the batch endpoint
