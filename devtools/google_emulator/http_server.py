@@ -111,10 +111,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        # Logged before the answer leaves: a client that has its answer can rely on the line
+        # being there (logging after the write raced the client; the log test was flaky).
+        self.log_request(code)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.log_request(code)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _run
 
