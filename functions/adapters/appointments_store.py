@@ -73,6 +73,13 @@ class AppointmentStore:
         snap = self.col.document(appointment_id).get()
         return _from_doc(appointment_id, snap.to_dict()) if snap.exists else None
 
+    def latest(self, appointment_ids: list[str]) -> dict[str, Appointment | None]:
+        """The live appointment per id, None for a deleted or unknown one (one read call)."""
+        refs = [self.col.document(a) for a in appointment_ids]
+        found = {s.id: _from_doc(s.id, s.to_dict()) for s in self.db.get_all(refs) if s.exists}
+        return {a: (found[a].appointment if a in found and not found[a].deleted else None)
+                for a in appointment_ids}
+
     def changes_since(self, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
         query = self.col.where(filter=firestore.FieldFilter("seq", ">", cursor)).order_by("seq").limit(limit)
         return [_from_doc(s.id, s.to_dict()) for s in query.stream()]

@@ -58,7 +58,7 @@ def list_events(api: CalendarApi, calendar_id: str, sync_token: str | None,
             return Listing(events, page.get("nextSyncToken"), complete=not sync_token)
 
 
-Kind = Literal["insert", "patch", "delete"]
+Kind = Literal["insert", "patch", "delete", "get"]  # get: re-read an event (a cancelled one too)
 Outcome = Literal["done", "duplicate", "precondition", "gone", "retry"]
 
 
@@ -79,7 +79,8 @@ class WriteResult:
 
 @dataclass
 class BatchWriter:
-    """Runs event writes in batches of ≤ 50 calls, retrying rate limits and 5xx with backoff."""
+    """Runs event writes (and re-reads) in batches of ≤ 50 calls, retrying rate limits and 5xx
+    with backoff."""
 
     api: CalendarApi
     calendar_id: str
@@ -106,6 +107,8 @@ class BatchWriter:
             request = events.insert(calendarId=self.calendar_id, body=w.body)
         elif w.kind == "patch":
             request = events.patch(calendarId=self.calendar_id, eventId=w.event_id, body=w.body)
+        elif w.kind == "get":
+            request = events.get(calendarId=self.calendar_id, eventId=w.event_id)
         else:
             request = events.delete(calendarId=self.calendar_id, eventId=w.event_id)
         if w.if_match:

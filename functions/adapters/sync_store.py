@@ -38,6 +38,12 @@ class SyncStore:
     def states(self, lid: str) -> list[ItemState]:
         return [ItemState(**s.to_dict()) for s in self._link(lid).collection("items").stream()]
 
+    def states_of(self, lid: str, appointment_ids: Iterable[str]) -> list[ItemState]:
+        """The stored states of these items (those that have one)."""
+        items = self._link(lid).collection("items")
+        refs = [items.document(a) for a in dict.fromkeys(appointment_ids)]
+        return [ItemState(**s.to_dict()) for s in self.db.get_all(refs) if s.exists]
+
     def known(self, lid: str, appointment_ids: Iterable[str]) -> set[str]:
         """Which of these appointments this link has synced (has a state for)."""
         items = self._link(lid).collection("items")

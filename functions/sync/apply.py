@@ -39,10 +39,18 @@ class Applier:
         self.pushed = self.pulled = self.conflicts = self.failed = 0
         self.full_sync_needed = False
         self.own_seqs: list[int] = []
+        # appointment id → its event id (None: the stored state knows it), for each write that a
+        # precondition refused (412 on Google, a newer version in the planner): the item changed
+        # while this run worked; the engine re-reads and re-plans it (`take_rejected`).
+        self.rejected: dict[str, str | None] = {}
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and not self.rejected
+
+    def take_rejected(self) -> dict[str, str | None]:
+        rejected, self.rejected = self.rejected, {}
+        return rejected
 
     def cursor_after(self, fetched_cursor: int) -> int:
         """Skip our own planner writes when nobody else wrote in between (no echo next run)."""
@@ -99,7 +107,8 @@ class Applier:
             self.failed += 1
             return None
         if result.outcome == "precondition":
-            return None  # changed on Google meanwhile: that change comes with the next listing
+            self.rejected[action.appointment_id] = action.event_id  # changed on Google meanwhile
+            return None
         if isinstance(action, DeleteEvent):
             self.pushed += result.outcome == "done"
             return "forget"
@@ -132,8 +141,9 @@ class Applier:
                     self.own_seqs.append(deleted.seq)
                 self.sync_store.commit(self.link.link_id, forgets=[action.appointment_id])
             self.pulled += 1
-        except VersionMismatch:
-            pass  # changed in the planner meanwhile: that change is in the next delta
+        except VersionMismatch:  # changed in the planner meanwhile
+            state = getattr(action, "state", None)
+            self.rejected[action.appointment_id] = state.event_id if state is not None else None
 
     def _record(self, action: RecordConflict) -> None:
         self.conflicts += 1

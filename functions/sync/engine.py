@@ -37,7 +37,13 @@ from functions.adapters.google_calendar import (
     Throttled,
     credentials,
 )
-from functions.adapters.google_events import Listing, SyncTokenExpired, list_events
+from functions.adapters.google_events import (
+    BatchWriter,
+    EventWrite,
+    Listing,
+    SyncTokenExpired,
+    list_events,
+)
 from functions.adapters.sync_store import SyncStore
 from functions.context import Context
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
@@ -252,6 +258,7 @@ class Engine:
                 return self._blocked(link, plan)
             applier = Applier(self.ctx, self.sync_store, api, link)
             applier.apply(plan)
+            self._replan_rejected(api, link, policy, applier, now)
         except BaseException:
             self.sync_store.finish(link, self.owner, {})
             raise
@@ -272,11 +279,48 @@ class Engine:
                 or not fetched.listing.next_sync_token,
             }
         else:
-            fields["last_error"] = f"{applier.failed} change(s) could not be written; retrying next run."
+            count = applier.failed + len(applier.rejected)
+            fields["last_error"] = f"{count} change(s) could not be written; retrying next run."
         self.sync_store.finish(link, self.owner, fields)
         return LinkOutcome(
             link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts, failed=not applier.ok
         )
+
+    def _replan_rejected(self, api: CalendarApi, link: Link, policy: Policy, applier: Applier,
+                         now: datetime) -> None:
+        """The shell contract of `plan`: a write refused by its precondition (412 on Google, a
+        newer version in the planner) means the item changed while this run worked. Re-read it
+        on both sides and plan it alone again; if that is refused too, `applier.ok` stays False
+        and the cursors stay, so the next run sees the item again."""
+        rejected = applier.take_rejected()
+        if not rejected:
+            return
+        keys = sorted(rejected)
+        states = self.sync_store.states_of(link.link_id, keys)
+        event_ids = {s.appointment_id: s.event_id for s in states} | {
+            k: e for k, e in rejected.items() if e is not None}
+        planner = AppointmentStore(self.ctx.store.db, link.branch_id).latest(keys)
+        reads = BatchWriter(api, link.google_calendar_id or "").run(
+            [EventWrite(k, "get", event_ids[k]) for k in keys if k in event_ids])
+        events = []
+        for key, read in reads.items():
+            if read.outcome == "done" and read.event is not None:
+                events.append(read.event)
+            elif read.outcome == "gone":  # never there or purged: as good as deleted
+                events.append({"id": event_ids[key], "status": "cancelled"})
+            else:  # could not re-read it: left for the next run
+                applier.rejected[key] = event_ids[key]
+                planner.pop(key)
+        states = [s for s in states if s.appointment_id in planner]
+        changes = model.PlannerChanges(planner)
+        _declare_sensitive(Fetched(Listing(events, None, False), changes, 0, False))
+        plan = plan_link(model.Link(link.branch_id, link.resource_id), policy, changes,
+                         model.GoogleChanges(tuple(mapping.event_from_google(e) for e in events)),
+                         states, now)
+        if plan.blocked is not None:  # a mass change raced this run: the next run decides it
+            applier.rejected |= rejected
+            return
+        applier.apply(plan)
 
     @staticmethod
     def _google_changes(fetched: Fetched) -> model.GoogleChanges:

@@ -21,6 +21,7 @@ from devtools.run import local_environment
 from functions.config import KeyVersion
 from functions.context import reset_caches
 from functions.crypto import TokenCipher
+from tests.integration.interleave import steps  # noqa: F401  (the fixture)
 
 PUBLIC = "http://127.0.0.1:8080"
 BRANCH, OTHER_BRANCH = "berlin", "hamburg"

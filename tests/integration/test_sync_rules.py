@@ -11,6 +11,7 @@ import pytest
 from devtools.google_emulator.client import EmulatorControl
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, Api
+from tests.integration.interleave import Steps
 from tests.integration.test_sync import at, live, put, sync
 
 pytestmark = pytest.mark.firestore
@@ -234,3 +235,52 @@ def test_branch_language_change_relabels_busy_events(linked: tuple[Api, str],
     assert r.status_code == 200
     sync(api)
     assert next(iter(live(control, cal).values()))["summary"] == "Busy"
+
+
+# --- races: an item changed while the run worked (the shell contract of plan.py) ------------
+
+@pytest.mark.parametrize("planned", ["planner_edit", "phone_edit"])
+def test_an_edit_race_is_replanned_not_swallowed(linked: tuple[Api, str], control: EmulatorControl,
+                                                 steps: Steps, planned: str) -> None:
+    """planner_wins: both sides edit t1 between planning and writing. The planned write is
+    refused (412 on Google / a newer version in the planner); the run re-reads t1, plans it
+    alone again, audits the conflict and writes the winner in the same run."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    if planned == "planner_edit":  # the plan pushes this edit with If-Match of the synced etag
+        put(api, "t1", title="Zwischenstand")
+    else:  # the plan pulls this edit into the planner, guarded by the appointment's version
+        control.phone_patch(cal, event_id, {"summary": "Zwischenstand"})
+
+    def both_sides_edit() -> None:
+        put(api, "t1", title="Planer")
+        control.phone_patch(cal, event_id, {"summary": "Handy"})
+
+    steps.before("acquire", both_sides_edit)  # the plan is made; no write has happened yet
+    result = steps.run(lambda: sync(api))
+    assert (result["conflicts"], result["failed"]) == (1, 0)
+    assert appointment(api, "t1")["title"] == "Planer"
+    assert live(control, cal)[event_id]["summary"] == "Planer"
+    assert audit_reasons(api) == ["both_changed_planner_wins"]
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+
+
+def test_a_race_that_repeats_keeps_the_cursors_and_the_next_run_settles_it(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    put(api, "t1", title="Zwischenstand")
+    steps.before("acquire", lambda: control.phone_patch(cal, event_id, {"summary": "Handy 1"}))
+    # after the re-read (the run's second batch), before the re-planned write: the phone again
+    steps.before("_batch#3", lambda: control.phone_patch(cal, event_id, {"summary": "Handy 2"}))
+    result = steps.run(lambda: sync(api))
+    assert result["failed"] == 1
+    assert "could not be written" in api.status()["last_error"]
+    settled = sync(api)  # the cursors stayed: the next run sees the item again and decides it
+    assert (settled["conflicts"], settled["failed"]) == (1, 0)
+    assert appointment(api, "t1")["title"] == live(control, cal)[event_id]["summary"] == "Zwischenstand"
+    assert "last_error" not in api.status()
