@@ -85,6 +85,9 @@ class Link:
     blocked: dict[str, Any] | None = None  # the circuit breaker's finding, until forced
     lease_owner: str | None = None         # the run working on this link now
     lease_until: Any = None                # datetime: a crashed run's lease expires
+    # which account and calendar the stored item states describe: a new consent or a relink to
+    # the same pair keeps them (the phone's changes in between then reach the planner)
+    items_of: dict[str, str] | None = None
 
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""

@@ -62,8 +62,11 @@ def _content(a: Appointment) -> dict[str, Any]:
 
 
 class AppointmentStore:
-    def __init__(self, db: firestore.Client, branch_id: str) -> None:
+    def __init__(self, db: firestore.Client, branch_id: str,
+                 fence: Callable[[firestore.Transaction], None] | None = None) -> None:
+        """`fence` runs inside every write's transaction (the sync's lease check)."""
         self.db = db
+        self.fence = fence
         self.branch_ref = db.collection("branches").document(branch_id)
         self.col = self.branch_ref.collection("appointments")
 
@@ -99,6 +102,8 @@ class AppointmentStore:
         @firestore.transactional
         def run(tx: firestore.Transaction) -> StoredAppointment | None:
             snap = ref.get(transaction=tx)
+            if self.fence is not None:
+                self.fence(tx)
             current = _from_doc(appointment_id, snap.to_dict()) if snap.exists else None
             fields = decide(current)
             if fields is None:

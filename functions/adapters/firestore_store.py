@@ -10,12 +10,15 @@ Layout (every query is on a single collection, so no composite index is needed):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from functions.domain import Branch, Link, LinkStatus, Resource, link_id
@@ -114,6 +117,16 @@ class FirestoreStore:
         assert set(fields) <= LINK_FIELDS, set(fields) - LINK_FIELDS
         data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
         self._link_ref(branch_id, resource_id).update({**data, "updated_at": now()})
+
+    def take_over_link(self, branch_id: str, resource_id: str) -> None:
+        """Take the sync lease away from any run working on this link (a relink, a new consent,
+        a revoke is under way): that run's further writes fail their fence (`LeaseLost`), and no
+        new run starts until `save_link` writes the new link (which clears the lease)."""
+        from functions.adapters.sync_store import LEASE
+
+        with contextlib.suppress(NotFound):  # no link yet: nothing can be syncing
+            self._link_ref(branch_id, resource_id).update(
+                {"lease_owner": f"takeover:{uuid.uuid4().hex}", "lease_until": now() + LEASE})
 
     def forget_sync_items(self, branch_id: str, resource_id: str) -> None:
         from functions.adapters.sync_store import SyncStore

@@ -2,12 +2,16 @@
 
   links/{link_id}/items/{appointment_id}   one ItemState per synced item (vdirsyncer's status row)
 Lease: `lease_owner` / `lease_until` on the link document, taken in a transaction, so two runs
-never work on one link at once; a crashed run's lease simply expires.
+never work on one link at once; a crashed run's lease simply expires. The lease is also the
+fence of a run's writes: every item state and planner write of a run checks, in its own
+transaction, that the run still holds the lease. A relink, a new consent or a revoke takes the
+lease away (`FirestoreStore.take_over_link`), so a run still working on the old calendar can
+no longer write states that would describe the wrong calendar (`LeaseLost`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +23,12 @@ from functions.sync.model import ItemState
 
 SYNCING = (str(LinkStatus.LINKED), str(LinkStatus.THROTTLED))
 LEASE = timedelta(minutes=10)
+Fence = Callable[[firestore.Transaction], None]
+
+
+class LeaseLost(Exception):
+    """The run no longer holds the link's lease (it expired and another run took it, or a
+    relink/consent/revoke took the link over): it must not write anything more."""
 
 
 class SyncStore:
@@ -50,21 +60,49 @@ class SyncStore:
         refs = [items.document(a) for a in dict.fromkeys(appointment_ids)]
         return {s.id for s in self.db.get_all(refs) if s.exists}
 
-    def commit(self, lid: str, saves: Iterable[ItemState] = (), forgets: Iterable[str] = ()) -> int:
-        """Store and drop item states, ≤ 500 writes per Firestore batch. Returns the write count."""
+    def commit(self, lid: str, saves: Iterable[ItemState] = (), forgets: Iterable[str] = (),
+               *, owner: str | None = None) -> int:
+        """Store and drop item states, ≤ 500 writes per Firestore batch (per transaction with
+        the lease check when `owner` is given). Returns the write count."""
         items = self._link(lid).collection("items")
         ops: list[tuple[str, ItemState | None]] = [(s.appointment_id, s) for s in saves]
         ops += [(a, None) for a in forgets]
+        fence = self.fence(lid, owner) if owner is not None else None
         for start in range(0, len(ops), 500):
-            batch = self.db.batch()
-            for appointment_id, state in ops[start:start + 500]:
-                ref = items.document(appointment_id)
-                if state is None:
-                    batch.delete(ref)
-                else:
-                    batch.set(ref, asdict(state))
-            batch.commit()
+            chunk = ops[start:start + 500]
+
+            def write(batch: firestore.WriteBatch | firestore.Transaction,
+                      chunk: list[tuple[str, ItemState | None]] = chunk) -> None:
+                for appointment_id, state in chunk:
+                    ref = items.document(appointment_id)
+                    if state is None:
+                        batch.delete(ref)
+                    else:
+                        batch.set(ref, asdict(state))
+
+            if fence is None:
+                batch = self.db.batch()
+                write(batch)
+                batch.commit()
+            else:
+                @firestore.transactional
+                def fenced(tx: firestore.Transaction, write: Callable[..., None] = write) -> None:
+                    fence(tx)
+                    write(tx)
+
+                fenced(self.db.transaction())
         return len(ops)
+
+    def fence(self, lid: str, owner: str) -> Fence:
+        """A check for a transaction: raises LeaseLost unless `owner` still holds the lease."""
+        ref = self._link(lid)
+
+        def check(tx: firestore.Transaction) -> None:
+            snap = ref.get(transaction=tx)
+            if not snap.exists or snap.to_dict().get("lease_owner") != owner:
+                raise LeaseLost(lid)
+
+        return check
 
     def forget_all(self, branch_id: str, resource_id: str) -> None:
         items = self._link(link_id(branch_id, resource_id)).collection("items")
@@ -93,8 +131,9 @@ class SyncStore:
             if d.get("lease_owner") and d.get("lease_until") and d["lease_until"] > now:
                 return None
             if (d.get("sync_token"), d.get("planner_cursor", 0), d.get("full_sync_next", True),
-                    d.get("status")) != (link.sync_token, link.planner_cursor, link.full_sync_next,
-                                         str(link.status)):
+                    d.get("status"), d.get("google_calendar_id")) != (
+                    link.sync_token, link.planner_cursor, link.full_sync_next, str(link.status),
+                    link.google_calendar_id):
                 return None  # someone synced it meanwhile; the next run starts from there
             tx.update(ref, {"lease_owner": owner, "lease_until": now + LEASE})
             return link

@@ -97,15 +97,29 @@ def _store_grant(ctx: Context, b: str, r: str, bound: dict, grant: google_oauth.
     previous = ctx.store.get_link(b, r)
     link = Link(b, r, LinkStatus.CONSENTED, account_email=email,
                 granted_scopes=list(grant.granted_scopes),
-                sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"))
+                sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"),
+                items_of=_items_kept(previous, email))
+    ctx.store.take_over_link(b, r)  # a run still working with the old grant writes nothing more
+    if link.items_of is None:
+        ctx.store.forget_sync_items(b, r)
     ctx.store.save_link(link)
-    ctx.store.forget_sync_items(b, r)
     ctx.store.audit(b, r, bound["sub"], bound["role"], "consent_granted", {"account": email})
     if previous.sealed_refresh_token:  # a re-consent: don't leave the old grant alive at Google
         try:
             google_oauth.revoke(ctx.settings, ctx.cipher.decrypt(previous.sealed_refresh_token, f"{b}:{r}"))
         except Exception:  # best effort; the old token is forgotten either way
             log.warning("could not revoke the previous grant", extra={"link": f"{b}:{r}"})
+
+
+def _items_kept(previous: Link, email: str) -> dict[str, str] | None:
+    """Which account and calendar the kept item states describe, when the same account consents
+    again (after `needs_reconsent`, say); None when there is nothing to keep or the account
+    changed. Linking that calendar again then keeps them (linking.link)."""
+    if previous.account_email != email:
+        return None
+    if previous.google_calendar_id:
+        return {"account_email": email, "google_calendar_id": previous.google_calendar_id}
+    return previous.items_of
 
 
 def _state_aad(state: str) -> str:

@@ -141,13 +141,21 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
             _check_choice(api, current, calendar_id)
             _refuse_shared(ctx, current, calendar_id)
             cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
+    pair = {"account_email": current.account_email or "", "google_calendar_id": calendar_id}
+    # The same account and calendar as the stored item states (a re-consent, the same calendar
+    # picked again): keep them, so the first run, a complete listing, brings the phone's
+    # changes in between to the planner instead of overwriting them. Anything else: forget.
+    keep = current.items_of == pair and not cleared
     current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
-    current.clearing, current.last_error = None, None
+    current.clearing, current.last_error, current.items_of = None, None, pair
     current.reset_sync()
+    ctx.store.take_over_link(b, r)  # a run still working on this link writes nothing more
+    if not keep:
+        ctx.store.forget_sync_items(b, r)
     ctx.store.save_link(current)
-    ctx.store.forget_sync_items(b, r)
     ctx.store.audit(b, r, caller.sub, caller.role, "linked",
-                    {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared})
+                    {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared,
+                     "kept_item_states": keep})
     return {"status": "linked", "google_calendar_id": calendar_id, "cleared": cleared}
 
 

@@ -36,12 +36,13 @@ def revoke(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
             log.error("stored token does not decrypt; forgetting it", extra={"link": link.link_id})
     previous_calendar = link.google_calendar_id
     link.status, link.sealed_refresh_token, link.granted_scopes = LinkStatus.REVOKED, None, []
-    link.google_calendar_id, link.clearing = None, None
+    link.google_calendar_id, link.clearing, link.items_of = None, None, None
     link.reset_sync()
     link.last_error = None if at_google else "Google could not confirm the revocation; the tokens " \
         "were forgotten here. Remove the app under myaccount.google.com → Security if needed."
-    ctx.store.save_link(link)
+    ctx.store.take_over_link(b, r)  # a run still working on this link writes nothing more
     ctx.store.forget_sync_items(b, r)
+    ctx.store.save_link(link)
     ctx.store.audit(b, r, caller.sub, caller.role, "revoked",
                     {"revoked_at_google": at_google, "calendar_id": previous_calendar})
     return {"status": "revoked"}

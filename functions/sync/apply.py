@@ -32,10 +32,13 @@ GoogleAction = CreateEvent | UpdateEvent | DeleteEvent
 
 
 class Applier:
-    def __init__(self, ctx: Context, sync_store: SyncStore, api: CalendarApi, link: Link) -> None:
+    def __init__(self, ctx: Context, sync_store: SyncStore, api: CalendarApi, link: Link,
+                 owner: str) -> None:
+        """`owner`: the run's lease; every state and planner write checks it is still held."""
         assert link.google_calendar_id is not None
-        self.ctx, self.sync_store, self.api, self.link = ctx, sync_store, api, link
-        self.appointments = AppointmentStore(ctx.store.db, link.branch_id)
+        self.ctx, self.sync_store, self.api, self.link, self.owner = ctx, sync_store, api, link, owner
+        self.appointments = AppointmentStore(ctx.store.db, link.branch_id,
+                                             fence=sync_store.fence(link.link_id, owner))
         self.pushed = self.pulled = self.conflicts = self.failed = 0
         self.full_sync_needed = False
         self.own_seqs: list[int] = []
@@ -76,7 +79,10 @@ class Applier:
                 case RecordConflict():
                     self._record(action)
         if saves or forgets:
-            self.sync_store.commit(self.link.link_id, saves, forgets)
+            self._commit(saves, forgets)
+
+    def _commit(self, saves: list[ItemState] | None = None, forgets: list[str] | None = None) -> None:
+        self.sync_store.commit(self.link.link_id, saves or (), forgets or (), owner=self.owner)
 
     # Google --------------------------------------------------------------------------------------
 
@@ -100,7 +106,7 @@ class Applier:
                 forgets.append(key)
             elif isinstance(state, ItemState):
                 saves.append(state)
-        self.sync_store.commit(self.link.link_id, saves, forgets)
+        self._commit(saves, forgets)
 
     def _after_google(self, action: GoogleAction, result: WriteResult) -> ItemState | str | None:
         if result.outcome == "retry":
@@ -127,19 +133,19 @@ class Applier:
                 stored = self.appointments.create_if_absent(action.appointment)
                 state = action.state.after_write(planner_version=stored.appointment.version)
                 self.own_seqs.append(stored.seq)
-                self.sync_store.commit(self.link.link_id, [state])
+                self._commit([state])
             elif isinstance(action, UpdateAppointment):
                 stored = self.appointments.update_if(
                     action.appointment_id, dict(action.fields), action.if_version
                 )
                 state = action.state.after_write(planner_version=stored.appointment.version)
                 self.own_seqs.append(stored.seq)
-                self.sync_store.commit(self.link.link_id, [state])
+                self._commit([state])
             else:
                 deleted = self.appointments.delete_if(action.appointment_id, action.if_version)
                 if deleted is not None:
                     self.own_seqs.append(deleted.seq)
-                self.sync_store.commit(self.link.link_id, forgets=[action.appointment_id])
+                self._commit(forgets=[action.appointment_id])
             self.pulled += 1
         except VersionMismatch:  # changed in the planner meanwhile
             state = getattr(action, "state", None)

@@ -44,7 +44,7 @@ from functions.adapters.google_events import (
     SyncTokenExpired,
     list_events,
 )
-from functions.adapters.sync_store import SyncStore
+from functions.adapters.sync_store import LeaseLost, SyncStore
 from functions.context import Context
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
 from functions.sync import mapping, model
@@ -222,6 +222,10 @@ class Engine:
             except Throttled:
                 return self._mark(link, LinkStatus.THROTTLED, "throttled",
                                   throttled_until=now + THROTTLE_PAUSE)
+            except LeaseLost:
+                log.warning("the link was taken over during the run (relink, consent, revoke or "
+                            "an expired lease); its work stops here", extra={"link": link.link_id})
+                return LinkOutcome(link.link_id, str(link.status), failed=True)
             except GoogleUnavailable as exc:
                 log.warning(
                     "Google unavailable; the link is retried next run",
@@ -256,7 +260,7 @@ class Engine:
         try:
             if plan.blocked is not None:
                 return self._blocked(link, plan)
-            applier = Applier(self.ctx, self.sync_store, api, link)
+            applier = Applier(self.ctx, self.sync_store, api, link, self.owner)
             applier.apply(plan)
             self._replan_rejected(api, link, policy, applier, now)
         except BaseException:
