@@ -88,12 +88,16 @@ class Link:
     # which account and calendar the stored item states describe: a new consent or a relink to
     # the same pair keeps them (the phone's changes in between then reach the planner)
     items_of: dict[str, str] | None = None
+    # items that cannot be synced (cannot be mapped, or Google refused the write), by appointment
+    # id: {reason, since}; retried when the item changes and at the daily complete listing
+    quarantine: dict[str, Any] | None = None
 
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""
         self.sync_token, self.planner_cursor, self.full_sync_next = None, 0, True
         self.last_full_sync_at, self.reproject = None, False
         self.throttled_until, self.blocked, self.lease_owner, self.lease_until = None, None, None, None
+        self.quarantine = None
 
     @property
     def link_id(self) -> str:
@@ -105,6 +109,10 @@ class Link:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        if self.quarantine:
+            out["quarantined"] = [
+                {"appointment_id": key, "reason": entry["reason"], "since": entry["since"].isoformat()}
+                for key, entry in sorted(self.quarantine.items())]
         return out
 
 

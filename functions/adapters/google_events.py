@@ -59,7 +59,9 @@ def list_events(api: CalendarApi, calendar_id: str, sync_token: str | None,
 
 
 Kind = Literal["insert", "patch", "delete", "get"]  # get: re-read an event (a cancelled one too)
-Outcome = Literal["done", "duplicate", "precondition", "gone", "retry"]
+# invalid: Google refused this one call (400, or a 403 about this event): quarantined, not retried
+Outcome = Literal["done", "duplicate", "precondition", "gone", "retry", "invalid"]
+LINK_LEVEL_403 = {"insufficientPermissions", "requiredAccessLevel"}  # about the grant or calendar
 
 
 @dataclass
@@ -156,4 +158,6 @@ class BatchWriter:
             raise Throttled()
         if retryable(exc):
             return "retry"
+        if status == 400 or (status == 403 and reason_of(exc) not in LINK_LEVEL_403):
+            return "invalid"
         raise classify(exc)

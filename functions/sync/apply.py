@@ -14,6 +14,7 @@ from functions.adapters.sync_store import SyncStore
 from functions.context import Context
 from functions.domain import Link
 from functions.sync.model import (
+    INVALID,
     CreateAppointment,
     CreateEvent,
     DeleteAppointment,
@@ -46,6 +47,9 @@ class Applier:
         # precondition refused (412 on Google, a newer version in the planner): the item changed
         # while this run worked; the engine re-reads and re-plans it (`take_rejected`).
         self.rejected: dict[str, str | None] = {}
+        # appointment id → reason, for each item that cannot be mapped or that Google refused:
+        # quarantined by the engine, the rest of the link syncs on
+        self.quarantined: dict[str, str] = {}
 
     @property
     def ok(self) -> bool:
@@ -112,6 +116,9 @@ class Applier:
         if result.outcome == "retry":
             self.failed += 1
             return None
+        if result.outcome == "invalid":
+            self.quarantined[action.appointment_id] = "google_refused_write"
+            return None
         if result.outcome == "precondition":
             self.rejected[action.appointment_id] = action.event_id  # changed on Google meanwhile
             return None
@@ -152,6 +159,9 @@ class Applier:
             self.rejected[action.appointment_id] = state.event_id if state is not None else None
 
     def _record(self, action: RecordConflict) -> None:
+        if action.reason in INVALID:
+            self.quarantined[action.appointment_id] = str(action.reason)
+            return
         self.conflicts += 1
         details: dict[str, Any] = {
             "appointment_id": action.appointment_id,

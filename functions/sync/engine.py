@@ -54,6 +54,8 @@ from functions.sync.plan import plan_link
 
 log = logging.getLogger(__name__)
 THROTTLE_PAUSE = timedelta(hours=1)
+QUARANTINE_MESSAGE = ("{} appointment(s) cannot be synced and wait in quarantine (see 'quarantined'); "
+                      "the rest of the calendar syncs.")
 FULL_LISTING_EVERY = timedelta(days=1)
 BRANCH_READERS = 4
 
@@ -266,15 +268,17 @@ class Engine:
         except BaseException:
             self.sync_store.finish(link, self.owner, {})
             raise
+        quarantine = self._quarantine(link, plan.items, fetched.full, applier.quarantined, now)
         fields: dict[str, Any] = {
             "status": LinkStatus.LINKED,
             "last_sync_at": now,
             "blocked": None,
             "throttled_until": None,
+            "quarantine": quarantine or None,
         }
         if applier.ok:
             fields |= {
-                "last_error": None,
+                "last_error": QUARANTINE_MESSAGE.format(len(quarantine)) if quarantine else None,
                 "sync_token": fetched.listing.next_sync_token,
                 "planner_cursor": applier.cursor_after(fetched.cursor),
                 **({"last_full_sync_at": now, "reproject": False} if fetched.full else {}),
@@ -325,6 +329,22 @@ class Engine:
             applier.rejected |= rejected
             return
         applier.apply(plan)
+
+    def _quarantine(self, link: Link, seen: frozenset[str], complete: bool, found: dict[str, str],
+                    now: datetime) -> dict[str, Any]:
+        """The link's quarantine after this run: items found bad now are in (audited when they
+        enter), items this run saw in good shape are out; a complete run saw everything."""
+        before = link.quarantine or {}
+        after = {} if complete else {k: v for k, v in before.items() if k not in seen}
+        for key, reason in found.items():
+            after[key] = {"reason": reason, "since": before.get(key, {}).get("since", now)}
+            if before.get(key, {}).get("reason") != reason:
+                self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", "quarantined",
+                                     {"appointment_id": key, "reason": reason})
+        for key in before.keys() - after.keys():
+            self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system",
+                                 "quarantine_released", {"appointment_id": key})
+        return after
 
     @staticmethod
     def _google_changes(fetched: Fetched) -> model.GoogleChanges:

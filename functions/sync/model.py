@@ -314,12 +314,19 @@ class Plan:
     """Result of `plan_link`.
 
     When `blocked` is set, `actions` is empty and the shell must not advance its cursors.
-    `full_sync_needed` asks for a complete listing of both sides next run.
+    `full_sync_needed` asks for a complete listing of both sides next run. `items`: the key of
+    every item the plan looked at (the shell releases quarantined items seen in good shape).
     """
 
     actions: tuple[Action, ...] = ()
     blocked: Blocked | None = None
     full_sync_needed: bool = False
+    items: frozenset[str] = frozenset()
+
+
+INVALID = (ConflictReason.INVALID_APPOINTMENT, ConflictReason.INVALID_EVENT)
+"""Reasons of an item that cannot be mapped: the shell quarantines it instead of auditing a
+conflict, and syncs the rest of the link."""
 
 
 def strip_nulls(value: Any) -> Any:

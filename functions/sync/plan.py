@@ -50,7 +50,9 @@ Shell contract: take both cursors before writing (our writes come back as echoes
 no-ops); fill etag/version from each write's answer (`ItemState.after_write`). On a rejected
 precondition (412, stale version) re-read that item on both sides and plan it alone again
 (`plan_link` with just its state, appointment and event); if that fails too, keep the cursors.
-A blocked plan must not advance the cursors either.
+A blocked plan must not advance the cursors either. An item that cannot be mapped (ValueError
+anywhere in its decision) becomes one RecordConflict invalid_appointment / invalid_event and no
+write: the shell quarantines it and syncs the rest (one bad item never blocks its link).
 
 Breaker: more than max(10, 20 % of synced items) deletions on either side → no actions at all,
 `Plan.blocked` (mass_change_blocked), unless `force`.
@@ -117,15 +119,19 @@ def plan_link(
     actions: list[Action] = []
     full_sync_needed = False
     for key in sorted(items):
+        item = items[key]
         try:
-            actions.extend(rules.decide(items[key]))
+            actions.extend(rules.decide(item))
         except _NeedsFullSync:
             full_sync_needed = True
+        except ValueError:  # one item that cannot be mapped never blocks the others
+            item.invalid.append("planner" if item.appointment is not None else "google")
+            actions.extend(rules.decide(item))
     synced_items = sum(state.ends_at > now for state in states)
     blocked = breaker.check(actions, synced_items=synced_items, force=force)
     if blocked is not None:
         return Plan(blocked=blocked)
-    return Plan(actions=tuple(actions), full_sync_needed=full_sync_needed)
+    return Plan(actions=tuple(actions), full_sync_needed=full_sync_needed, items=frozenset(items))
 
 
 def _hash(content: Content | None) -> str | None:
