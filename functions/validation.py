@@ -38,6 +38,27 @@ def text(body: dict[str, Any], key: str, *, required: bool = True, max_len: int 
     return value.strip()
 
 
+def kept_text(body: dict[str, Any], key: str, *, required: bool = True, max_len: int) -> str | None:
+    """A text stored exactly as sent: empty, spaces and all.
+
+    What GET answers must come back unchanged through PUT, or the sync would see an edit.
+    """
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise BadRequest("missing_field", f"'{key}' is required (it may be empty).")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("invalid_field", f"'{key}' must be a string.")
+    if len(value) > max_len:
+        raise BadRequest("invalid_field", f"'{key}' must be at most {max_len} characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no store can hold it
+        raise BadRequest("invalid_field", f"'{key}' must be valid Unicode text.") from None
+    return value
+
+
 def choice(body: dict[str, Any], key: str, options: tuple[str, ...], default: str | None = None) -> str:
     value = body.get(key, default)
     if value not in options:

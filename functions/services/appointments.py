@@ -11,6 +11,7 @@ from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.errors import BadRequest, NotFound
 from functions.services.setup import require_branch, require_resource
+from functions.sync import limits, mapping
 from functions.sync.model import Appointment
 
 MAX_LIMIT = 1000
@@ -33,16 +34,18 @@ def _timed(value: Any, key: str) -> datetime:
         raise BadRequest("invalid_time", f"'{key}' is not a valid RFC 3339 time.") from None
     if parsed.tzinfo is None:
         raise BadRequest("invalid_time", f"'{key}' needs an offset (e.g. +01:00 or Z).")
+    if not limits.instant_in_range(parsed):
+        raise BadRequest("invalid_time", f"'{key}' must be a time {limits.TIME_RANGE}, so that every "
+                                         "time zone can show it.")
     return parsed
 
 
 def _day(value: Any, key: str) -> date:
     try:
-        if not isinstance(value, str) or len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
+        return mapping.parse_day(value)
     except ValueError:
-        raise BadRequest("invalid_time", f"'{key}' of an all-day appointment must be YYYY-MM-DD.") from None
+        raise BadRequest("invalid_time", f"'{key}' of an all-day appointment must be a date YYYY-MM-DD "
+                                         f"{limits.DAY_RANGE}.") from None
 
 
 def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
@@ -52,15 +55,17 @@ def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
         start_day, end_day = _day(body.get("start"), "start"), _day(body.get("end"), "end")
         if end_day <= start_day:
             raise BadRequest("invalid_time", "'end' must be after 'start' (all-day end is exclusive).")
-    elif _timed(body.get("end"), "end") <= _timed(body.get("start"), "start"):
-        raise BadRequest("invalid_time", "'end' must be after 'start'.")
+    else:
+        start, end = _timed(body.get("start"), "start"), _timed(body.get("end"), "end")
+        if end <= start:
+            raise BadRequest("invalid_time", "'end' must be after 'start'.")
     return Appointment(
         id=appointment_id,
         resource_id=v.ident(body.get("resource_id"), "resource_id"),
         start=body["start"], end=body["end"], all_day=all_day,
-        title=v.text(body, "title", max_len=500) or "",
-        location=v.text(body, "location", required=False, max_len=500),
-        notes=v.text(body, "notes", required=False, max_len=8000),
+        title=v.kept_text(body, "title", max_len=limits.TITLE_MAX) or "",
+        location=v.kept_text(body, "location", required=False, max_len=limits.LOCATION_MAX),
+        notes=v.kept_text(body, "notes", required=False, max_len=limits.NOTES_MAX),
     )
 
 

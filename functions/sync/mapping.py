@@ -13,6 +13,12 @@ Ids:
   `"gcal-"` + the same encoding over `"appointment" NUL branch NUL resource NUL event id`. The
   event keeps its own id; the rule is stable, so state loss cannot duplicate it.
 Our events carry `extendedProperties.private` = {appointment id, source marker}: ids only.
+
+Limits (`limits`): times outside the range every zone can show are a ValueError on both sides
+(`items` turns it into an invalid item, never a failed run); Google's texts are clamped to the
+lengths the API accepts, in the hashed content and in what is written into the planner alike,
+so a pulled appointment hashes like its event and can be written back through the API. An
+update keeps a Google text longer than the limit when the planner still holds its clamp.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import asdict
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from functions.sync import limits
 from functions.sync.model import (
     Appointment,
     AppointmentFields,
@@ -33,6 +41,7 @@ from functions.sync.model import (
     EventBody,
     EventTime,
     GoogleEvent,
+    ItemState,
     Link,
     Policy,
     Privacy,
@@ -79,34 +88,64 @@ def busy_label(language: str) -> str:
 
 
 def zone(name: str) -> ZoneInfo:
+    if not isinstance(name, str):
+        raise ValueError(f"time zone is not a name: {name!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
 def parse_instant(value: str, default_zone: str | None = None) -> datetime:
-    """RFC 3339 with offset; without one, only when a zone is given (Google's `timeZone`)."""
+    """RFC 3339 with offset; without one, only when a zone is given (Google's `timeZone`).
+
+    Only instants within `limits.TIME_RANGE`: every zone can show them.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"time is not a string: {value!r}")
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         if default_zone is None:
             raise ValueError(f"time without offset: {value!r}")
         parsed = parsed.replace(tzinfo=zone(default_zone))
+    if not limits.instant_in_range(parsed):
+        raise ValueError(f"time {value!r} lies outside the range {limits.TIME_RANGE}")
     return parsed
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: str) -> date:
+    """`YYYY-MM-DD` exactly (Google's `date`), within `limits.DAY_RANGE`."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError(f"date is not YYYY-MM-DD: {value!r}")
+    day = date.fromisoformat(value)
+    if not limits.day_in_range(day):
+        raise ValueError(f"date {value!r} lies outside the range {limits.DAY_RANGE}")
+    return day
+
+
 def utc_text(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """`YYYY-MM-DDTHH:MM:SSZ`; isoformat, since strftime's `%Y` does not pad years before 1000."""
+    try:
+        return instant.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    except OverflowError as exc:
+        raise ValueError("time outside the years 0001..9999 in UTC") from exc
 
 
 def local_text(instant: datetime, timezone: str) -> str:
     """RFC 3339 in the branch's zone, e.g. `2024-03-31T03:00:00+02:00` (exact across DST)."""
-    return instant.astimezone(zone(timezone)).isoformat(timespec="seconds")
+    tz = zone(timezone)
+    try:
+        return instant.astimezone(tz).isoformat(timespec="seconds")
+    except OverflowError as exc:
+        raise ValueError(f"time outside the years 0001..9999 in {timezone}") from exc
 
 
 def _checked_bounds(start: str, end: str, all_day: bool) -> tuple[str, str]:
     if all_day:
-        first, after = date.fromisoformat(start), date.fromisoformat(end)
+        first, after = parse_day(start), parse_day(end)
         if after <= first:
             raise ValueError("all-day end must be after start (end is exclusive)")
         return first.isoformat(), after.isoformat()
@@ -136,7 +175,7 @@ def content_span(content: Content, timezone: str) -> tuple[datetime, datetime]:
     if content.all_day:
         tz = zone(timezone)
         return tuple(  # type: ignore[return-value]
-            datetime.combine(date.fromisoformat(d), time(), tzinfo=tz) for d in (content.start, content.end)
+            datetime.combine(parse_day(d), time(), tzinfo=tz) for d in (content.start, content.end)
         )
     return parse_instant(content.start), parse_instant(content.end)
 
@@ -176,9 +215,9 @@ def _project(
         start=start,
         end=end,
         all_day=all_day,
-        title=(title or "") if shows_title else None,
-        location=(location or None) if shows_details else None,
-        notes=(notes or None) if shows_details else None,
+        title=(limits.clamp(title, limits.TITLE_MAX) or "") if shows_title else None,
+        location=(limits.clamp(location, limits.LOCATION_MAX) or None) if shows_details else None,
+        notes=(limits.clamp(notes, limits.NOTES_MAX) or None) if shows_details else None,
     )
 
 
@@ -209,14 +248,16 @@ def _event_time(text: str, all_day: bool, timezone: str) -> dict[str, str | None
     return {"date": None, "dateTime": local_text(parse_instant(text), timezone), "timeZone": timezone}
 
 
-def event_body(appointment: Appointment, policy: Policy) -> EventBody:
+def event_body(appointment: Appointment, policy: Policy, keep: Collection[str] = ()) -> EventBody:
     """Patch body (None clears) showing only what the privacy level allows.
 
     Hidden fields are cleared explicitly, so lowering a resource's privacy scrubs old events.
+    An untitled appointment is an untitled event (no summary), like one typed on the phone.
+    `keep` names texts an update leaves as Google has them (`kept_texts`).
     """
     content = appointment_content(appointment, policy.privacy)
-    return {
-        "summary": busy_label(policy.language) if content.title is None else content.title,
+    body: EventBody = {
+        "summary": busy_label(policy.language) if content.title is None else (content.title or None),
         "location": content.location,
         "description": content.notes,
         "start": _event_time(appointment.start, appointment.all_day, policy.timezone),
@@ -224,6 +265,44 @@ def event_body(appointment: Appointment, policy: Policy) -> EventBody:
         "status": "confirmed",
         "extendedProperties": {"private": _markers(appointment.id)},
     }
+    return {key: value for key, value in body.items() if key not in keep}
+
+
+_TEXTS = (("summary", "title", limits.TITLE_MAX), ("location", "location", limits.LOCATION_MAX),
+          ("description", "notes", limits.NOTES_MAX))
+
+
+def kept_texts(content: Content, event: GoogleEvent | None, state: ItemState | None,
+               timezone: str) -> frozenset[str]:
+    """Event texts an update leaves alone because the planner holds only their clamp.
+
+    A Google text longer than its limit reaches the planner cut; an edit of the time in the
+    planner must not cut it on the phone too. With the event at hand: each text longer than its
+    limit whose clamp `content` (the planner's) still shows. Without it (Google unchanged since
+    `state`): each text `content` shows at exactly its limit, if nothing but the time changed;
+    the state keeps hashes only, so after an edit of any text all of them are written.
+    """
+    if event is not None:
+        return frozenset(key for key, name, limit in _TEXTS
+                         if _holds_clamp(getattr(content, name), getattr(event, key), limit))
+    at_limit = frozenset(key for key, name, limit in _TEXTS if len(getattr(content, name) or "") == limit)
+    if at_limit and state is not None and _only_time_changed(content, state, timezone):
+        return at_limit
+    return frozenset()
+
+
+def _holds_clamp(held: str | None, text: Any, limit: int) -> bool:
+    return held is not None and isinstance(text, str) and len(text) > limit and text[:limit] == held
+
+
+def _only_time_changed(content: Content, state: ItemState, timezone: str) -> bool:
+    """`content` moved back to the synced span (timed or all-day) hashes like the synced one."""
+    synced = [replace(content, start=utc_text(state.starts_at), end=utc_text(state.ends_at), all_day=False)]
+    local = [t.astimezone(zone(timezone)) for t in (state.starts_at, state.ends_at)]
+    if all(t.time() == time() for t in local):
+        days = [t.date().isoformat() for t in local]
+        synced.append(replace(content, start=days[0], end=days[1], all_day=True))
+    return any(content_hash(c) == state.planner_hash for c in synced)
 
 
 def _markers(appointment_id: str) -> dict[str, str]:
@@ -281,15 +360,22 @@ def _event_time_from_google(value: Mapping[str, Any] | None) -> EventTime | None
     return EventTime(date=value.get("date"), date_time=value.get("dateTime"), time_zone=value.get("timeZone"))
 
 
+def _updated(value: Any) -> datetime | None:
+    """Google's last-modified time; one it cannot have meant (unreadable, out of range) is None."""
+    try:
+        return parse_instant(value) if value else None
+    except ValueError:
+        return None
+
+
 def event_from_google(item: Mapping[str, Any]) -> GoogleEvent:
     """Parse one events.list / events.get item (any key order; bare cancelled items too)."""
-    updated = item.get("updated")
     private = (item.get("extendedProperties") or {}).get("private") or {}
     return GoogleEvent(
         id=item["id"],
         status=item.get("status", "confirmed"),
         etag=item.get("etag"),
-        updated=parse_instant(updated) if updated else None,
+        updated=_updated(item.get("updated")),
         summary=item.get("summary"),
         description=item.get("description"),
         location=item.get("location"),

@@ -252,9 +252,10 @@ class _Rules:
         assert item.appointment is not None and item.planner_content is not None
         content = item.planner_content
         state = self._state(item, event_id, content, content, item.appointment.version, None)
-        body = mapping.event_body(item.appointment, self.policy)
         if create:
-            return CreateEvent(item.key, event_id, body, state)
+            return CreateEvent(item.key, event_id, mapping.event_body(item.appointment, self.policy), state)
+        keep = mapping.kept_texts(content, item.event, item.state, self.policy.timezone)
+        body = mapping.event_body(item.appointment, self.policy, keep)
         return UpdateEvent(item.key, event_id, body, self._etag(item), state)
 
     def _pull(self, item: Item, *, create: bool = False) -> Action:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from devtools.google_emulator.client import EmulatorControl
+from functions.sync import limits
+from functions.sync.mapping import appointment_id_for_event
 from tests.integration.conftest import BRANCH, Api
 
 pytestmark = pytest.mark.firestore
@@ -59,10 +64,14 @@ def test_all_day_appointments_use_dates_with_exclusive_end(branch: Api) -> None:
     ({"start": "06.05.2031 09:00"}, "invalid_time"),
     ({"all_day": True, "start": "2031-05-06", "end": "2031-05-06"}, "invalid_time"),
     ({"all_day": True}, "invalid_time"),                                    # timed values, all-day flag
+    ({"all_day": True, "start": "2031-W19-2", "end": "2031-05-07"}, "invalid_time"),  # ISO week date
     ({"all_day": "ja"}, "invalid_field"),
-    ({"title": ""}, "invalid_field"),
-    ({"title": "x" * 501}, "invalid_field"),
-    ({"notes": "x" * 8001}, "invalid_field"),
+    ({"title": None}, "missing_field"),
+    ({"title": 5}, "invalid_field"),
+    ({"title": "x" * (limits.TITLE_MAX + 1)}, "invalid_field"),
+    ({"location": "x" * (limits.LOCATION_MAX + 1)}, "invalid_field"),
+    ({"notes": "x" * (limits.NOTES_MAX + 1)}, "invalid_field"),
+    ({"notes": "a\ud800b"}, "invalid_field"),                                # lone surrogate: was a 500
     ({"resource_id": "a/b"}, "invalid_id"),
     ({"patient": "Müller"}, "unknown_field"),
 ])
@@ -71,6 +80,123 @@ def test_bad_appointments_are_400_and_change_nothing(branch: Api, change: dict, 
     assert (r.status_code, r.get_json()["error"]["code"]) == (400, code), r.get_data(as_text=True)
     assert branch.call("GET", f"{PATH}/t1").status_code == 404
     assert feed(branch)["changes"] == []
+
+
+# Issue 9 (4a): times Python or another zone cannot represent were accepted, then failed every run.
+EXTREME_TIMES = [
+    ({"start": "9999-12-31T20:00:00-14:00", "end": "9999-12-31T21:00:00-14:00"}, "start"),
+    ({"start": "0001-01-01T01:00:00+14:00", "end": "0001-01-01T02:00:00+14:00"}, "start"),
+    ({"start": "0001-01-01T01:00:00+14:00"}, "start"),                          # the end is fine
+    ({"start": "9999-12-30T23:00:00Z", "end": "9999-12-31T00:00:00Z"}, "end"),  # just past the range
+    ({"start": "0001-01-01T23:59:59Z"}, "start"),
+    ({"all_day": True, "start": "0001-01-01", "end": "0001-01-02"}, "start"),
+    ({"all_day": True, "start": "9999-12-30", "end": "9999-12-31"}, "end"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), EXTREME_TIMES)
+def test_times_beyond_what_every_zone_can_show_are_400_and_change_nothing(branch: Api, change: dict,
+                                                                          field: str) -> None:
+    r = branch.call("PUT", f"{PATH}/t1", GOOD | change)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    error = r.get_json()["error"]
+    assert error["code"] == "invalid_time"
+    assert error["message"].startswith(f"'{field}'")
+    assert "0001-01-02" in error["message"] and "9999-12-30" in error["message"]
+    assert branch.call("GET", f"{PATH}/t1").status_code == 404
+    assert feed(branch)["changes"] == []
+
+
+@pytest.mark.parametrize("change", [
+    {"start": "0001-01-02T00:00:00Z", "end": "0001-01-02T02:00:00+01:00"},
+    {"start": "9999-12-30T22:00:00Z", "end": "9999-12-30T23:59:59Z"},
+    {"start": "9999-12-31T09:59:59+14:00", "end": "9999-12-31T10:59:58+11:00"},
+    {"all_day": True, "start": "0001-01-02", "end": "9999-12-30"},
+])
+def test_the_edges_of_the_time_range_are_accepted(branch: Api, change: dict) -> None:
+    r = branch.call("PUT", f"{PATH}/t1", GOOD | change)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["appointment"]["start"] == change["start"]
+
+
+def test_texts_up_to_the_limits_are_stored_exactly_as_sent(branch: Api) -> None:
+    texts = {"title": "", "location": "", "notes": "  "}
+    r = branch.call("PUT", f"{PATH}/t1", GOOD | texts)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert {k: r.get_json()["appointment"][k] for k in texts} == texts
+    longest = {"title": " T" + "t" * (limits.TITLE_MAX - 3) + " ", "location": "L" * limits.LOCATION_MAX,
+               "notes": "N" * limits.NOTES_MAX}
+    r = branch.call("PUT", f"{PATH}/t2", GOOD | longest)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    stored = branch.call("GET", f"{PATH}/t2").get_json()["appointment"]
+    assert {k: stored[k] for k in longest} == longest  # not stripped, not cut
+
+
+def _body(appointment: dict) -> dict:
+    keys = ("resource_id", "start", "end", "all_day", "title", "location", "notes")
+    return {k: appointment[k] for k in keys}
+
+
+def _sync(api: Api) -> dict:
+    r = api.call("POST", "/sync")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def _at(days: int, hour: int) -> str:
+    day = (datetime.now(UTC) + timedelta(days=days)).date()
+    return f"{day.isoformat()}T{hour:02d}:00:00+01:00"
+
+
+def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, str],
+                                                           control: EmulatorControl) -> None:
+    """Issue 9 (5): GET → change the time → PUT of a pulled appointment answers 200."""
+    api, cal = linked
+    _sync(api)
+    phone = {
+        "untitled": {},
+        "long_title": {"summary": "T" * 600},
+        "long_notes": {"summary": "Befund", "description": "d" * 12_000},
+        "over_limits": {"summary": "S" * 1500, "location": "L" * 1100, "description": "D" * 20_000},
+    }
+    events = {}
+    for day, (name, texts) in enumerate(phone.items(), start=2):
+        created = control.phone_create(cal, texts | {"start": {"dateTime": _at(day, 9)},
+                                                     "end": {"dateTime": _at(day, 10)}})
+        events[name] = created["id"]
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 4, "conflicts": 0, "failed": 0}
+
+    control.reset_counters()
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert control.counters()["calendars"][cal]["write"] == 0  # pulled content hashes like its event
+
+    path = {name: f"{PATH}/{appointment_id_for_event(BRANCH, 'anna', eid)}" for name, eid in events.items()}
+    pulled = {name: api.call("GET", p).get_json()["appointment"] for name, p in path.items()}
+    before = {e["id"]: e for e in control.events(cal)}
+    for day, name in enumerate(phone, start=2):
+        moved = _body(pulled[name]) | {"start": _at(day, 11), "end": _at(day, 12)}
+        r = api.call("PUT", path[name], moved)
+        assert r.status_code == 200, (name, r.get_data(as_text=True))
+        assert _body(r.get_json()["appointment"]) == moved  # stored as sent
+    assert pulled["untitled"]["title"] == ""
+    assert pulled["long_title"]["title"] == "T" * 600 and pulled["long_notes"]["notes"] == "d" * 12_000
+    clamped = pulled["over_limits"]
+    assert (clamped["title"], clamped["location"], clamped["notes"]) == (
+        "S" * limits.TITLE_MAX, "L" * limits.LOCATION_MAX, "D" * limits.NOTES_MAX)
+
+    control.reset_counters()
+    assert _sync(api) == {"links": 1, "pushed": 4, "pulled": 0, "conflicts": 0, "failed": 0}
+    after = {e["id"]: e for e in control.events(cal)}
+    for day, name in enumerate(phone, start=2):
+        old, new = before[events[name]], after[events[name]]
+        for key in ("summary", "location", "description"):  # the phone's texts stay whole
+            assert new.get(key) == old.get(key), (name, key)
+        assert datetime.fromisoformat(new["start"]["dateTime"]) == datetime.fromisoformat(_at(day, 11))
+        assert datetime.fromisoformat(new["end"]["dateTime"]) == datetime.fromisoformat(_at(day, 12))
+
+    control.reset_counters()
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert control.counters()["calendars"][cal]["write"] == 0  # and no echo of the push
 
 
 def test_resource_must_exist_in_the_branch(branch: Api) -> None:

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+from zoneinfo import available_timezones
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from functions.sync import mapping
-from functions.sync.model import Content, GoogleEvent, Privacy
+from functions.services import appointments as appointments_api
+from functions.sync import limits, mapping
+from functions.sync.model import (
+    Appointment,
+    ConflictReason,
+    Content,
+    GoogleEvent,
+    ItemState,
+    Policy,
+    Privacy,
+    RecordConflict,
+    UpdateEvent,
+    strip_nulls,
+)
 
-from .builders import LINK, NOW, POLICY, appointment, event, with_privacy
+from .builders import (
+    LINK,
+    NOW,
+    POLICY,
+    appointment,
+    event,
+    kinds,
+    phone_event,
+    run,
+    synced_state,
+    with_privacy,
+)
 
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 
@@ -249,3 +278,265 @@ def test_google_born_appointment_takes_everything_inbound() -> None:
         True,
         "r1",
     )
+
+
+# --- limits: times no zone can convert, texts longer than the API takes (issue 9) ------------
+
+ZONES = sorted(available_timezones())
+BAD_ZONES = ["Mars/Olympus", "", "../etc", "America", "UTC ", "zone.tab", "Europe/Berlin\x00"]
+EDGE_DAYS = [date(1, 1, 1) + timedelta(days=n) for n in range(3)] + [
+    date(9999, 12, 31) - timedelta(days=n) for n in range(3)
+]
+
+zone_names = st.sampled_from(ZONES) | st.sampled_from(BAD_ZONES)
+edge_days = st.sampled_from(EDGE_DAYS).map(date.isoformat)
+
+
+@st.composite
+def edge_times(draw: st.DrawFn) -> str:
+    """RFC 3339 text within a day of the ends of Python's range, any offset or none at all."""
+    day = draw(st.sampled_from(EDGE_DAYS))
+    moment = datetime.combine(day, datetime.min.time()) + timedelta(seconds=draw(st.integers(0, 86399)))
+    text = moment.isoformat()
+    offset = draw(st.none() | st.just(0) | st.integers(-24 * 60 + 1, 24 * 60 - 1))
+    if offset is None:
+        return text
+    if offset == 0 and draw(st.booleans()):
+        return text + "Z"
+    sign, minutes = ("+" if offset >= 0 else "-"), abs(offset)
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@st.composite
+def edge_event_times(draw: st.DrawFn) -> dict[str, Any]:
+    if draw(st.booleans()):
+        return {"date": draw(edge_days)}
+    moment: dict[str, Any] = {"dateTime": draw(edge_times())}
+    if draw(st.booleans()):
+        moment["timeZone"] = draw(zone_names)
+    return moment
+
+
+def value_error_or(call: Callable[[], Any]) -> Any:
+    """The call's result, or None for a ValueError; any other exception fails the test."""
+    try:
+        return call()
+    except ValueError:
+        return None
+
+
+privacies = st.sampled_from(list(Privacy))
+
+
+@given(st.booleans(), edge_times(), edge_times(), edge_days, edge_days, zone_names, privacies)
+def test_appointments_at_the_ends_of_time_raise_only_value_error(
+    all_day: bool, start: str, end: str, first: str, last: str, timezone: str, privacy: Privacy
+) -> None:
+    appt = appointment(all_day=all_day, start=first if all_day else start, end=last if all_day else end)
+    policy = Policy(timezone, privacy=privacy)
+    content = value_error_or(lambda: mapping.appointment_content(appt, privacy))
+    body = value_error_or(lambda: mapping.event_body(appt, policy))
+    assert (content is None) == (body is None) or not _zone_ok(timezone)
+    if content is not None:
+        span = value_error_or(lambda: mapping.content_span(content, timezone))
+        assert span is not None or not _zone_ok(timezone)  # accepted content converts in every zone
+        if span is not None:
+            mapping.in_window(*span, NOW, 365)
+        value_error_or(lambda: mapping.kept_texts(content, None, None, timezone))
+
+
+@given(edge_event_times(), edge_event_times(), zone_names, privacies)
+def test_google_events_at_the_ends_of_time_raise_only_value_error(
+    start: dict[str, Any], end: dict[str, Any], timezone: str, privacy: Privacy
+) -> None:
+    item = {"id": "phone0001", "summary": "x", "start": start, "end": end, "updated": end.get("dateTime")}
+    ev = mapping.event_from_google(item)  # reads any times; converting them is the next step
+    policy = Policy(timezone, privacy=privacy)
+    content = value_error_or(lambda: mapping.event_content(ev, privacy, timezone))
+    fields = value_error_or(lambda: mapping.appointment_fields(ev, policy))
+    created = value_error_or(lambda: mapping.appointment_from_event(ev, "gcal-x", LINK, policy))
+    if content is not None and _zone_ok(timezone):
+        assert fields is not None and created is not None  # what the hash accepts, the planner gets
+        value_error_or(lambda: mapping.content_span(content, timezone))
+        planner = mapping.appointment_content(created, privacy)
+        assert mapping.content_hash(planner) == mapping.content_hash(content)
+        mapping.event_body(created, policy)  # and it can be written back to Google
+
+
+def _zone_ok(name: str) -> bool:
+    return value_error_or(lambda: mapping.zone(name)) is not None
+
+
+@given(st.sampled_from([datetime.min, datetime.max]), st.integers(-23 * 60, 23 * 60), zone_names)
+def test_time_helpers_raise_only_value_error(naive: datetime, offset: int, timezone: str) -> None:
+    instant = naive.replace(tzinfo=dt_timezone(timedelta(minutes=offset)))
+    for call in (
+        lambda: mapping.utc_text(instant),
+        lambda: mapping.local_text(instant, timezone),
+        lambda: mapping.parse_instant(instant.isoformat()),
+        lambda: mapping.parse_instant(naive.isoformat(), timezone),
+        lambda: mapping.parse_day(naive.date().isoformat()),
+    ):
+        value_error_or(call)
+
+
+EDGES = ["0001-01-02T00:00:00Z", "9999-12-30T23:59:59Z",
+         "0001-01-02T14:00:00+14:00", "9999-12-30T13:59:59-10:00"]
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_edges_of_the_range_convert_into_every_zone(edge: str) -> None:
+    instant = mapping.parse_instant(edge)
+    for name in ZONES:
+        assert mapping.parse_instant(mapping.local_text(instant, name)) == instant
+    for day in ("0001-01-02", "9999-12-30"):
+        for name in ZONES:
+            content = Content(day, day, True)
+            starts_at, _ = mapping.content_span(content, name)
+            mapping.in_window(starts_at, starts_at, NOW, 365)
+            mapping.utc_text(starts_at)
+
+
+ISSUE_TIMES = [("9999-12-31T23:00:00-14:00", "9999-12-31T23:30:00-14:00"),
+               ("0001-01-01T01:00:00+14:00", "0001-01-01T02:00:00+14:00"),
+               ("9999-12-31T20:00:00-14:00", "9999-12-31T21:00:00-14:00")]
+
+
+@pytest.mark.parametrize(("start", "end"), ISSUE_TIMES)
+def test_issue_times_are_value_errors_on_both_sides(start: str, end: str) -> None:
+    with pytest.raises(ValueError):
+        mapping.appointment_content(appointment(start=start, end=end), Privacy.FULL)
+    ev = phone_event(start={"dateTime": start}, end={"dateTime": end})
+    for call in (
+        lambda: mapping.event_content(ev, Privacy.FULL, "Europe/Berlin"),
+        lambda: mapping.appointment_fields(ev, POLICY),
+        lambda: mapping.appointment_from_event(ev, "gcal-x", LINK, POLICY),
+    ):
+        with pytest.raises(ValueError):
+            call()
+
+
+def test_an_unknown_event_time_zone_is_a_value_error() -> None:
+    ev = phone_event(start={"dateTime": "2030-04-03T10:00:00", "timeZone": "Mars/Olympus"},
+                     end={"dateTime": "2030-04-03T11:00:00", "timeZone": "Mars/Olympus"})
+    with pytest.raises(ValueError):
+        mapping.event_content(ev, Privacy.FULL, "Europe/Berlin")
+
+
+def test_extreme_times_are_invalid_items_not_a_failed_run() -> None:
+    far = phone_event(start={"dateTime": ISSUE_TIMES[0][0]}, end={"dateTime": ISSUE_TIMES[0][1]})
+    stored = appointment("p1", start=ISSUE_TIMES[1][0], end=ISSUE_TIMES[1][1])
+    plan = run({"p1": stored}, [far])
+    assert sorted(a.reason for a in plan.actions if isinstance(a, RecordConflict)) == [
+        ConflictReason.INVALID_APPOINTMENT, ConflictReason.INVALID_EVENT]
+    assert kinds(plan.actions) == ["RecordConflict", "RecordConflict"]
+
+
+def test_all_day_dates_must_be_plain_dates() -> None:
+    with pytest.raises(ValueError):  # an ISO week date would reach Google as it was sent
+        mapping.appointment_content(appointment(all_day=True, start="2030-W14-2", end="2030-04-03"),
+                                    Privacy.FULL)
+
+
+def test_an_unreadable_google_updated_time_is_unknown() -> None:
+    assert mapping.event_from_google({"id": "x1234", "updated": "9999-12-31T23:00:00-14:00"}).updated is None
+
+
+LONG = {"summary": "S" * 1500, "location": "L" * 1100, "description": "D" * 20_000}
+
+
+def test_google_texts_are_clamped_to_the_api_limits_on_every_way_in() -> None:
+    ev = phone_event(**LONG)
+    limits_of = (limits.TITLE_MAX, limits.LOCATION_MAX, limits.NOTES_MAX)
+    created = mapping.appointment_from_event(ev, "gcal-x", LINK, POLICY)
+    fields = mapping.appointment_fields(ev, POLICY)
+    content = mapping.event_content(ev, Privacy.FULL, POLICY.timezone)
+    assert tuple(map(len, (created.title, created.location, created.notes))) == limits_of
+    assert tuple(map(len, (fields["title"], fields["location"], fields["notes"]))) == limits_of
+    assert tuple(map(len, (content.title, content.location, content.notes))) == limits_of
+    assert created.title == LONG["summary"][: limits.TITLE_MAX]
+
+
+@given(
+    st.integers(0, limits.TITLE_MAX + 3),
+    st.integers(0, limits.LOCATION_MAX + 3),
+    st.integers(0, limits.NOTES_MAX + 3),
+    st.sampled_from(list(Privacy)),
+    st.text(max_size=3),
+)
+def test_whatever_the_sync_writes_into_the_planner_the_api_takes_back(
+    title: int, location: int, notes: int, privacy: Privacy, tail: str
+) -> None:
+    texts = {"summary": ("t" * title + tail)[: title or None] or None, "location": "l" * location or None,
+             "description": "d" * notes + tail}
+    ev = phone_event(**texts)
+    policy = with_privacy(privacy)
+    created = mapping.appointment_from_event(ev, "gcal-x", LINK, policy)
+    google = mapping.event_content(ev, privacy, policy.timezone)
+    assert mapping.content_hash(mapping.appointment_content(created, privacy)) == mapping.content_hash(google)
+    updated = replace(appointment(), **{k: v for k, v in mapping.appointment_fields(ev, policy).items()})
+    assert mapping.content_hash(mapping.appointment_content(updated, privacy)) == mapping.content_hash(google)
+    for appt in (created, updated):
+        body = {"resource_id": appt.resource_id, "start": appt.start, "end": appt.end,
+                "all_day": appt.all_day, "title": appt.title, "location": appt.location, "notes": appt.notes}
+        assert appointments_api._parse(appt.id, body) == replace(appt, version=None, updated=None)
+
+
+def test_an_untitled_phone_event_stays_untitled() -> None:
+    ev = phone_event(summary=None)
+    created = mapping.appointment_from_event(ev, "gcal-x", LINK, POLICY)
+    assert created.title == ""
+    body = mapping.event_body(created, POLICY)
+    assert body["summary"] is None and "summary" not in strip_nulls(body)  # no title, not ""
+    assert mapping.event_content(ev, Privacy.FULL, POLICY.timezone) == mapping.appointment_content(
+        created, Privacy.FULL)
+
+
+def _pulled(**texts: Any) -> tuple[GoogleEvent, Appointment, ItemState]:
+    ev = phone_event(**texts)
+    key = mapping.appointment_id_for_event(LINK.branch_id, LINK.resource_id, ev.id)
+    appt = replace(mapping.appointment_from_event(ev, key, LINK, POLICY), version=1)
+    return ev, appt, synced_state(appt, ev)
+
+
+MOVED = {"start": "2030-04-03T12:00:00+02:00", "end": "2030-04-03T13:30:00+02:00", "version": 2}
+
+
+@pytest.mark.parametrize("google_seen", [False, True], ids=["google-silent", "event-at-hand"])
+def test_moving_a_clamped_appointment_keeps_the_phone_texts_whole(google_seen: bool) -> None:
+    ev, appt, state = _pulled(**LONG)
+    plan = run({appt.id: replace(appt, **MOVED)}, [ev] if google_seen else [], [state])
+    (update,) = plan.actions
+    assert isinstance(update, UpdateEvent)
+    assert {"summary", "location", "description"}.isdisjoint(update.body)
+    assert update.body["start"]["dateTime"] == MOVED["start"]
+    raw = {"id": ev.id, "etag": '"p2"', **LONG, **strip_nulls(update.body)}
+    after = mapping.event_content(mapping.event_from_google(raw), Privacy.FULL, POLICY.timezone)
+    assert mapping.content_hash(after) == update.state.google_hash  # no echo next run
+
+
+def test_an_edited_text_is_written_and_with_the_event_at_hand_only_that_one() -> None:
+    ev, appt, state = _pulled(**LONG)
+    edited = replace(appt, **MOVED, title="neu")
+    (update,) = run({appt.id: edited}, [ev], [state]).actions
+    assert isinstance(update, UpdateEvent)
+    assert update.body["summary"] == "neu" and {"location", "description"}.isdisjoint(update.body)
+    # Google silent: the state holds hashes only, so the planner's texts are written as it holds them.
+    (update,) = run({appt.id: edited}, [], [state]).actions
+    assert isinstance(update, UpdateEvent)
+    assert (update.body["summary"], update.body["description"]) == ("neu", edited.notes)
+
+
+def test_texts_at_the_limit_are_kept_only_if_nothing_but_the_time_changed() -> None:
+    _, appt, state = _pulled(**LONG)
+    moved = mapping.appointment_content(replace(appt, **MOVED), Privacy.FULL)
+    assert mapping.kept_texts(moved, None, state, POLICY.timezone) == {"summary", "location", "description"}
+    all_day = mapping.appointment_content(replace(appt, all_day=True, start="2030-04-05", end="2030-04-06"),
+                                          Privacy.FULL)
+    assert mapping.kept_texts(all_day, None, state, POLICY.timezone) == {"summary", "location", "description"}
+    retitled = replace(moved, notes="kurz")
+    assert mapping.kept_texts(retitled, None, state, POLICY.timezone) == frozenset()
+    assert mapping.kept_texts(moved, None, None, POLICY.timezone) == frozenset()
+    _, short, short_state = _pulled(summary="kurz")
+    moved_short = mapping.appointment_content(replace(short, **MOVED), Privacy.FULL)
+    assert mapping.kept_texts(moved_short, None, short_state, POLICY.timezone) == frozenset()
