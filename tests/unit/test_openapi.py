@@ -30,6 +30,7 @@ import functions
 import functions.entrypoints
 from functions.errors import ApiError
 from functions.http import Router, error_response
+from functions.sync import limits
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
@@ -364,3 +365,14 @@ def test_every_ref_resolves() -> None:
 
     for pointer in refs(spec()):
         ref(pointer)
+
+
+def test_appointment_text_limits_are_those_the_code_applies() -> None:
+    """The limits are decided once (functions/sync/limits.py); openapi.yaml states them."""
+    schemas = spec()["components"]["schemas"]
+    for name in ("AppointmentInput", "Appointment"):
+        stated = {key: schemas[name]["properties"][key].get("maxLength") for key in limits.TEXT_LIMITS}
+        assert stated == limits.TEXT_LIMITS, f"{name}: openapi.yaml {stated}, the code {limits.TEXT_LIMITS}"
+    time_text = schemas["AppointmentTime"]["description"]
+    for edge in ("0001-01-02T00:00:00Z", "9999-12-30T23:59:59Z", "0001-01-02", "9999-12-30"):
+        assert edge in time_text and edge in limits.TIME_RANGE + limits.DAY_RANGE, edge
