@@ -1,14 +1,13 @@
-"""Hypothesis strategies: appointments and phone events around NOW, DST nights included."""
+"""Hypothesis strategies: appointments around NOW, DST nights included."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from hypothesis import strategies as st
 
 from functions.sync import mapping
-from functions.sync.model import Appointment, ConflictResolution, Policy, Privacy
+from functions.sync.model import Appointment
 
 from .builders import NOW
 
@@ -62,42 +61,3 @@ def appointments(
         notes=draw(optional_texts),
         version=1,
     )
-
-
-@st.composite
-def event_times(draw: st.DrawFn, first_day: int = 0) -> dict[str, Any]:
-    """`start`/`end` of a phone event: all-day, with offset, or local time plus timeZone."""
-    start, end, all_day = draw(spans(first_day))
-    if all_day:
-        return {"start": {"date": start}, "end": {"date": end}}
-    zone = "Europe/Berlin"
-    local = [mapping.local_text(mapping.parse_instant(t), zone)[:19] for t in (start, end)]
-    unambiguous = all(
-        mapping.parse_instant(naive, zone) == mapping.parse_instant(t)
-        for naive, t in zip(local, (start, end), strict=True)
-    )
-    if unambiguous and draw(st.booleans()):  # the October night's repeated hour needs an offset
-        return {
-            "start": {"dateTime": local[0], "timeZone": zone},
-            "end": {"dateTime": local[1], "timeZone": zone},
-        }
-    return {"start": {"dateTime": start}, "end": {"dateTime": end}}
-
-
-@st.composite
-def phone_fields(draw: st.DrawFn, first_day: int = 0) -> dict[str, Any]:
-    fields: dict[str, Any] = {"summary": draw(texts)} | draw(event_times(first_day))
-    for key in ("location", "description"):
-        value = draw(optional_texts)
-        if value is not None:
-            fields[key] = value
-    return fields
-
-
-policies = st.builds(
-    Policy,
-    timezone=st.just("Europe/Berlin"),
-    privacy=st.sampled_from(list(Privacy)),
-    conflict_resolution=st.sampled_from(list(ConflictResolution)),
-    language=st.sampled_from(["de", "en"]),
-)

@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 from functions.sync import mapping
 from functions.sync.model import Appointment, Policy, Privacy, strip_nulls
 
-from .builders import NOW
-from .simulation import World
-from .strategies import appointments, phone_fields, policies
+from .strategies import appointments
 
 BERLIN = Policy("Europe/Berlin")
 
@@ -79,24 +77,3 @@ def test_hashes_are_stable_under_key_order(
 def test_event_ids_are_valid_for_google(appointment: Appointment, privacy: Privacy) -> None:
     event_id = mapping.event_id_for("b1", appointment.id + appointment.title)
     assert 5 <= len(event_id) <= 1024 and set(event_id) <= set("0123456789abcdefghijklmnopqrstuv")
-
-
-@given(
-    policies,
-    st.lists(appointments(first_day=-2), max_size=6),
-    st.lists(phone_fields(first_day=-2), max_size=4),
-    st.booleans(),
-)
-def test_a_second_sync_with_nothing_new_plans_nothing(
-    policy: Policy, planned: list[Appointment], phone: list[dict[str, Any]], synced_before: bool
-) -> None:
-    world = World.create(NOW, {"r1": policy})
-    if synced_before:
-        world.sync("r1")
-    for n, appointment in enumerate(planned):
-        world.planner.save(replace(appointment, id=f"a{n}"))
-    for n, fields in enumerate(phone):
-        world.links["r1"].calendar.insert({"id": f"phone{n:04}", **fields})
-    world.sync("r1", force=True)
-    second = world.sync("r1")
-    assert second.actions == () and second.blocked is None and not second.full_sync_needed
