@@ -30,7 +30,9 @@ Synced items (state exists):
 Items without state (new to this link):
   planner present, google present → adopt: equal content → save state; else
                                     found_on_both_sides_without_state, resolved as ①
-  planner present only            → create event (deterministic id), if in the window
+  planner present only            → create event (deterministic id), if in the window; but a
+                                    Google-born appointment (its event exists, or existed) waits
+                                    for a complete listing: skip and ask for a full sync
   google present only             → if planner says deleted/moved → delete the stale event;
                                     our own event (marker) missing from a complete planner
                                     listing → delete it; our event, planner silent → skip and
@@ -115,7 +117,7 @@ def plan_link(
     states = tuple(states)
     window = Window(now, policy)
     items = gather(link, policy, planner, google, states, window)
-    rules = _Rules(link, policy, window)
+    rules = _Rules(link, policy, window, google.complete)
     actions: list[Action] = []
     full_sync_needed = False
     for key in sorted(items):
@@ -145,6 +147,7 @@ class _Rules:
     link: Link
     policy: Policy
     window: Window
+    google_complete: bool = False
 
     def decide(self, item: Item) -> list[Action]:
         if item.invalid:
@@ -354,6 +357,10 @@ class _Rules:
         if planner is not None:
             if not contains(planner):
                 return []
+            if item.key.startswith(mapping.GOOGLE_BORN_PREFIX) and not self.google_complete:
+                # its event is not in this delta: a lost state, not a new appointment; creating
+                # our own event now would give the appointment two events
+                raise _NeedsFullSync
             return [self._push(item, mapping.event_id_for(self.link.branch_id, item.key), create=True)]
         if google is not None and contains(google):
             return self._google_only(item)

@@ -199,8 +199,23 @@ def test_moved_google_born_appointment_gets_a_deterministic_event_in_the_new_cal
     phone = phone_event()
     key = mapping.appointment_id_for_event("b1", "r1", phone.id)
     moved = appointment(key, resource_id="r2", start=_at(D), end=_at(D + H))
-    (create,) = run({key: moved}, [], [], link=Link("b1", "r2")).actions
+    waiting = run({key: moved}, [], [], link=Link("b1", "r2"))  # a delta: wait for a full listing
+    assert waiting.actions == () and waiting.full_sync_needed
+    (create,) = run({key: moved}, [], [], link=Link("b1", "r2"), complete=True).actions
     assert isinstance(create, CreateEvent) and create.event_id == mapping.event_id_for("b1", key)
+
+
+def test_google_born_appointment_without_state_never_gets_a_second_event() -> None:
+    """Its state was lost and the delta does not show its event: creating our own event would
+    give it two; the complete listing then shows the phone's event and adopts it."""
+    phone = phone_event()
+    key = mapping.appointment_id_for_event("b1", "r1", phone.id)
+    pulled = appointment(key, start=phone.start.date_time, end=phone.end.date_time, title="Zahnarzt privat",
+                         location=None, notes=None)
+    waiting = run({key: pulled}, [], [])
+    assert waiting.actions == () and waiting.full_sync_needed
+    adopted = run({key: pulled}, [phone], [], complete=True)
+    assert kinds(adopted.actions) == ["SaveState"]
 
 
 # --- recurring instances, bad items ----------------------------------------------------------
