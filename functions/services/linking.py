@@ -22,6 +22,7 @@ from functions.adapters.google_calendar import (
 from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
+from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Link, LinkStatus
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
 from functions.services.setup import require_branch, require_resource
@@ -56,20 +57,26 @@ class GoogleSession:
         if link.status not in USABLE or not link.sealed_refresh_token:
             raise Conflict("not_consented", "Consent is needed first: start “Link with Google”.")
         self.ctx, self.caller, self.link = ctx, caller, link
-        token = ctx.cipher.decrypt(link.sealed_refresh_token, link.link_id)
+        try:
+            token = ctx.cipher.decrypt(link.sealed_refresh_token, link.link_id)
+        except TokenDecryptError:  # sealed with a key version that is no longer enabled
+            self._needs_reconsent("token_unreadable")
         self.api = CalendarApi(ctx.settings, credentials(ctx.settings, ctx.oauth_client, token))
 
     def __enter__(self) -> CalendarApi:
         return self.api
 
+    def _needs_reconsent(self, action: str) -> None:
+        self.ctx.store.update_link(self.link.branch_id, self.link.resource_id, {
+            "status": LinkStatus.NEEDS_RECONSENT,
+            "last_error": STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT]})
+        self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
+                             self.caller.role, action, {})
+        raise Conflict("needs_reconsent", STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT])
+
     def __exit__(self, kind: type | None, exc: BaseException | None, _tb: object) -> None:
         if isinstance(exc, GrantDead):
-            self.ctx.store.update_link(self.link.branch_id, self.link.resource_id, {
-                "status": LinkStatus.NEEDS_RECONSENT,
-                "last_error": STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT]})
-            self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
-                                 self.caller.role, "grant_dead", {})
-            raise Conflict("needs_reconsent", STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT])
+            self._needs_reconsent("grant_dead")
         if isinstance(exc, CalendarMissing):
             raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
         if isinstance(exc, Throttled | GoogleUnavailable):

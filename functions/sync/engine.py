@@ -46,6 +46,7 @@ from functions.adapters.google_events import (
 )
 from functions.adapters.sync_store import LeaseLost, SyncStore
 from functions.context import Context
+from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
 from functions.sync import mapping, model
 from functions.sync.apply import Applier
@@ -212,8 +213,13 @@ class Engine:
             language=branch.language,
             horizon_days=self.ctx.settings.sync_horizon_days,
         )
-        link = self._reseal(link)
-        api, api_lock = ACCOUNTS.get(self.ctx, link)
+        try:
+            link = self._reseal(link)
+            api, api_lock = ACCOUNTS.get(self.ctx, link)
+        except TokenDecryptError:  # sealed with a key version that is no longer enabled
+            log.error("stored token does not decrypt with any enabled key version",
+                      extra={"link": link.link_id})
+            return self._mark(link, LinkStatus.NEEDS_RECONSENT, "token_unreadable")
         with api_lock:
             try:
                 return self._sync(api, link, branch, policy, now, force)
