@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions import logs
 from functions.adapters.appointments_store import AppointmentStore
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -38,8 +37,6 @@ from functions.adapters.google_calendar import (
     credentials,
 )
 from functions.adapters.google_events import (
-    BatchWriter,
-    EventWrite,
     Listing,
     SyncTokenExpired,
     list_events,
@@ -48,15 +45,13 @@ from functions.adapters.sync_store import LeaseLost, SyncStore
 from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
-from functions.sync import mapping, model
+from functions.sync import mapping, model, recovery
 from functions.sync.apply import Applier
 from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
 from functions.sync.plan import plan_link
 
 log = logging.getLogger(__name__)
 THROTTLE_PAUSE = timedelta(hours=1)
-QUARANTINE_MESSAGE = ("{} appointment(s) cannot be synced and wait in quarantine (see 'quarantined'); "
-                      "the rest of the calendar syncs.")
 FULL_LISTING_EVERY = timedelta(days=1)
 BRANCH_READERS = 4
 
@@ -101,17 +96,6 @@ class Fetched:
     @property
     def idle(self) -> bool:
         return not self.full and not self.listing.events and not self.planner.appointments
-
-
-def _declare_sensitive(fetched: Fetched) -> None:
-    """Patient data seen by this link's run never reaches a log line, not even in a traceback."""
-    values: list[str | None] = []
-    for a in fetched.planner.appointments.values():
-        if a is not None:
-            values += [a.title, a.location, a.notes]
-    for e in fetched.listing.events:
-        values += [e.get("summary"), e.get("description"), e.get("location")]
-    logs.sensitive(*values)
 
 
 class _Accounts:
@@ -247,7 +231,7 @@ class Engine:
         fetched = self._fetch(api, link, branch, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
-        _declare_sensitive(fetched)
+        recovery.declare_sensitive(fetched.planner.appointments.values(), fetched.listing.events)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
         states = self.sync_store.states(link.link_id)
         if link.reproject:  # forget what the planner side looked like: every event is rewritten
@@ -270,11 +254,12 @@ class Engine:
                 return self._blocked(link, plan)
             applier = Applier(self.ctx, self.sync_store, api, link, self.owner)
             applier.apply(plan)
-            self._replan_rejected(api, link, policy, applier, now)
+            recovery.replan_rejected(self.ctx, self.sync_store, api, link, policy, applier, now)
         except BaseException:
             self.sync_store.finish(link, self.owner, {})
             raise
-        quarantine = self._quarantine(link, plan.items, fetched.full, applier.quarantined, now)
+        quarantine = recovery.quarantine_after(self.ctx, link, plan.items, fetched.full,
+                                               applier.quarantined, now)
         fields: dict[str, Any] = {
             "status": LinkStatus.LINKED,
             "last_sync_at": now,
@@ -284,7 +269,7 @@ class Engine:
         }
         if applier.ok:
             fields |= {
-                "last_error": QUARANTINE_MESSAGE.format(len(quarantine)) if quarantine else None,
+                "last_error": recovery.QUARANTINE_MESSAGE.format(len(quarantine)) if quarantine else None,
                 "sync_token": fetched.listing.next_sync_token,
                 "planner_cursor": applier.cursor_after(fetched.cursor),
                 **({"last_full_sync_at": now, "reproject": False} if fetched.full else {}),
@@ -299,58 +284,6 @@ class Engine:
         return LinkOutcome(
             link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts, failed=not applier.ok
         )
-
-    def _replan_rejected(self, api: CalendarApi, link: Link, policy: Policy, applier: Applier,
-                         now: datetime) -> None:
-        """The shell contract of `plan`: a write refused by its precondition (412 on Google, a
-        newer version in the planner) means the item changed while this run worked. Re-read it
-        on both sides and plan it alone again; if that is refused too, `applier.ok` stays False
-        and the cursors stay, so the next run sees the item again."""
-        rejected = applier.take_rejected()
-        if not rejected:
-            return
-        keys = sorted(rejected)
-        states = self.sync_store.states_of(link.link_id, keys)
-        event_ids = {s.appointment_id: s.event_id for s in states} | {
-            k: e for k, e in rejected.items() if e is not None}
-        planner = AppointmentStore(self.ctx.store.db, link.branch_id).latest(keys)
-        reads = BatchWriter(api, link.google_calendar_id or "").run(
-            [EventWrite(k, "get", event_ids[k]) for k in keys if k in event_ids])
-        events = []
-        for key, read in reads.items():
-            if read.outcome == "done" and read.event is not None:
-                events.append(read.event)
-            elif read.outcome == "gone":  # never there or purged: as good as deleted
-                events.append({"id": event_ids[key], "status": "cancelled"})
-            else:  # could not re-read it: left for the next run
-                applier.rejected[key] = event_ids[key]
-                planner.pop(key)
-        states = [s for s in states if s.appointment_id in planner]
-        changes = model.PlannerChanges(planner)
-        _declare_sensitive(Fetched(Listing(events, None, False), changes, 0, False))
-        plan = plan_link(model.Link(link.branch_id, link.resource_id), policy, changes,
-                         model.GoogleChanges(tuple(mapping.event_from_google(e) for e in events)),
-                         states, now)
-        if plan.blocked is not None:  # a mass change raced this run: the next run decides it
-            applier.rejected |= rejected
-            return
-        applier.apply(plan)
-
-    def _quarantine(self, link: Link, seen: frozenset[str], complete: bool, found: dict[str, str],
-                    now: datetime) -> dict[str, Any]:
-        """The link's quarantine after this run: items found bad now are in (audited when they
-        enter), items this run saw in good shape are out; a complete run saw everything."""
-        before = link.quarantine or {}
-        after = {} if complete else {k: v for k, v in before.items() if k not in seen}
-        for key, reason in found.items():
-            after[key] = {"reason": reason, "since": before.get(key, {}).get("since", now)}
-            if before.get(key, {}).get("reason") != reason:
-                self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", "quarantined",
-                                     {"appointment_id": key, "reason": reason})
-        for key in before.keys() - after.keys():
-            self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system",
-                                 "quarantine_released", {"appointment_id": key})
-        return after
 
     @staticmethod
     def _google_changes(fetched: Fetched) -> model.GoogleChanges:
