@@ -189,9 +189,12 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(resource=st.sampled_from(RESOURCES))
     def lose_item_states(self, resource: str) -> None:
-        """The states are gone (restored backup, say): the next run reconciles by id; who
-        changed what since is unknown, so the policy decides every difference."""
-        get_context().store.forget_sync_items(BRANCH, resource)
+        """The states are gone (a restored backup, say) and, as after a restore, the link is
+        set to list both sides completely: the next run reconciles by id; who changed what
+        since is unknown, so the policy decides every difference."""
+        store = get_context().store
+        store.forget_sync_items(BRANCH, resource)
+        store.update_link(BRANCH, resource, {"full_sync_next": True})
         self.expected.clear()
 
     # Sync runs ----------------------------------------------------------------------------------
