@@ -231,9 +231,11 @@ class Engine:
         fetched = self._fetch(api, link, branch, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
-        recovery.declare_sensitive(fetched.planner.appointments.values(), fetched.listing.events)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
         states = self.sync_store.states(link.link_id)
+        if fetched.full:
+            fetched = self._with_synced_elsewhere(fetched, states, link)
+        recovery.declare_sensitive(fetched.planner.appointments.values(), fetched.listing.events)
         if link.reproject:  # forget what the planner side looked like: every event is rewritten
             states = [replace(state, planner_hash="") for state in states]
         plan = plan_link(
@@ -314,6 +316,19 @@ class Engine:
             return Fetched(listing, model.PlannerChanges({}), link.planner_cursor, False)
         delta, cursor = self._planner_delta(appointments, link)
         return Fetched(listing, model.PlannerChanges(delta), cursor, False)
+
+    def _with_synced_elsewhere(self, fetched: Fetched, states: list[model.ItemState],
+                               link: Link) -> Fetched:
+        """A complete listing holds the resource's appointments only; a synced one missing from
+        it was moved to another resource or deleted: read those few, so the plan sees a move as
+        a move (its event goes) and never as a deletion (which google_wins would undo)."""
+        listed = fetched.planner.appointments
+        missing = [s.appointment_id for s in states if s.appointment_id not in listed]
+        if not missing:
+            return fetched
+        found = AppointmentStore(self.ctx.store.db, link.branch_id).latest(missing)
+        planner = model.PlannerChanges({**listed, **found}, complete=True)
+        return replace(fetched, planner=planner)
 
     def _planner_delta(
         self, appointments: AppointmentStore, link: Link

@@ -43,7 +43,8 @@ class Steps:
     def __init__(self) -> None:
         self.count = 0
         self.at: dict[int | str, Callable[[], None]] = {}
-        self.kill_at: int | None = None
+        self.kill_at: int | str | None = None
+        self.dead = False
         self.names: list[str] = []
         self._lock = threading.Lock()
 
@@ -52,7 +53,8 @@ class Steps:
         (`"name#k"`: before its k-th one)."""
         self.at[step] = action
 
-    def kill(self, step: int) -> None:
+    def kill(self, step: int | str) -> None:
+        """The instance dies just before step `step` (a number or a name, as in `before`)."""
         self.kill_at = step
 
     def step(self, name: str) -> None:
@@ -60,11 +62,12 @@ class Steps:
             n, self.count = self.count, self.count + 1
             self.names.append(name)
             nth = f"{name}#{self.names.count(name)}"
-        if self.kill_at is not None and n >= self.kill_at:
+            here = {n, nth} | ({name} if nth.endswith("#1") else set())
+            if self.kill_at in here:
+                self.dead = True
+        if self.dead:
             raise Killed(name)
-        action = self.at.pop(n, None) or self.at.pop(nth, None)
-        if action is None and nth.endswith("#1"):
-            action = self.at.pop(name, None)
+        action = next((self.at.pop(k) for k in (n, nth, name) if k in here and k in self.at), None)
         if action is not None:
             token = _ACTIVE.set(None)  # the action's own I/O is not a step of the run
             try:

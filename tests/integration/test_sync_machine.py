@@ -53,6 +53,10 @@ TITLES = ["Hörtest", "Anpassung", "Kontrolle"]
 ZONE = "Europe/Berlin"
 SERVERS: dict[str, Any] = {}
 Content = tuple[str | None, datetime, datetime]  # title as the calendar shows it, start, end
+# where in a run something happens: the n-th I/O step, or a named one: after planning (before
+# the lease), a write batch, a re-read, a state commit, a planner write
+STEPS = st.one_of(st.integers(0, 40), st.sampled_from(
+    ["acquire", "_batch", "_batch#2", "_batch#3", "commit", "commit#2", "_write", "latest"]))
 
 
 def when(day: int, hour: int) -> str:
@@ -89,6 +93,7 @@ class SyncMachine(RuleBasedStateMachine):
         # appointment id → (resource, title, start, end) as last written by its only writer, or
         # None (deleted); dropped when the other side touched it (then the policy decides)
         self.expected: dict[str, tuple[str, str, datetime, datetime] | None] = {}
+        self.recent: tuple[str, str] | None = None  # (resource, key) of the latest edit, either side
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         r = self.api.call(method, path, body)
@@ -102,6 +107,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._call("PUT", f"/planner/branches/{BRANCH}/appointments/{appointment}",
                    {"resource_id": resource, "start": start, "end": end, "title": title})
         self.expected[appointment] = (resource, title, _instant(start), _instant(end))
+        self.recent = (resource, appointment)
 
     def _planner_delete(self, appointment: str) -> None:
         self._call("DELETE", f"/planner/branches/{BRANCH}/appointments/{appointment}")
@@ -128,6 +134,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _touched_by_phone(self, resource: str, event: dict[str, Any], after: dict[str, Any] | None) -> None:
         key = self._key(resource, event)
+        self.recent = (resource, key)
         if key in IDS:  # the planner's: contested now, the policy decides
             self.expected.pop(key, None)
         elif after is None:
@@ -152,6 +159,21 @@ class SyncMachine(RuleBasedStateMachine):
             patch |= {"start": {"dateTime": when(day, 10)}, "end": {"dateTime": when(day, 11)}}
         after = self.control.phone_patch(self.calendars[resource], event["id"], patch)
         self._touched_by_phone(resource, event, after)
+
+    def _phone_edit_recent(self, day: int, title: str) -> None:
+        """The phone edits the item that changed last (so a run that writes it meets the edit)."""
+        if self.recent is None:
+            return
+        resource, key = self.recent
+        events = self._live(resource)
+        for pick, event in enumerate(events):
+            if self._key(resource, event) == key:
+                self._phone_edit(resource, pick, day, title, False)
+                return
+
+    def _planner_put_recent(self, day: int, hour: int, title: str) -> None:
+        if self.recent is not None and self.recent[1] in IDS:
+            self._planner_put(self.recent[1], self.recent[0], day, hour, title)
 
     def _phone_delete(self, resource: str, pick: int) -> None:
         events = self._live(resource)
@@ -219,12 +241,12 @@ class SyncMachine(RuleBasedStateMachine):
     def sync(self) -> None:
         self._run()
 
-    @rule(step=st.integers(0, 40), kind=st.sampled_from(
+    @rule(step=STEPS, kind=st.sampled_from(
               ["phone_edit", "phone_delete", "phone_create", "planner_put", "planner_delete",
-               "drop_connections"]),
+               "drop_connections", "phone_edit_recent", "planner_put_recent"]),
           resource=st.sampled_from(RESOURCES), appointment=st.sampled_from(IDS), pick=st.integers(0, 20),
           day=st.sampled_from([1, 2, 3]), hour=st.integers(8, 16), title=st.sampled_from(TITLES))
-    def sync_with_a_race(self, step: int, kind: str, resource: str, appointment: str, pick: int,
+    def sync_with_a_race(self, step: int | str, kind: str, resource: str, appointment: str, pick: int,
                          day: int, hour: int, title: str) -> None:
         """Something happens at I/O step `step` of the run: after the fetch, between a write
         and its state commit, during the re-read of a rejected item, …"""
@@ -235,13 +257,15 @@ class SyncMachine(RuleBasedStateMachine):
             "planner_put": lambda: self._planner_put(appointment, resource, day, hour, title),
             "planner_delete": lambda: self._planner_delete(appointment),
             "drop_connections": self.google.drop_connections,
+            "phone_edit_recent": lambda: self._phone_edit_recent(day, title),
+            "planner_put_recent": lambda: self._planner_put_recent(day, hour, title),
         }
         steps = Steps()
         steps.before(step, actions[kind])
         self._run(steps)
 
-    @rule(step=st.integers(0, 40))
-    def instance_dies_during_a_sync(self, step: int) -> None:
+    @rule(step=STEPS)
+    def instance_dies_during_a_sync(self, step: int | str) -> None:
         steps = Steps()
         steps.kill(step)
         self._run(steps)

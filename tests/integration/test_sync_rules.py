@@ -105,6 +105,27 @@ def test_appointment_moved_to_another_resource_moves_its_event(linked: tuple[Api
     assert sync(api)["pushed"] == 0
 
 
+def test_a_move_seen_by_a_complete_listing_is_a_move_not_a_deletion(linked: tuple[Api, str],
+                                                                    control: EmulatorControl) -> None:
+    """google_wins, and the phone edits the event while the planner moves the appointment away;
+    the next run lists completely (410): the move still wins, the old calendar loses its event
+    (a complete listing of anna's appointments does not show it: read as a deletion, google_wins
+    kept the event in anna's calendar for an appointment booked on raum-1)."""
+    api, anna_cal = linked
+    set_policy(api, "google_wins")
+    room_cal = api.link_new_calendar("raum-1", "Raum 1")
+    put(api, "t1")
+    sync(api)
+    put(api, "t1", resource_id="raum-1")
+    control.phone_patch(anna_cal, event_id_for(BRANCH, "t1"), {"summary": "Handy"})
+    control.invalidate_sync_tokens()
+    sync(api)
+    assert live(control, anna_cal) == {}
+    assert set(live(control, room_cal)) == {event_id_for(BRANCH, "t1")}
+    assert appointment(api, "t1")["resource_id"] == "raum-1"
+    assert audit_reasons(api) == ["moved_in_planner_changed_on_google"]
+
+
 # --- privacy ---------------------------------------------------------------------------------
 
 def set_privacy(api: Api, privacy: str) -> None:
