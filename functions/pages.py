@@ -1,6 +1,8 @@
 """The small HTML pages a browser sees at the end of consent (German and English).
 
-No patient data, no tokens, nothing from the request echoed back.
+No patient data, no tokens, nothing from the request echoed back. The success page names what
+was linked (branch, resource, Google account: from the store, escaped), so whoever clicked
+"Allow" sees on whose resource their account now is.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
                           "Für diese Filiale ist „Mit Google Kalender synchronisieren“ nicht aktiviert."),
         "unavailable": ("Google nicht erreichbar",
                         "Google hat nicht geantwortet. Bitte versuchen Sie es in einigen Minuten erneut."),
+        "other_browser": ("Freigabe in einem anderen Browser gestartet",
+                          "Diese Freigabe wurde nicht in diesem Browser gestartet (oder dieser Browser "
+                          "speichert keine Cookies). Zu Ihrer Sicherheit wurde nichts gespeichert und kein "
+                          "Zugriff auf einen Google-Kalender eingerichtet. Bitte starten Sie die Freigabe "
+                          "im Terminplaner in diesem Browser neu."),
     },
     "en": {
         "success": ("Connected",
@@ -57,8 +64,24 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "sync_disabled": ("Sync is switched off",
                           "“Sync with Google Calendar” is not enabled for this branch."),
         "unavailable": ("Google unavailable", "Google did not answer. Please try again in a few minutes."),
+        "other_browser": ("Consent started in another browser",
+                          "This consent was not started in this browser (or this browser does not keep "
+                          "cookies). For your security nothing was stored and no access to a Google "
+                          "Calendar was set up. Please start again in the planner, in this browser."),
     },
 }
+
+
+# The success page's list of what was linked, and what to do when it is not what was meant.
+DETAILS: dict[str, dict[str, str]] = {
+    "de": {"branch": "Filiale", "resource": "Ressource", "account": "Google-Konto",
+           "check": "Stimmt etwas davon nicht, ziehen Sie die Zustimmung im Terminplaner zurück "
+                    "(„Bestehende Zustimmung zurückziehen“)."},
+    "en": {"branch": "Branch", "resource": "Resource", "account": "Google account",
+           "check": "If any of this is not what you meant, withdraw the consent in the planner "
+                    "(“Withdraw existing consent”)."},
+}
+DETAIL_FIELDS = ("branch", "resource", "account")
 
 
 def choose_language(accept_language: str | None) -> str:
@@ -78,13 +101,22 @@ def choose_language(accept_language: str | None) -> str:
     return best
 
 
-def render(kind: str, lang: str) -> str:
+def render(kind: str, lang: str, details: dict[str, str] | None = None) -> str:
     title, text = TEXTS[lang][kind]
     ok = kind == "success"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <meta name="robots" content="noindex"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}
-h1{{color:{"#1b7f3b" if ok else "#b3261e"}}}</style></head>
+h1{{color:{"#1b7f3b" if ok else "#b3261e"}}}dt{{font-weight:600}}dd{{margin:0 0 .5rem}}</style></head>
 <body><h1 id="result" data-result="{kind}">{html.escape(title)}</h1>
-<p>{html.escape(text)}</p></body></html>"""
+<p>{html.escape(text)}</p>{_details(lang, details)}</body></html>"""
+
+
+def _details(lang: str, details: dict[str, str] | None) -> str:
+    if not details:
+        return ""
+    labels = DETAILS[lang]
+    rows = "".join(f'<dt>{html.escape(labels[f])}</dt>'
+                   f'<dd id="linked-{f}">{html.escape(details.get(f, ""))}</dd>' for f in DETAIL_FIELDS)
+    return f'\n<dl id="linked">{rows}</dl>\n<p id="check">{html.escape(labels["check"])}</p>'

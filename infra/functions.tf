@@ -6,7 +6,8 @@
 # planner (or a browser) must reach are public. Adding a function is one line here.
 #
 #   public          true:  allUsers may invoke it; the gate is in the code (the planner's HS256
-#                          JWT on every route; for oauth_callback the single-use OAuth state).
+#                          JWT on every route; for oauth_callback the single-use OAuth state,
+#                          bound to the browser that began the consent).
 #                   false: private; only principals granted roles/run.invoker may invoke it
 #                          (for sync: the Scheduler's own service account, with an OIDC token).
 #   secrets         the Secret Manager secrets the code reads at run time, by name; each one
@@ -21,7 +22,7 @@ locals {
   functions = {
     links          = { public = true, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 300, max_instances = 10 }
     oauth_callback = { public = true, secrets = ["oauth-client", "token-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
-    oauth_start    = { public = true, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
+    oauth_start    = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     planner        = { public = true, secrets = ["planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 20 }
     revoke         = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     sync           = { public = false, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 540, max_instances = 1 }

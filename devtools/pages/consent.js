@@ -7,9 +7,11 @@ import { openCalendarDialog } from "./dialogs.js";
 import { refreshResource, replaceRow } from "./table.js";
 
 function openConsentWindow() {
-  // Opened at once, inside the click, so that no popup blocker stops it; pointed at Google
-  // when oauth_start has answered. Its `opener` stays: without it Chromium lets this page
-  // neither close the window ("Abbrechen") nor see it again once it has been at Google.
+  // Opened at once, inside the click, so that no popup blocker stops it; pointed, when
+  // oauth_start has answered, at its authorization_url: our own begin step, which binds the
+  // consent to this browser (a cookie) and sends the window on to Google. Its `opener` stays:
+  // without it Chromium lets this page neither close the window ("Abbrechen") nor see it again
+  // once it has been at Google.
   const win = window.open("", "_blank", "popup,width=540,height=760");
   if (!win) return null;
   try {
@@ -23,11 +25,14 @@ function openConsentWindow() {
 }
 
 function consentWindowResult(win) {
-  // Our own oauth_callback page (same origin) ends the consent, successful or not: its heading
-  // says what happened (and `#result[data-result]`, where the page has it, says it for machines).
+  // Our own oauth_callback page (same origin) ends the consent, successful or not, and so does
+  // an error page of its begin step: the heading says what happened (and
+  // `#result[data-result]`, where the page has it, says it for machines).
   if (!win || win.closed) return null;
   try {
-    if (win.location.origin !== location.origin || !win.location.pathname.endsWith("/oauth_callback")) return null;
+    if (win.location.origin !== location.origin || !/\/oauth_callback(\/begin)?$/.test(win.location.pathname)) {
+      return null;
+    }
     if (win.document.readyState !== "complete") return null;
     const doc = win.document;
     const heading = doc.querySelector("h1");

@@ -17,6 +17,7 @@ const ACTION_TEXT = {
   consent_granted: "Zustimmung erteilt",
   consent_denied: "Zustimmung abgelehnt",
   consent_incomplete: "Zustimmung unvollständig",
+  consent_refused: "Zustimmung abgewiesen (in einem anderen Browser abgeschlossen)",
   linked: "Kalender verknüpft",
   cleared: "Termine im Kalender gelöscht",
   revoked: "Zustimmung zurückgezogen",

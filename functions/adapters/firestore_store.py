@@ -5,13 +5,15 @@ Layout (every query is on a single collection, so no composite index is needed):
   branches/{branch_id}/resources/{resource_id} name, kind, privacy, google_calendar_id
   links/{branch_id}:{resource_id}              status, account, calendar, sealed refresh token
   links/{link_id}/audit/{auto}                 append-only: at, actor, role, action, details
-  consent_states/{sha256(state)}               single-use; `expires_at` is the TTL field
+  consent_states/{sha256(state)}               single-use, bound to the browser that began it
+                                               (hash of its cookie); `expires_at` is the TTL field
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -29,9 +31,10 @@ LINK_FIELDS = set(Link.__dataclass_fields__)
 class StateError(Exception):
     """A consent state that is unknown (forged), already used, or expired."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, bound: dict[str, Any] | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason  # unknown | used | expired
+        self.reason = reason  # unknown | used | expired | other_browser
+        self.bound = bound    # other_browser: what the state was bound to
 
 
 def now() -> datetime:
@@ -151,24 +154,72 @@ class FirestoreStore:
         self.db.collection("consent_states").document(_state_key(state)).create(
             {**data, "used": False, "created_at": now(), "expires_at": expires_at})
 
-    def consume_state(self, state: str) -> dict[str, Any]:
-        """Mark the state used and return what it was bound to; single use, atomically."""
-        ref = self.db.collection("consent_states").document(_state_key(state))
+    def begin_state(self, state: str, browser: str) -> dict[str, Any]:
+        """Bind an unused state to the browser that opens the consent (`browser`: the hash of
+        its cookie) and return what the state is bound to. Opening it again in that browser is
+        fine; in any other it is refused as used."""
+        ref = self._state_ref(state)
 
         @firestore.transactional
-        def consume(tx: firestore.Transaction) -> dict[str, Any]:
-            snap = ref.get(transaction=tx)
-            if not snap.exists:
-                raise StateError("unknown")
-            data = snap.to_dict()
-            if data.get("used"):
+        def begin(tx: firestore.Transaction) -> dict[str, Any]:
+            data = _live_state(ref.get(transaction=tx))
+            if data.get("browser") is None:
+                tx.update(ref, {"browser": browser, "begun_at": now()})
+            elif not hmac.compare_digest(data["browser"], browser):
                 raise StateError("used")
-            if data["expires_at"] <= now():
-                raise StateError("expired")
-            tx.update(ref, {"used": True, "used_at": now()})
             return data
 
-        return consume(self.db.transaction())
+        return begin(self.db.transaction())
+
+    def consume_state(self, state: str, browser: str | None) -> dict[str, Any]:
+        """Mark the state used and return what it was bound to; single use, atomically.
+
+        Finished in a browser other than the one that began it (`browser` another hash, or None
+        without the cookie), the state is used up all the same and StateError("other_browser")
+        carries what it was bound to.
+        """
+        ref = self._state_ref(state)
+
+        @firestore.transactional
+        def consume(tx: firestore.Transaction) -> tuple[dict[str, Any], bool]:
+            data = _live_state(ref.get(transaction=tx))
+            same = browser is not None and data.get("browser") is not None and hmac.compare_digest(
+                data["browser"], browser)
+            tx.update(ref, {"used": True, "used_at": now(), **({} if same else {"refused": "other_browser"})})
+            return data, same
+
+        data, same = consume(self.db.transaction())
+        if not same:
+            raise StateError("other_browser", data)
+        return data
+
+    def record_state_outcome(self, state: str, outcome: dict[str, Any]) -> None:
+        """What the page of a finished consent said, for a reload of it (replayed_outcome)."""
+        self._state_ref(state).update({"outcome": outcome})
+
+    def replayed_outcome(self, state: str, browser: str | None) -> dict[str, Any] | None:
+        """The recorded outcome of a used state, when the browser that finished it asks again."""
+        snap = self._state_ref(state).get()
+        data = snap.to_dict() if snap.exists else None
+        if not data or browser is None or not data.get("outcome") or data.get("refused") \
+                or not hmac.compare_digest(data.get("browser") or "", browser):
+            return None
+        return data["outcome"]
+
+    def _state_ref(self, state: str) -> firestore.DocumentReference:
+        return self.db.collection("consent_states").document(_state_key(state))
+
+
+def _live_state(snap: firestore.DocumentSnapshot) -> dict[str, Any]:
+    """A state's data, unless it is unknown, used or expired (StateError)."""
+    if not snap.exists:
+        raise StateError("unknown")
+    data = snap.to_dict()
+    if data.get("used"):
+        raise StateError("used")
+    if data["expires_at"] <= now():
+        raise StateError("expired")
+    return data
 
 
 def _state_key(state: str) -> str:

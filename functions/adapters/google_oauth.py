@@ -11,6 +11,7 @@ Broader scopes (`calendar`) would also allow deleting or re-sharing the user's c
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +52,17 @@ def _flow(settings: Settings, client: OAuthClientConfig, **kwargs: Any) -> Flow:
                                    redirect_uri=settings.redirect_uri, **kwargs)
 
 
-def authorization_url(settings: Settings, client: OAuthClientConfig, state: str) -> tuple[str, str]:
-    """The consent URL (PKCE S256, offline access, consent prompt) and its code verifier."""
-    flow = _flow(settings, client)
+def new_code_verifier() -> str:
+    """A PKCE code verifier: 128 characters of RFC 7636's unreserved set."""
+    return secrets.token_urlsafe(96)
+
+
+def authorization_url(settings: Settings, client: OAuthClientConfig, state: str, code_verifier: str) -> str:
+    """Google's consent URL (PKCE S256 of `code_verifier`, offline access, consent prompt)."""
+    flow = _flow(settings, client, code_verifier=code_verifier, autogenerate_code_verifier=False)
     url, _ = flow.authorization_url(state=state, access_type="offline", prompt="consent",
                                     include_granted_scopes="true")
-    return url, flow.code_verifier
+    return url
 
 
 def exchange(settings: Settings, client: OAuthClientConfig, code: str, code_verifier: str) -> Grant:

@@ -1,17 +1,27 @@
-"""Consent: start (state + PKCE + consent URL) and the callback (exchange, store, page).
+"""Consent: start (state + PKCE), begin (bind to the browser, on to Google) and the callback.
 
 The state is random, single-use, bound to branch, resource and the user who started it, and
 expires after 10 minutes (checked here; `expires_at` is also the Firestore TTL field). The PKCE
 verifier is stored encrypted next to it. The refresh token is stored encrypted (crypto.py).
+
+The consent is bound to the browser that begins it (OAuth 2.0 Security BCP, RFC 9700 §4.7.1):
+`start` answers our own begin URL, not Google's; `begin` gives the browser a random secret in an
+HttpOnly cookie, stores its hash with the state and only then sends the browser on to Google;
+`callback` refuses, before any code exchange, a consent finished without that cookie. So
+Google's consent page, passed on to someone else, cannot put their Google account on this
+resource. A begin URL passed on before it was opened is the one way left (the planner opens it
+at once): hence the success page names the branch, the resource and the account.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from functions.adapters import google_oauth
 from functions.adapters.firestore_store import StateError
@@ -24,37 +34,62 @@ from functions.services.setup import require_branch, require_resource
 
 log = logging.getLogger(__name__)
 STATE_TTL = timedelta(minutes=10)
+STATE_PAGES = {"used": "used_state", "expired": "expired_state"}
+BROWSER_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) gives
 
 
 def start(ctx: Context, caller: Caller, branch_id: str, resource_id: str) -> str:
+    """Our begin URL for the consent (the browser must open it; it goes on to Google)."""
     authorize(caller, Action.MANAGE_LINK, branch_id, resource_id)
     branch = require_branch(ctx, branch_id)
     require_resource(ctx, branch_id, resource_id)
     if not branch.google_sync_enabled:
         raise Conflict("sync_disabled", "Sync with Google Calendar is switched off for this branch.")
     state = secrets.token_urlsafe(32)
-    url, verifier = google_oauth.authorization_url(ctx.settings, ctx.oauth_client, state)
     ctx.store.create_state(state, {
         "branch_id": branch_id, "resource_id": resource_id, "sub": caller.sub, "role": caller.role,
-        "verifier": ctx.cipher.encrypt(verifier, _state_aad(state)),
+        "verifier": ctx.cipher.encrypt(google_oauth.new_code_verifier(), _state_aad(state)),
     }, expires_at=ctx.now() + STATE_TTL)
-    return url
+    return f"{ctx.settings.redirect_uri}/begin?{urlencode({'state': state})}"
 
 
 @dataclass(frozen=True)
 class CallbackOutcome:
     page: str      # a key of pages.TEXTS
     status: int
+    details: dict[str, str] | None = None  # success: the branch, resource and account linked
 
 
-def callback(ctx: Context, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
+@dataclass(frozen=True)
+class Begun:
+    consent_url: str      # Google's consent page
+    browser_secret: str   # the cookie's value: this browser, and only it, may finish the consent
+
+
+def begin(ctx: Context, state: str | None, browser_secret: str | None) -> Begun | CallbackOutcome:
+    """Bind the consent to this browser (its cookie, made here unless it has a valid one)."""
     if not state:
         return CallbackOutcome("invalid_state", 400)
+    if browser_secret is None or not BROWSER_SECRET.fullmatch(browser_secret):
+        browser_secret = secrets.token_urlsafe(32)
     try:
-        bound = ctx.store.consume_state(state)
+        bound = ctx.store.begin_state(state, _browser_hash(browser_secret))
     except StateError as exc:
-        return CallbackOutcome({"used": "used_state", "expired": "expired_state"}.get(
-            exc.reason, "invalid_state"), 400)
+        return CallbackOutcome(STATE_PAGES.get(exc.reason, "invalid_state"), 400)
+    verifier = ctx.cipher.decrypt(bound["verifier"], _state_aad(state))
+    return Begun(google_oauth.authorization_url(ctx.settings, ctx.oauth_client, state, verifier),
+                 browser_secret)
+
+
+def callback(ctx: Context, state: str | None, code: str | None, error: str | None,
+             browser_secret: str | None = None) -> CallbackOutcome:
+    if not state:
+        return CallbackOutcome("invalid_state", 400)
+    browser = _browser_hash(browser_secret) if browser_secret else None
+    try:
+        bound = ctx.store.consume_state(state, browser)
+    except StateError as exc:
+        return _refused(ctx, state, browser, exc)
     b, r = bound["branch_id"], bound["resource_id"]
     if error or not code:
         ctx.store.audit(b, r, bound["sub"], bound["role"], "consent_denied", {"error": error or "no_code"})
@@ -80,7 +115,27 @@ def callback(ctx: Context, state: str | None, code: str | None, error: str | Non
         google_oauth.revoke(ctx.settings, grant.refresh_token)
         return CallbackOutcome("unavailable", 400)  # the user can simply start again
     _store_grant(ctx, b, r, bound, grant, email)
-    return CallbackOutcome("success", 200)
+    resource = ctx.store.get_resource(b, r)
+    details = {"branch": branch.name or b, "resource": (resource.name if resource else "") or r,
+               "account": email}
+    ctx.store.record_state_outcome(state, {"page": "success", "details": details})
+    return CallbackOutcome("success", 200, details)
+
+
+def _refused(ctx: Context, state: str, browser: str | None, exc: StateError) -> CallbackOutcome:
+    """The page for a state that cannot be used (again) here."""
+    if exc.reason == "used":
+        replay = ctx.store.replayed_outcome(state, browser)
+        if replay is not None and replay.get("page") == "success":  # a reload of the success page
+            return CallbackOutcome("success", 200, replay.get("details"))
+    if exc.reason == "other_browser" and exc.bound is not None:
+        bound = exc.bound
+        ctx.store.audit(bound["branch_id"], bound["resource_id"], bound["sub"], bound["role"],
+                        "consent_refused", {"reason": "other_browser"})
+        log.warning("consent finished in another browser than it began in; refused",
+                    extra={"link": f"{bound['branch_id']}:{bound['resource_id']}"})
+        return CallbackOutcome("other_browser", 403)
+    return CallbackOutcome(STATE_PAGES.get(exc.reason, "invalid_state"), 400)
 
 
 def _account_email(ctx: Context, grant: google_oauth.Grant) -> str:
@@ -124,3 +179,7 @@ def _items_kept(previous: Link, email: str) -> dict[str, str] | None:
 
 def _state_aad(state: str) -> str:
     return "state:" + hashlib.sha256(state.encode()).hexdigest()
+
+
+def _browser_hash(secret: str) -> str:
+    return hashlib.sha256(("browser:" + secret).encode()).hexdigest()

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import Stack
 
@@ -108,10 +108,21 @@ def test_admin_links_an_existing_calendar_wipes_it_and_revokes(stack: Stack, pag
     assert status == 200
     expect(popup.locator("#result")).to_have_attribute("data-result", "success")
     expect(popup.locator("body")).to_contain_text("Sie können dieses Fenster schließen")
+    # The page says what was linked: the branch and the resource by name, and the account.
+    expect(popup.locator("#linked-branch")).to_have_text(f"Testfiliale {branch}")
+    expect(popup.locator("#linked-resource")).to_have_text("Anna Schmidt")
+    expect(popup.locator("#linked-account")).to_have_text(PRAXIS)
+    # Chromium kept the begin step's cookie as it was set (plain http on loopback: no Secure).
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "consent-browser"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"], cookie
 
     dialog = page.locator("#calendar-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.locator("#dialog-resource")).to_have_text("Anna Schmidt")
+    expect(dialog.locator("#dialog-account")).to_have_text(PRAXIS)
+    popup.reload()  # a reload of the success page shows it again, not "Link bereits verwendet"
+    expect(popup.locator("#result")).to_have_attribute("data-result", "success")
+    expect(popup.locator("#linked-account")).to_have_text(PRAXIS)
     options = dialog.locator('[data-test="calendar-option"]')
     expect(dialog.locator("#calendar-options")).to_contain_text("Termine Filiale")
     expect(dialog.locator("#calendar-options")).to_contain_text(old["summary"])
@@ -154,6 +165,54 @@ def test_admin_links_an_existing_calendar_wipes_it_and_revokes(stack: Stack, pag
     expect(audit).to_be_visible()
     for action in ("Zustimmung erteilt", "Kalender verknüpft", "Zustimmung zurückgezogen"):
         expect(audit).to_contain_text(action)
+
+
+def test_a_consent_finished_in_another_browser_is_refused(stack: Stack, page: Page, browser: Browser) -> None:
+    """The employee starts the Freigabe for their own resource, and a colleague is to click
+    "Allow" in their own browser: the forwarded begin link and the forwarded Google page both
+    end in a refusal there, and the colleague's account never lands on the resource."""
+    branch = stack.new_branch(TEAM, sync=True)
+    planner = stack.token("planner")
+    grants_before = len(stack.emulator("GET", "grants")["grants"])
+    _open(page, stack, f"/employee.html?branch={branch}&resource=anna")
+    with page.expect_response(re.compile(r"/oauth_start$")) as started, \
+            page.context.expect_page() as popup_info:
+        _row(page, "anna").locator('[data-action="link"]').click()
+    begin_url = started.value.json()["authorization_url"]
+    assert begin_url.startswith(stack.base + "/oauth_callback/begin?"), begin_url
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/o/oauth2/v2/auth\?"))
+    google_url = popup.url
+
+    colleague = browser.new_context(locale="de-DE")
+    colleague.set_default_timeout(10_000)
+    try:
+        other = colleague.new_page()
+        answer = other.goto(begin_url)  # already opened in the employee's browser
+        assert answer is not None and answer.status == 400
+        expect(other.locator("#result")).to_have_attribute("data-result", "used_state")
+
+        other.goto(google_url)
+        other.locator(f'input[name="account"][value="{PRAXIS}"]').check()
+        for box in other.locator('input[name="scope"]').all():
+            box.check()
+        with other.expect_response(re.compile(r"/oauth_callback\?")) as callback:
+            other.locator("button#allow").click()
+        assert callback.value.status == 403
+        expect(other.locator("#result")).to_have_attribute("data-result", "other_browser")
+        expect(other.locator("h1")).to_have_text("Freigabe in einem anderen Browser gestartet")
+        expect(other.locator("body")).to_contain_text("nichts gespeichert")
+    finally:
+        colleague.close()
+
+    assert stack.api("GET", f"/links/{branch}/anna", token=planner)["status"] == "none"
+    assert len(stack.emulator("GET", "grants")["grants"]) == grants_before  # no code was exchanged
+    popup.close()
+    expect(page.locator('[data-test="message"][data-kind="warning"]').first).to_contain_text(
+        "Google-Fenster wurde geschlossen")
+    expect(_status(page, "anna")).to_have_attribute("data-status", "none")
+    _row(page, "anna").locator('[data-action="audit"]').click()
+    expect(page.locator("#audit-dialog")).to_contain_text("in einem anderen Browser abgeschlossen")
 
 
 def test_denied_consent_shows_an_error_and_changes_nothing(stack: Stack, page: Page) -> None:

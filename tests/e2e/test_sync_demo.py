@@ -36,13 +36,16 @@ def page(staff_page: Page) -> Page:
 
 
 def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS) -> str:
-    """Consent (the form Google shows, posted as the browser would) and a new calendar: its id."""
+    """Consent (our begin step, the form Google shows, posted as the browser would) and a new
+    calendar: its id."""
     planner = stack.token("planner")
     url = stack.api("POST", "/oauth_start", {"branch_id": branch, "resource_id": resource},
                     planner)["authorization_url"]
-    http = requests.Session()
+    http = requests.Session()  # the browser: it keeps the cookie of the begin step
     http.trust_env = False  # loopback only, never a proxy
-    location = EmulatorControl(stack.google_root).consent(url, account)
+    begun = http.get(url, allow_redirects=False, timeout=30)
+    assert begun.status_code == 302, begun.text
+    location = EmulatorControl(stack.google_root).consent(begun.headers["Location"], account)
     callback = http.get(location, timeout=30)
     assert callback.status_code == 200, callback.text
     linked = stack.api("POST", f"/links/{branch}/{resource}",

@@ -15,10 +15,11 @@ from tests.infra.variants import exporting_sync, with_sync, without_sync, world_
 #                    (ctx.oauth_client);
 #   token-key:       sealing/unsealing refresh tokens and the PKCE verifier (ctx.cipher).
 EXPECTED_SECRETS = {
-    # consent URL (client id) + encrypted PKCE verifier in the state + JWT of the caller
-    "oauth_start": {"oauth-client", "token-key", "planner-jwt-key"},
-    # code exchange (client id/secret) + verifier and refresh token sealed; no JWT: Google's
-    # redirect carries none, the single-use state is the proof
+    # encrypted PKCE verifier in the state + JWT of the caller; Google's consent URL (client
+    # id) is built later, by oauth_callback's begin step, in the browser that will finish it
+    "oauth_start": {"token-key", "planner-jwt-key"},
+    # consent URL and code exchange (client id/secret) + verifier and refresh token sealed; no
+    # JWT: Google's redirect carries none, the single-use state bound to the browser is the proof
     "oauth_callback": {"oauth-client", "token-key"},
     # calendars / link / preview call Google with the unsealed refresh token + JWT
     "links": {"oauth-client", "token-key", "planner-jwt-key"},

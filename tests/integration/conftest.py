@@ -24,6 +24,7 @@ from functions.crypto import TokenCipher
 from tests.integration.interleave import steps  # noqa: F401  (the fixture)
 
 PUBLIC = "http://127.0.0.1:8080"
+BEGIN = "/oauth_callback/begin?"
 BRANCH, OTHER_BRANCH = "berlin", "hamburg"
 TOKEN_KEY = b"k" * 32
 
@@ -66,16 +67,32 @@ class Api:
         assert r.status_code == 200, r.get_data(as_text=True)
         return r.get_json()["authorization_url"]
 
+    def begin(self, authorization_url: str, client: Client | None = None) -> str:
+        """The browser (this test client, or `client`: another browser) opens the URL that
+        oauth_start answered; our begin step sets its cookie and sends it on to Google."""
+        assert authorization_url.startswith(PUBLIC + BEGIN), authorization_url
+        r = (client or self.client).get(authorization_url.removeprefix(PUBLIC))  # same host as callback()
+        assert r.status_code == 302, r.get_data(as_text=True)
+        return r.headers["Location"]
+
     def google_decides(self, authorization_url: str, account: str = "praxis.berlin@example.com",
                        allow: bool = True, scopes: list[str] | None = None) -> dict[str, str]:
-        """What a person does on Google's consent page; returns the redirect's query."""
+        """What a person does on Google's consent page; returns the redirect's query. Our begin
+        URL (what oauth_start answers) is opened in this test client's browser first."""
+        if authorization_url.startswith(PUBLIC + BEGIN):
+            authorization_url = self.begin(authorization_url)
         location = EmulatorControl(self.google.root).consent(authorization_url, account, allow=allow,
                                                              scopes=scopes)
         assert location.startswith(PUBLIC + "/oauth_callback"), location
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
-    def callback(self, query: dict[str, str], lang: str = "de") -> TestResponse:
-        return self.client.get("/oauth_callback", query_string=query, headers={"Accept-Language": lang})
+    def callback(self, query: dict[str, str], lang: str = "de", client: Client | None = None) -> TestResponse:
+        return (client or self.client).get("/oauth_callback", query_string=query,
+                                           headers={"Accept-Language": lang})
+
+    def other_browser(self) -> Client:
+        """A second browser: the same functions, its own (empty) cookie jar."""
+        return Client(self.client.application)
 
     def consent(self, branch: str = BRANCH, resource: str = "anna",
                 account: str = "praxis.berlin@example.com") -> TestResponse:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from google.cloud import firestore
+from werkzeug.test import Client, TestResponse
 
 from devtools.google_emulator.client import EmulatorControl
+from functions.context import reset_caches
 from functions.crypto import TokenCipher
-from tests.integration.conftest import BRANCH, Api, every_document
+from tests.integration.conftest import BRANCH, PUBLIC, Api, every_document
 
 pytestmark = pytest.mark.firestore
 SCOPE = "https://www.googleapis.com/auth/"
@@ -33,7 +37,7 @@ def test_pages_echo_neither_code_nor_state(api: Api) -> None:
     assert page.status_code == 200
     assert query["code"] not in text and query["state"] not in text
     assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
-    again = api.callback(query).get_data(as_text=True)  # the error page of a used state
+    again = api.callback(query, client=api.other_browser()).get_data(as_text=True)  # a used state's page
     assert query["code"] not in again and query["state"] not in again
 
 
@@ -47,7 +51,8 @@ def test_success_page_speaks_english_when_asked(api: Api) -> None:
 
 def test_consent_url_asks_least_scopes_offline_with_pkce(api: Api) -> None:
     api.setup_branch()
-    url = api.start_consent()
+    url = api.begin(api.start_consent())
+    assert url.startswith(api.google.root + "o/oauth2/v2/auth?"), url
     for part in ("access_type=offline", "prompt=consent", "code_challenge_method=S256", "state=",
                  "code_challenge="):
         assert part in url
@@ -63,13 +68,30 @@ def test_disabled_branch_refuses_consent(api: Api) -> None:
     assert r.get_json()["error"]["code"] == "sync_disabled"
 
 
-def test_state_is_single_use(api: Api) -> None:
+def test_state_is_single_use(api: Api, control: EmulatorControl) -> None:
     api.setup_branch()
     query = api.google_decides(api.start_consent())
     assert api.callback(query).status_code == 200
-    again = api.callback(query)
+    again = api.callback(query, client=api.other_browser())
     assert again.status_code == 400
     assert "bereits verwendet" in again.get_data(as_text=True)
+    assert len(control.grants()) == 1  # the code was exchanged once
+
+
+def test_a_reload_of_the_success_page_shows_it_again_and_exchanges_nothing(
+        api: Api, control: EmulatorControl) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    first = api.callback(query)
+    assert first.status_code == 200
+    again = api.callback(query)  # the same browser reloads the page
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert again.get_data(as_text=True) == first.get_data(as_text=True)
+    assert "bereits verwendet" not in again.get_data(as_text=True)
+    assert len(control.grants()) == 1
+    granted = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+               if e["action"] == "consent_granted"]
+    assert len(granted) == 1
 
 
 def test_forged_state_is_refused_and_changes_nothing(api: Api) -> None:
@@ -149,3 +171,189 @@ def test_refresh_token_is_encrypted_in_firestore(api: Api, firestore_client: fir
     assert grant["refresh_token"] not in everything
     link = firestore_client.collection("links").document(f"{BRANCH}:anna").get().to_dict()
     assert cipher.decrypt(link["sealed_refresh_token"], f"{BRANCH}:anna") == grant["refresh_token"]
+
+
+# --- bound to the browser that began it (issue 12, 1; RFC 9700 §4.7.1) ----------------------
+
+def _set_cookie(answer: TestResponse) -> dict[str, str | None]:
+    """The one Set-Cookie of an answer: {"name": ..., "value": ..., attribute (lower case): value}."""
+    (header,) = answer.headers.getlist("Set-Cookie")
+    first, *attributes = (part.strip() for part in header.split(";"))
+    name, _, value = first.partition("=")
+    out: dict[str, str | None] = {"name": name, "value": value}
+    for attribute in attributes:
+        key, sep, val = attribute.partition("=")
+        out[key.lower()] = val if sep else None
+    return out
+
+
+def _begin_answer(api: Api, client: Client | None = None) -> tuple[str, TestResponse]:
+    url = api.start_consent()
+    return url, (client or api.client).get(url.removeprefix(PUBLIC))
+
+
+def test_oauth_start_answers_our_begin_step_not_googles_page(api: Api) -> None:
+    api.setup_branch()
+    url = api.start_consent()
+    assert url.startswith(PUBLIC + "/oauth_callback/begin?state="), url
+    assert "code_challenge" not in url and not url.startswith(api.google.root)
+
+
+def test_begin_sets_an_httponly_lax_cookie_and_goes_on_to_google(
+        api: Api, firestore_client: firestore.Client) -> None:
+    api.setup_branch()
+    url, answer = _begin_answer(api)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(api.google.root + "o/oauth2/v2/auth?"), location
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    assert parse_qs(urlsplit(location).query)["state"] == [state]
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    cookie = _set_cookie(answer)
+    # plain http on loopback: no __Host- prefix and no Secure (not every browser takes them there)
+    assert cookie["name"] == "consent-browser"
+    assert "httponly" in cookie and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert "secure" not in cookie and "domain" not in cookie
+    assert cookie["max-age"] == "600"
+    assert len(cookie["value"] or "") >= 43
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    assert doc.get("browser") and cookie["value"] not in str(doc.to_dict())  # only its hash is kept
+
+
+def test_https_uses_a_host_prefixed_secure_cookie(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.setup_branch()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://fn.example.test")
+    reset_caches()
+    url = api.start_consent()
+    assert url.startswith("https://fn.example.test/oauth_callback/begin?state="), url
+    answer = api.client.get(url.removeprefix("https://fn.example.test"))
+    assert answer.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Ffn.example.test%2Foauth_callback" in answer.headers["Location"]
+    cookie = _set_cookie(answer)
+    assert cookie["name"] == "__Host-consent-browser"
+    assert {"secure", "httponly"} <= set(cookie) and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert "domain" not in cookie
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    query = {"state": state, "code": "a-code"}
+    # The same value without the prefix (an http page or another host could have set it) is not it.
+    plain = api.other_browser()
+    plain.set_cookie("consent-browser", cookie["value"] or "", domain="localhost")
+    refused = api.callback(query, client=plain)
+    assert refused.status_code == 403 and "anderen Browser" in refused.get_data(as_text=True)
+
+
+def test_https_callback_takes_the_host_prefixed_cookie(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.setup_branch()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://fn.example.test")
+    reset_caches()
+    url = api.start_consent()
+    assert api.client.get(url.removeprefix("https://fn.example.test")).status_code == 302
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    # Past the browser check: Google (the emulator) refuses the made-up code.
+    answer = api.callback({"state": state, "code": "a-code"})
+    assert answer.status_code == 400 and "nicht bestätigt" in answer.get_data(as_text=True)
+
+
+def test_consent_finished_in_another_browser_is_refused_and_stores_nothing(
+        api: Api, control: EmulatorControl) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())  # begun in this browser
+    colleague = api.other_browser()
+    page = api.callback(query, client=colleague)     # "Allow" clicked in another one
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403, text
+    assert 'data-result="other_browser"' in text and "nichts gespeichert" in text
+    assert query["code"] not in text and query["state"] not in text
+    assert api.status()["status"] == "none"
+    assert control.grants() == []  # checked before the code exchange: no grant at Google
+    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    assert [(e["action"], e["details"]) for e in entries] == [
+        ("consent_refused", {"reason": "other_browser"})]
+    # The flow is used up: not even the browser that began it can finish it now.
+    assert "bereits verwendet" in api.callback(query).get_data(as_text=True)
+    assert api.status()["status"] == "none"
+
+
+def test_the_refusal_speaks_english_when_asked(api: Api) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    page = api.callback(query, lang="en", client=api.other_browser())
+    assert page.status_code == 403
+    assert "started in this browser" in page.get_data(as_text=True)
+
+
+def test_a_cookie_of_another_consent_does_not_finish_this_one(api: Api) -> None:
+    api.setup_branch()
+    colleague = api.other_browser()
+    api.begin(api.start_consent(resource="raum-1"), client=colleague)  # the colleague's own cookie
+    query = api.google_decides(api.start_consent())
+    page = api.callback(query, client=colleague)
+    assert page.status_code == 403 and 'data-result="other_browser"' in page.get_data(as_text=True)
+    assert api.status()["status"] == "none"
+
+
+def test_a_begin_link_opened_in_a_second_browser_is_refused(api: Api) -> None:
+    api.setup_branch()
+    url, first = _begin_answer(api)
+    assert first.status_code == 302
+    second = api.other_browser().get(url.removeprefix(PUBLIC))
+    assert second.status_code == 400 and "bereits verwendet" in second.get_data(as_text=True)
+    again = api.client.get(url.removeprefix(PUBLIC))  # the same browser again (a reload): fine
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+
+
+def test_begin_refuses_a_missing_unknown_or_expired_state(api: Api,
+                                                          firestore_client: firestore.Client) -> None:
+    api.setup_branch()
+    for query in ("", "?state=forged"):
+        answer = api.client.get("/oauth_callback/begin" + query)
+        assert answer.status_code == 400 and "ungültig" in answer.get_data(as_text=True)
+        assert "Set-Cookie" not in answer.headers
+    url = api.start_consent()
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    doc.reference.update({"expires_at": doc.get("created_at")})
+    answer = api.client.get(url.removeprefix(PUBLIC))
+    assert answer.status_code == 400 and "abgelaufen" in answer.get_data(as_text=True)
+
+
+def test_parallel_consents_in_one_browser_both_finish(api: Api) -> None:
+    api.setup_branch()
+    first = api.begin(api.start_consent(resource="anna"))
+    second = api.begin(api.start_consent(resource="raum-1"))
+    for url, resource in ((second, "raum-1"), (first, "anna")):
+        query = api.google_decides(url)
+        assert api.callback(query).status_code == 200
+        assert api.status(resource=resource)["status"] == "consented"
+
+
+# --- the success page names what was linked ---------------------------------------------------
+
+def _named_branch(api: Api, branch_name: str, resource_name: str) -> None:
+    r = api.call("PUT", f"/planner/branches/{BRANCH}",
+                 {"timezone": "Europe/Berlin", "google_sync_enabled": True, "name": branch_name})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/anna",
+                 {"name": resource_name, "kind": "employee"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+
+
+def test_success_page_names_branch_resource_and_account(api: Api) -> None:
+    _named_branch(api, "Filiale Berlin", "Anna Schmidt")
+    text = api.consent(account="anna.schmidt@example.com").get_data(as_text=True)
+    assert '<dd id="linked-branch">Filiale Berlin</dd>' in text
+    assert '<dd id="linked-resource">Anna Schmidt</dd>' in text
+    assert '<dd id="linked-account">anna.schmidt@example.com</dd>' in text
+    assert "Zustimmung im Terminplaner zurück" in text
+    english = api.callback(api.google_decides(api.start_consent()), lang="en").get_data(as_text=True)
+    assert "<dt>Google account</dt>" in english and "<dt>Resource</dt>" in english
+
+
+def test_success_page_escapes_the_names_and_the_account(api: Api) -> None:
+    _named_branch(api, "<script>alert('b')</script>", '"><img src=x onerror=alert(1)>')
+    account = "o'brien&<i>x</i>@example.com"
+    text = api.consent(account=account).get_data(as_text=True)
+    assert "<script>alert" not in text and "<img" not in text and "<i>x</i>" not in text
+    assert "&lt;script&gt;alert(&#x27;b&#x27;)&lt;/script&gt;" in text
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "o&#x27;brien&amp;&lt;i&gt;x&lt;/i&gt;@example.com" in text

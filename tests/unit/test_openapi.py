@@ -4,8 +4,9 @@ What the code says is the truth; these tests fail, naming what is missing, when 
 falls behind it:
 - the (method, public path) pairs of openapi.yaml are exactly those of the functions' Routers
   (`PUBLIC_BASE_URL/<function><rule>`; path parameters compared by position, `<x>` ~ `{x}`);
-- every operation has a 4xx answer and bearer security (oauth_callback: none, it is a browser
-  redirect); secured ones answer 401 and 403; every JSON error answer lists its codes;
+- every operation has a 4xx answer and bearer security (oauth_callback and its begin step:
+  none, a browser opens them); secured ones answer 401 and 403; every JSON error answer lists
+  its codes;
 - every error code raised in functions/ (ApiError and its subclasses, error_response) is
   documented under an answer with its HTTP status, and nothing documented is made up;
 - every oauth_callback outcome page is documented under its status.
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
 SOURCE = ROOT / "functions"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ANONYMOUS = {("GET", "/oauth_callback")}  # Google's redirect: the browser brings no token
+ANONYMOUS = {("GET", "/oauth_callback"), ("GET", "/oauth_callback/begin")}  # a browser: no token
 HOW_TO = "Document it in openapi.yaml (see how the neighbouring operations are written)."
 
 
