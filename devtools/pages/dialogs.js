@@ -35,6 +35,8 @@ const DIALOGS = `
         <input type="checkbox" id="clear-existing" data-test="clear-existing">
         <span id="clear-label" data-test="clear-label">Alle Termine in diesem Kalender löschen</span>
       </label>
+      <p class="clear-account">Kalender des Google-Kontos
+        <strong id="clear-account" data-test="clear-account">–</strong></p>
       <p class="hint">Sinnvoll, wenn Sie einen vorhandenen Kalender erst zurücksetzen möchten. Gelöscht werden
         alle Termine des Kalenders, vergangene wie zukünftige.</p>
     </div>
@@ -127,6 +129,14 @@ function calendarOption(resourceId, calendar) {
     el("small", { className: "muted", text: ACCESS_TEXT[calendar.access_role] || calendar.access_role || "" }));
 }
 
+function showAccount(email) {
+  // Whose calendars these are, read fresh from GET /links when the dialog opens (never a status
+  // the page held from before: a consent given meanwhile may have put another account there),
+  // in the heading and again next to "alle Termine löschen".
+  $("#dialog-account").textContent = email || "–";
+  $("#clear-account").textContent = email || "–";
+}
+
 async function openCalendarDialog(resourceId) {
   const dialog = $("#calendar-dialog");
   const form = $("#calendar-form");
@@ -135,7 +145,7 @@ async function openCalendarDialog(resourceId) {
   form.dataset.busy = "";
   dialogError(null);
   $("#dialog-resource").textContent = resourceName(resourceId);
-  $("#dialog-account").textContent = (app.links.get(resourceId) || {}).account_email || "–";
+  showAccount(null);
   $("#no-secondary").hidden = true;
   $("#new-calendar-name").value = `Terminplaner – ${resourceName(resourceId)}`;
   const options = $("#calendar-options");
@@ -144,6 +154,9 @@ async function openCalendarDialog(resourceId) {
   if (!dialog.open) dialog.showModal();
   let calendars;
   try {
+    const link = await api("GET", linkPath(resourceId));
+    app.links.set(resourceId, link);
+    showAccount(link.account_email);
     calendars = (await api("GET", `${linkPath(resourceId)}/calendars`)).calendars || [];
   } catch (err) {
     options.replaceChildren();
@@ -175,9 +188,10 @@ async function saveCalendar(event) {
     const answer = await api("POST", linkPath(resourceId), body);
     $("#calendar-dialog").close("saved");
     const cleared = Number(answer.cleared || 0);
+    const account = $("#dialog-account").textContent;
     showMessage("success", `„${resourceName(resourceId)}“ ist mit dem Google-Kalender verknüpft.` +
       (cleared ? ` ${cleared} ${cleared === 1 ? "Termin" : "Termine"} im Kalender gelöscht.` : ""),
-      `Google-Kalender-Id: ${answer.google_calendar_id}`);
+      `Google-Konto: ${account} · Google-Kalender-Id: ${answer.google_calendar_id}`);
     await refreshResource(resourceId);
   } catch (err) {
     dialogError(err);

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PRAXIS = "praxis.berlin@example.com"
 LEER = "leer@example.com"
+ANNA = "anna.schmidt@example.com"
 SCOPE = "https://www.googleapis.com/auth/"
 TEAM = {"anna": ("Anna Schmidt", "employee"), "raum-1": ("Anpassraum 1", "room")}
 
@@ -134,6 +135,7 @@ def test_admin_links_an_existing_calendar_wipes_it_and_revokes(stack: Stack, pag
     dialog.locator(f'input[data-test="calendar-option"][value="{old["id"]}"]').check()
     clear_label = dialog.locator('[data-test="clear-label"]')
     expect(clear_label).to_have_text("Alle 3 Termine in diesem Kalender löschen")
+    expect(dialog.locator('[data-test="clear-account"]')).to_have_text(PRAXIS)  # whose events they are
     dialog.locator("#clear-existing").check()
     _screenshot(page, "admin-calendar-dialog")
     dialog.locator("#calendar-save").click()
@@ -213,6 +215,35 @@ def test_a_consent_finished_in_another_browser_is_refused(stack: Stack, page: Pa
     expect(_status(page, "anna")).to_have_attribute("data-status", "none")
     _row(page, "anna").locator('[data-action="audit"]').click()
     expect(page.locator("#audit-dialog")).to_contain_text("in einem anderen Browser abgeschlossen")
+
+
+def test_the_calendar_dialog_shows_the_account_of_now_before_a_wipe(stack: Stack, page: Page) -> None:
+    """The table may still show an older consent; the dialog reads the link again, so the
+    account whose calendar would be emptied is the one consented now."""
+    branch = stack.new_branch(TEAM, sync=True)
+    _open(page, stack, f"/admin.html?branch={branch}")
+    _consent(page, "anna", LEER)
+    dialog = page.locator("#calendar-dialog")
+    expect(dialog.locator("#dialog-account")).to_have_text(LEER)
+    dialog.locator("#calendar-cancel").click()
+    expect(_row(page, "anna").locator('[data-test="account"]')).to_contain_text(LEER)
+
+    # Meanwhile, in another tab of this browser, consent again with another account.
+    second = page.context.new_page()
+    _open(second, stack, f"/admin.html?branch={branch}")
+    _consent(second, "anna", ANNA)
+    expect(second.locator("#calendar-dialog #dialog-account")).to_have_text(ANNA)
+    second.close()
+
+    expect(_row(page, "anna").locator('[data-test="account"]')).to_contain_text(LEER)  # the old view
+    _row(page, "anna").locator('[data-action="choose"]').click()
+    expect(dialog.locator("#dialog-account")).to_have_text(ANNA)
+    expect(dialog.locator("#calendar-options")).to_contain_text("Anna – Praxis")
+    dialog.locator('[data-test="calendar-option"]').first.check()
+    expect(dialog.locator('[data-test="clear-account"]')).to_have_text(ANNA)
+    dialog.locator("#calendar-cancel").click()
+    # Leave no live grant behind: a later consent of this account would inherit its scopes.
+    stack.api("POST", "/revoke", {"branch_id": branch, "resource_id": "anna"}, stack.token("planner"))
 
 
 def test_denied_consent_shows_an_error_and_changes_nothing(stack: Stack, page: Page) -> None:
