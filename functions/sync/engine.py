@@ -65,6 +65,7 @@ class LinkOutcome:
     conflicts: int = 0
     failed: bool = False
     idle: bool = False
+    skipped: bool = False  # another run holds the link's lease (or a crashed one, until it expires)
 
 
 @dataclass
@@ -74,6 +75,7 @@ class RunSummary:
     pulled: int = 0
     conflicts: int = 0
     failed: int = 0
+    skipped: int = 0
     outcomes: list[LinkOutcome] = field(default_factory=list)
 
     def to_api(self) -> dict[str, int]:
@@ -83,6 +85,7 @@ class RunSummary:
             "pulled": self.pulled,
             "conflicts": self.conflicts,
             "failed": self.failed,
+            "skipped": self.skipped,
         }
 
 
@@ -157,6 +160,7 @@ class Engine:
             summary.pulled += o.pulled
             summary.conflicts += o.conflicts
             summary.failed += int(o.failed)
+            summary.skipped += int(o.skipped)
         return summary
 
     def _syncing_branches(self, branch_id: str | None) -> list[Branch]:
@@ -250,7 +254,7 @@ class Engine:
         if plan.blocked is not None and link.blocked == asdict(plan.blocked):
             return LinkOutcome(link.link_id, str(link.status), failed=True)
         if self.sync_store.acquire(link, self.owner, now) is None:
-            return LinkOutcome(link.link_id, str(link.status), idle=True)
+            return LinkOutcome(link.link_id, str(link.status), skipped=True)
         try:
             if plan.blocked is not None:
                 return self._blocked(link, plan)

@@ -164,10 +164,10 @@ def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, st
         created = control.phone_create(cal, texts | {"start": {"dateTime": _at(day, 9)},
                                                      "end": {"dateTime": _at(day, 10)}})
         events[name] = created["id"]
-    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 4, "conflicts": 0, "failed": 0}
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 4, "conflicts": 0, "failed": 0, "skipped": 0}
 
     control.reset_counters()
-    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     assert control.counters()["calendars"][cal]["write"] == 0  # pulled content hashes like its event
 
     path = {name: f"{PATH}/{appointment_id_for_event(BRANCH, 'anna', eid)}" for name, eid in events.items()}
@@ -185,7 +185,7 @@ def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, st
         "S" * limits.TITLE_MAX, "L" * limits.LOCATION_MAX, "D" * limits.NOTES_MAX)
 
     control.reset_counters()
-    assert _sync(api) == {"links": 1, "pushed": 4, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert _sync(api) == {"links": 1, "pushed": 4, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     after = {e["id"]: e for e in control.events(cal)}
     for day, name in enumerate(phone, start=2):
         old, new = before[events[name]], after[events[name]]
@@ -195,7 +195,7 @@ def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, st
         assert datetime.fromisoformat(new["end"]["dateTime"]) == datetime.fromisoformat(_at(day, 12))
 
     control.reset_counters()
-    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert _sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     assert control.counters()["calendars"][cal]["write"] == 0  # and no echo of the push
 
 

@@ -47,7 +47,7 @@ def test_planner_appointment_reaches_google_once(linked: tuple[Api, str], contro
     assert event["summary"] == "Hörtest Frau Müller" and event["location"] == "Raum 2"
     assert event["start"]["timeZone"] == "Europe/Berlin"
     assert "Müller" not in str(event.get("extendedProperties"))
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     assert len(live(control, cal)) == 1
 
 
@@ -63,7 +63,7 @@ def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: Em
     stamps = {d.reference.path: d.update_time for d in every_document(firestore_client)}
     control.reset_counters()
     feed = api.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     counters = control.counters()
     assert counters["calendars"][cal] == {"read": 1, "write": 0}  # one events.list, nothing else
     assert counters["requests"] == {"http": 1, "batch_parts": 0, "token": 0}  # token reused
@@ -183,7 +183,7 @@ def test_a_scheduled_run_syncs_every_linked_resource_of_every_enabled_branch(
         r = api.call("PUT", f"/planner/branches/{branch}/appointments/{branch}-{resource}",
                      {"resource_id": resource, "start": at(2), "end": at(2, 10), "title": "Termin"})
         assert r.status_code == 200, r.get_data(as_text=True)
-    assert sync(api) == {"links": 3, "pushed": 3, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 3, "pushed": 3, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     for (branch, resource), calendar in calendars.items():
         assert list(live(control, calendar)) == [event_id_for(branch, f"{branch}-{resource}")]
     api.call("PUT", f"/planner/branches/{OTHER_BRANCH}",

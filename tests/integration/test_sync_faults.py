@@ -59,7 +59,7 @@ def test_ghost_writes_still_give_exactly_one_event(linked: tuple[Api, str], cont
     sync(api)
     sync(api)
     exactly_one_each(control, cal, 6)
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
 
 def test_quota_exceeded_throttles_the_link(linked: tuple[Api, str], control: EmulatorControl,
@@ -138,7 +138,7 @@ def test_crash_after_google_writes_before_state_commit(linked: tuple[Api, str], 
     assert api.status()["status"] == LinkStatus.LINKED
     sync(api)
     exactly_one_each(control, cal, 5)
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
 
 def test_fill_uses_batches_and_reuses_the_access_token(linked: tuple[Api, str],

@@ -55,7 +55,7 @@ def test_reconsent_keeps_the_phones_changes_made_meanwhile(linked: tuple[Api, st
     assert planner["t0"][1].startswith(at(9)[:10])  # the move reached the planner
     entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
     assert not [e for e in entries if e["action"] == "conflict_resolved"]
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
 
 def test_relinking_another_calendar_forgets_the_item_states(linked: tuple[Api, str],
@@ -120,4 +120,4 @@ def test_a_410_on_a_deletion_counts_as_done(linked: tuple[Api, str], control: Em
     result = steps.run(lambda: sync(api))
     assert result["failed"] == 0 and "last_error" not in api.status()
     assert control.counters()["calendars"][cal]["write"] == 1  # the delete was sent once
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}

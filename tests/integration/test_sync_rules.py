@@ -285,7 +285,7 @@ def test_an_edit_race_is_replanned_not_swallowed(linked: tuple[Api, str], contro
     assert appointment(api, "t1")["title"] == "Planer"
     assert live(control, cal)[event_id]["summary"] == "Planer"
     assert audit_reasons(api) == ["both_changed_planner_wins"]
-    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0}
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
 
 def test_a_race_that_repeats_keeps_the_cursors_and_the_next_run_settles_it(
