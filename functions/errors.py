@@ -8,10 +8,12 @@ class ApiError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+    def __init__(self, code: str, message: str, status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers or {}  # e.g. `Allow` on a 405
         if status is not None:
             self.status = status
 

@@ -10,6 +10,23 @@ from functions.errors import BadRequest
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ZONES: set[str] = set()
+# Files of a zoneinfo directory that are no IANA zone: the host's own zone (`localtime`, its
+# meaning changes with the machine), tzdata's "zone unknown" placeholder (`Factory`), the
+# template of POSIX rules, and the `posix/` and `right/` (leap second) copies of every zone.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+NOT_ZONE_PREFIXES = ("posix/", "right/")
+
+
+def is_text(value: object) -> bool:
+    """A string that is text: not one with a lone surrogate (JSON "\\ud800"), which no store can
+    hold, no answer can carry and no log line can show."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ident(value: str, what: str) -> str:
@@ -52,10 +69,8 @@ def kept_text(body: dict[str, Any], key: str, *, required: bool = True, max_len:
         raise BadRequest("invalid_field", f"'{key}' must be a string.")
     if len(value) > max_len:
         raise BadRequest("invalid_field", f"'{key}' must be at most {max_len} characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): no store can hold it
-        raise BadRequest("invalid_field", f"'{key}' must be valid Unicode text.") from None
+    if not is_text(value):  # json_body refuses it already; kept for callers other than HTTP
+        raise BadRequest("invalid_field", f"'{key}' must be valid Unicode text.")
     return value
 
 
@@ -76,7 +91,8 @@ def flag(body: dict[str, Any], key: str, default: bool | None = None) -> bool:
 def timezone(body: dict[str, Any], key: str = "timezone") -> str:
     value = body.get(key)
     if not _ZONES:
-        _ZONES.update(available_timezones())
+        _ZONES.update(z for z in available_timezones()
+                      if z not in NOT_ZONES and not z.startswith(NOT_ZONE_PREFIXES))
     if not isinstance(value, str) or value not in _ZONES:
         raise BadRequest("invalid_timezone", f"'{key}' must be an IANA time zone such as Europe/Berlin.")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,12 @@ from functions.sync import limits, mapping
 from functions.sync.model import Appointment
 
 MAX_LIMIT = 1000
+MAX_CURSOR = 2**63 - 1  # Firestore's largest integer
+_NUMBER = re.compile(r"[0-9]{1,19}")
+# RFC 3339 `date-time` (section 5.6), nothing else of ISO 8601; at most microseconds, what a
+# time can hold (more digits were cut silently). `T` and `Z` may be lower case (RFC 3339).
+_RFC_3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+                       r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
 def _store(ctx: Context, caller: Caller, branch_id: str) -> AppointmentStore:
@@ -24,20 +31,21 @@ def _store(ctx: Context, caller: Caller, branch_id: str) -> AppointmentStore:
     return AppointmentStore(ctx.store.db, branch_id)
 
 
-def _timed(value: Any, key: str) -> datetime:
-    if not isinstance(value, str) or "T" not in value:
+def _timed(value: Any, key: str) -> tuple[datetime, str]:
+    """The instant and its text as stored (`t` and `z` in upper case, as Google writes them)."""
+    if not isinstance(value, str) or not _RFC_3339.fullmatch(value):
         raise BadRequest("invalid_time",
-                         f"'{key}' must be RFC 3339 with an offset, e.g. 2030-03-01T09:00:00+01:00.")
+                         f"'{key}' must be RFC 3339 with an offset, e.g. 2030-03-01T09:00:00+01:00 "
+                         "(seconds required, at most 6 decimals).")
+    text = value.upper()
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest("invalid_time", f"'{key}' is not a valid RFC 3339 time.") from None
-    if parsed.tzinfo is None:
-        raise BadRequest("invalid_time", f"'{key}' needs an offset (e.g. +01:00 or Z).")
     if not limits.instant_in_range(parsed):
         raise BadRequest("invalid_time", f"'{key}' must be a time {limits.TIME_RANGE}, so that every "
                                          "time zone can show it.")
-    return parsed
+    return parsed, text
 
 
 def _day(value: Any, key: str) -> date:
@@ -55,14 +63,16 @@ def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
         start_day, end_day = _day(body.get("start"), "start"), _day(body.get("end"), "end")
         if end_day <= start_day:
             raise BadRequest("invalid_time", "'end' must be after 'start' (all-day end is exclusive).")
+        start_text, end_text = body["start"], body["end"]
     else:
-        start, end = _timed(body.get("start"), "start"), _timed(body.get("end"), "end")
+        start, start_text = _timed(body.get("start"), "start")
+        end, end_text = _timed(body.get("end"), "end")
         if end <= start:
             raise BadRequest("invalid_time", "'end' must be after 'start'.")
     return Appointment(
         id=appointment_id,
         resource_id=v.ident(body.get("resource_id"), "resource_id"),
-        start=body["start"], end=body["end"], all_day=all_day,
+        start=start_text, end=end_text, all_day=all_day,
         title=v.kept_text(body, "title", max_len=limits.TITLE_MAX) or "",
         location=v.kept_text(body, "location", required=False, max_len=limits.LOCATION_MAX),
         notes=v.kept_text(body, "notes", required=False, max_len=limits.NOTES_MAX),
@@ -95,13 +105,13 @@ def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) ->
 def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,
             limit: str | None) -> dict[str, Any]:
     store = _store(ctx, caller, branch_id)
-    try:
-        after = int(cursor) if cursor else 0
-        count = int(limit) if limit else 100
-    except ValueError:
-        raise BadRequest("invalid_cursor", "'cursor' and 'limit' must be whole numbers.") from None
-    if after < 0 or not 1 <= count <= MAX_LIMIT:
-        raise BadRequest("invalid_cursor", f"'cursor' must be ≥ 0 and 'limit' between 1 and {MAX_LIMIT}.")
+    if any(n and not _NUMBER.fullmatch(n) for n in (cursor, limit)):
+        raise BadRequest("invalid_cursor", "'cursor' and 'limit' must be whole numbers (digits 0-9).")
+    after = int(cursor) if cursor else 0
+    count = int(limit) if limit else 100
+    if after > MAX_CURSOR or not 1 <= count <= MAX_LIMIT:
+        raise BadRequest("invalid_cursor", f"'cursor' must be between 0 and {MAX_CURSOR} and 'limit' "
+                                           f"between 1 and {MAX_LIMIT}.")
     items = store.changes_since(after, count)
     out = []
     for item in items:

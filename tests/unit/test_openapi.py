@@ -115,7 +115,10 @@ def _resolve(module: Any, func: ast.expr) -> Any:
         return None
     obj = vars(module).get(func.id)
     for part in reversed(parts):
-        obj = getattr(obj, part, None)
+        try:
+            obj = getattr(obj, part, None)
+        except RuntimeError:  # a context-bound proxy (flask.current_app) outside its context
+            return None
     return obj
 
 
