@@ -11,6 +11,7 @@ Bearer JWT, HS256 with the `planner-jwt-key` secret (its UTF-8 bytes). Roles:
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,8 +20,9 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport import requests as google_requests
 from google.oauth2 import id_token
 
-from functions.config import Settings
+from functions.config import PlannerTokenRules, Settings
 from functions.errors import Forbidden, Unauthenticated
+from functions.validation import is_text
 
 ROLES = ("planner", "admin", "employee")
 
@@ -54,26 +56,49 @@ def _bearer(authorization: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def authenticate(authorization: str | None, key: bytes) -> Caller:
-    """The caller of a request from its `Authorization` header, or 401."""
+NO_RULES = PlannerTokenRules()
+
+
+def authenticate(authorization: str | None, key: bytes, rules: PlannerTokenRules = NO_RULES) -> Caller:
+    """The caller of a request from its `Authorization` header, or 401. `rules`: what this
+    deployment demands beyond API.md (lifetime, `iss`, `aud`; see config.PlannerTokenRules)."""
     token = _bearer(authorization)
     if token is None:
         raise Unauthenticated()
+    required = ["exp", "sub", "role", *(["iss"] if rules.issuer else [])]
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"],
-                            options={"require": ["exp", "sub", "role"]})
+        claims = jwt.decode(token, key, algorithms=["HS256"], issuer=rules.issuer, audience=rules.audience,
+                            options={"require": required})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The bearer token has expired.") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthenticated("The bearer token's issuer (iss) is not accepted here.") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthenticated("The bearer token's audience (aud) is not this service.") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise Unauthenticated(f"The bearer token lacks its '{exc.claim}' claim.") from None
     except jwt.PyJWTError:
         raise Unauthenticated("The bearer token is not valid.") from None
+    _check_lifetime(claims, rules.max_lifetime)
     role, branch, resources = claims.get("role"), claims.get("branch_id"), claims.get("resource_ids", [])
-    if role not in ROLES or not isinstance(claims["sub"], str):
+    if not is_text(claims["sub"]):
+        raise Unauthenticated("The bearer token's sub must be a string of text.")
+    if role not in ROLES:
         raise Unauthenticated("The bearer token has an unknown role.")
-    if role != "planner" and not isinstance(branch, str):
+    if role != "planner" and not is_text(branch):
         raise Unauthenticated("The bearer token lacks its branch_id.")
-    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+    if not isinstance(resources, list) or not all(is_text(r) for r in resources):
         raise Unauthenticated("The bearer token's resource_ids must be a list of strings.")
     return Caller(claims["sub"], role, branch, frozenset(resources))
+
+
+def _check_lifetime(claims: dict, max_lifetime: int | None) -> None:
+    if max_lifetime is None:
+        return
+    issued = int(claims.get("iat", time.time()))  # PyJWT checked both: numbers, iat not ahead
+    if int(claims["exp"]) - issued > max_lifetime:
+        raise Unauthenticated(f"The bearer token lives longer than this service allows "
+                              f"(at most {max_lifetime} seconds from iat to exp).")
 
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
@@ -88,7 +113,7 @@ def authenticate_sync(authorization: str | None, key: bytes, settings: Settings)
     except jwt.PyJWTError:
         algorithm = None
     if token is None or algorithm != "RS256":
-        return authenticate(authorization, key)
+        return authenticate(authorization, key, settings.planner_token)
     try:
         claims = id_token.verify_token(token, google_requests.Request(),
                                        audience=settings.sync_audience,

@@ -30,6 +30,10 @@ ENV_DEFAULTS: dict[str, str | None] = {
     # Cloud Scheduler's OIDC token on `sync`: Google's signing certificates and the invoker.
     "GOOGLE_OIDC_CERTS_URI": "https://www.googleapis.com/oauth2/v1/certs",
     "SYNC_INVOKER_EMAIL": None,  # default: sync-scheduler@PROJECT.iam.gserviceaccount.com
+    # Optional checks of the planner's bearer tokens, per deployment (unset: not checked).
+    "PLANNER_JWT_MAX_LIFETIME": None,  # seconds from `iat` (or from now, without one) to `exp`
+    "PLANNER_JWT_ISSUER": None,        # the `iss` every token must carry
+    "PLANNER_JWT_AUDIENCE": None,      # a value `aud` must hold
 }
 REQUIRED_ENV = ("PUBLIC_BASE_URL",)
 SECRET_NAMES = ("oauth-client", "token-key", "planner-jwt-key")
@@ -53,6 +57,30 @@ def _url(env: Mapping[str, str], name: str, trailing_slash: bool = False) -> str
 
 
 @dataclass(frozen=True)
+class PlannerTokenRules:
+    """What a deployment may demand of the planner's bearer tokens beyond API.md; all off by
+    default. A token that lives longer than `max_lifetime` seconds (from its `iat`, or from now
+    when it has none, to its `exp`), lacks the `issuer` as `iss`, or the `audience` in `aud`, is
+    refused."""
+
+    max_lifetime: int | None = None
+    issuer: str | None = None
+    audience: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PlannerTokenRules:
+        raw = (env.get("PLANNER_JWT_MAX_LIFETIME") or "").strip()
+        lifetime = None
+        if raw:
+            if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 10 * 365 * 86400:
+                raise ConfigError(f"PLANNER_JWT_MAX_LIFETIME={raw!r} must be a whole number of seconds "
+                                  "from 1 to 315360000 (ten years), or unset for no limit")
+            lifetime = int(raw)
+        return cls(lifetime, (env.get("PLANNER_JWT_ISSUER") or "").strip() or None,
+                   (env.get("PLANNER_JWT_AUDIENCE") or "").strip() or None)
+
+
+@dataclass(frozen=True)
 class Settings:
     google_api_root: str
     google_auth_uri: str
@@ -63,6 +91,7 @@ class Settings:
     sync_horizon_days: int
     google_oidc_certs_uri: str = "https://www.googleapis.com/oauth2/v1/certs"
     sync_invoker: str | None = None
+    planner_token: PlannerTokenRules = PlannerTokenRules()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +115,7 @@ class Settings:
             sync_invoker=env.get("SYNC_INVOKER_EMAIL") or (
                 f"sync-scheduler@{env['GOOGLE_CLOUD_PROJECT']}.iam.gserviceaccount.com"
                 if env.get("GOOGLE_CLOUD_PROJECT") else None),
+            planner_token=PlannerTokenRules.from_env(env),
         )
 
     @property

@@ -152,7 +152,8 @@ def install_framework_errors() -> None:
 
 
 def caller_of(request: flask.Request) -> Caller:
-    return authenticate(request.headers.get("Authorization"), get_secrets().jwt_key())
+    return authenticate(request.headers.get("Authorization"), get_secrets().jwt_key(),
+                        get_settings().planner_token)
 
 
 Handler = Callable[..., Any]

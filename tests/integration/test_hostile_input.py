@@ -12,6 +12,7 @@ from google.cloud import firestore
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
+from functions.context import reset_caches
 from functions.http import MAX_BODY
 from tests.integration.conftest import BRANCH, Api, every_document
 
@@ -305,3 +306,15 @@ def test_paths_the_framework_cannot_route_answer_the_json_envelope(branch: Api, 
     r = branch.call("GET", path)
     assert (r.status_code, error_of(r)["code"]) == (404, "not_found"), r.get_data(as_text=True)[:300]
 
+
+def test_a_deployment_may_cap_the_lifetime_of_planner_tokens(api: Api,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_JWT_MAX_LIFETIME", "900")
+    reset_caches()
+    long_lived = api.token("planner", ttl=7 * 86400)
+    for method, path in [("PUT", f"/planner/branches/{BRANCH}"), ("POST", "/sync")]:
+        r = api.call(method, path, BRANCH_BODY if method == "PUT" else None, token=long_lived)
+        assert (r.status_code, error_of(r)["code"]) == (401, "unauthenticated"), r.get_data(as_text=True)
+        assert "at most 900 seconds" in error_of(r)["message"]
+    r = api.call("PUT", f"/planner/branches/{BRANCH}", BRANCH_BODY, token=api.token("planner", ttl=600))
+    assert r.status_code == 200, r.get_data(as_text=True)
