@@ -221,13 +221,15 @@ class SyncMachine(RuleBasedStateMachine):
 
     # Sync runs ----------------------------------------------------------------------------------
 
-    def _run(self, steps: Steps | None = None, force: bool = False) -> None:
+    def _run(self, steps: Steps | None = None, force: bool = False, resource: str | None = None) -> None:
+        """A scheduled run over both links, or the run of one link (`resource`)."""
         engine = Engine(get_context(), concurrency=1)  # one link after the other: reproducible
+        scope = {"branch_id": BRANCH, "resource_id": resource} if resource else {}
         if steps is None:
-            engine.run(force=force)
+            engine.run(force=force, **scope)
             return
         try:
-            steps.run(lambda: engine.run(force=force))
+            steps.run(lambda: engine.run(force=force, **scope))
         except Killed:
             self._expire_leases()  # the dead instance's leases run out (10 minutes later)
 
@@ -264,6 +266,31 @@ class SyncMachine(RuleBasedStateMachine):
         steps.before(step, actions[kind])
         self._run(steps)
 
+    @rule(resource=st.sampled_from(RESOURCES), pick=st.integers(0, 20), planner_first=st.booleans(),
+          step=st.sampled_from(["acquire", "_batch", "_batch#2", "commit", "_write"]),
+          day=st.sampled_from([1, 2, 3]), hour=st.integers(8, 16), title=st.sampled_from(TITLES))
+    def both_sides_edit_one_item_during_a_sync(self, resource: str, pick: int, planner_first: bool,
+                                               step: str, day: int, hour: int, title: str) -> None:
+        """The race of the shell contract: one side edits a synced item, the run plans that
+        write, and the other side edits the same item before the write lands."""
+        synced = [self._key(resource, e) for e in self._live(resource)]
+        synced = [k for k in synced if k in IDS]
+        if not synced:
+            return
+        key = synced[pick % len(synced)]
+        self.recent = (resource, key)
+        planner = lambda: self._planner_put(key, resource, day, hour, title)  # noqa: E731
+        phone = lambda: self._phone_edit_recent(day + 1, TITLES[(TITLES.index(title) + 1) % 3])  # noqa: E731
+        first, second = (planner, phone) if planner_first else (phone, planner)
+        self.control.clear_faults()  # the race alone: then two clean runs must have settled it
+        first()
+        steps = Steps()
+        steps.before(step, second)
+        self._run(steps, resource=resource)  # this link's run: the named step is its own
+        self._run()
+        self._run()
+        self._converged()
+
     @rule(step=STEPS)
     def instance_dies_during_a_sync(self, step: int | str) -> None:
         steps = Steps()
@@ -294,6 +321,16 @@ class SyncMachine(RuleBasedStateMachine):
         self.control.clear_faults()
         for _ in range(3):
             self._run(force=True)
+        planner = self._converged()
+        if self.policy == "planner_wins":
+            self._nothing_lost(planner, datetime.now(UTC))
+        self.control.reset_counters()
+        summary = Engine(get_context(), concurrency=1).run()
+        assert (summary.pushed, summary.pulled, summary.failed) == (0, 0, 0)
+        assert self.control.counters()["requests"]["batch_parts"] == 0  # no write at all
+
+    def _converged(self) -> dict[str, tuple[str, str, datetime, datetime]]:
+        """Both sides show the same future items; returns the planner's."""
         now = datetime.now(UTC)
         planner = self._planner(now)
         for resource in RESOURCES:
@@ -303,12 +340,7 @@ class SyncMachine(RuleBasedStateMachine):
             theirs = sorted(self._shown(resource, e.get("summary"), _instant(e["start"]["dateTime"]),
                                         _instant(e["end"]["dateTime"])) for e in events)
             assert ours == theirs, f"{resource}: planner {ours} != google {theirs}"
-        if self.policy == "planner_wins":
-            self._nothing_lost(planner, now)
-        self.control.reset_counters()
-        summary = Engine(get_context(), concurrency=1).run()
-        assert (summary.pushed, summary.pulled, summary.failed) == (0, 0, 0)
-        assert self.control.counters()["requests"]["batch_parts"] == 0  # no write at all
+        return planner
 
     def _planner(self, now: datetime) -> dict[str, tuple[str, str, datetime, datetime]]:
         """Live future appointments by id: (resource, title, start, end)."""
