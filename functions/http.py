@@ -115,7 +115,9 @@ def _too_deep() -> BadRequest:
 
 
 def _check_values(body: dict[str, Any]) -> None:
-    """Refuse nesting beyond `MAX_DEPTH` and strings that are not text (lone surrogates)."""
+    """Refuse nesting beyond `MAX_DEPTH` and strings that are not text (lone surrogates); declare
+    the values of sensitive fields (an appointment's title, notes, ...) for the log redaction,
+    so that even a request that fails never logs them."""
     pending: list[tuple[str, Any, int]] = [("", body, 1)]
     while pending:
         where, value, depth = pending.pop()
@@ -134,6 +136,8 @@ def _check_values(body: dict[str, Any]) -> None:
                 if not is_text(item):
                     raise BadRequest("invalid_field", f"'{place}' must be valid Unicode text (it holds a "
                                                       "lone surrogate such as \\ud800).")
+                if isinstance(key, str) and key.lower() in logs.SENSITIVE_KEYS:
+                    logs.sensitive(item)
             elif isinstance(item, dict | list):
                 pending.append((place, item, depth + 1))
 
