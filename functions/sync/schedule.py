@@ -1,0 +1,86 @@
+"""When a link is checked, and under which Cloud Tasks name: pure decisions, no I/O.
+
+- **Backstop poll**: every link has a fixed minute of the hour (`poll_bucket`, a stable hash of
+  its id). With a poll interval of P minutes (P divides 60), a link is due in every minute m with
+  m ≡ bucket (mod P): once per interval, spread evenly over the links, and found by an indexed
+  equality query (`poll_bucket in due_buckets(...)`). An idle check therefore writes nothing:
+  the schedule is a property of the link id, not a timestamp to move forward.
+- **Sooner**: a planner write queues its link at once (debounced: every write within one
+  window of `debounce` seconds maps to the same task name, due at the window's end); a failed
+  run sets `next_check_at` with exponential backoff (the only schedule write, on failure).
+- **Task names** make a link's task unique per purpose and window, so Cloud Tasks' own
+  deduplication (ALREADY_EXISTS for a name used within the last hour) keeps a link from being
+  queued twice for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+MINUTES_PER_HOUR = 60
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(minutes=60)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def poll_bucket(link_id: str) -> int:
+    """The link's minute of the hour (0-59), stable across deployments and instances."""
+    digest = hashlib.sha256(link_id.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % MINUTES_PER_HOUR
+
+
+def check_interval(minutes: int) -> int:
+    """A poll interval the buckets can serve: a divisor of 60 (1, 2, 3, 4, 5, 6, 10, ... 60)."""
+    if minutes < 1 or MINUTES_PER_HOUR % minutes:
+        raise ValueError(f"the poll interval must divide 60 minutes, not {minutes}")
+    return minutes
+
+
+def due_buckets(now: datetime, interval_minutes: int) -> list[int]:
+    """The buckets due in `now`'s minute: every bucket ≡ that minute (mod the interval)."""
+    interval = check_interval(interval_minutes)
+    minute = now.astimezone(UTC).minute
+    return list(range(minute % interval, MINUTES_PER_HOUR, interval))
+
+
+def retry_at(now: datetime, failures: int, interval_minutes: int) -> datetime:
+    """When a link whose last `failures` runs failed is checked again: 1, 2, 4, … minutes,
+    never later than its backstop poll would come anyway."""
+    cap = min(BACKOFF_MAX, timedelta(minutes=interval_minutes))
+    delay = BACKOFF_FIRST * (2 ** max(0, min(failures - 1, 16)))
+    return now + min(delay, cap)
+
+
+@dataclass(frozen=True)
+class TaskSlot:
+    """One Cloud Task for one link: its name (unique per link, purpose and window) and when it
+    is due."""
+
+    name: str
+    due: datetime
+
+
+def _safe(link_id: str) -> str:
+    """Task ids allow letters, digits, '-' and '_' ('branch:resource' has a colon); a short
+    hash keeps two ids that differ only in replaced characters apart."""
+    tag = hashlib.sha256(link_id.encode()).hexdigest()[:8]
+    return f"{_UNSAFE.sub('-', link_id)[:400]}-{tag}"
+
+
+def poll_task(link_id: str, now: datetime) -> TaskSlot:
+    """The backstop check of this minute: due at once."""
+    minute = int(now.timestamp()) // 60
+    return TaskSlot(f"{_safe(link_id)}-poll-{minute}", now)
+
+
+def change_task(link_id: str, now: datetime, debounce_seconds: int) -> TaskSlot:
+    """A planner change: every change within one debounce window is one task, due at the
+    window's end (so a burst of writes is one sync, at most `debounce_seconds` late)."""
+    if debounce_seconds < 1:
+        raise ValueError("the debounce window is at least one second")
+    window = int(now.timestamp()) // debounce_seconds
+    due = datetime.fromtimestamp((window + 1) * debounce_seconds, UTC)
+    return TaskSlot(f"{_safe(link_id)}-change-{debounce_seconds}-{window}", due)

@@ -1,0 +1,61 @@
+"""The link schedule: backstop buckets, backoff, task names (pure, hypothesis)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from functions.sync import schedule
+
+DIVISORS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60]
+link_ids = st.from_regex(r"[A-Za-z0-9_-]{1,20}:[A-Za-z0-9_-]{1,20}", fullmatch=True)
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1),
+                       timezones=st.just(UTC))
+
+
+@given(link_ids, st.sampled_from(DIVISORS), moments)
+def test_a_link_is_due_exactly_once_in_every_interval(link_id: str, interval: int, start: datetime) -> None:
+    bucket = schedule.poll_bucket(link_id)
+    minutes = [start + timedelta(minutes=m) for m in range(interval)]
+    assert sum(bucket in schedule.due_buckets(m, interval) for m in minutes) == 1
+
+
+def test_buckets_spread_links_over_the_hour() -> None:
+    counts = Counter(schedule.poll_bucket(f"b:r{i}") for i in range(6000))
+    assert set(counts) == set(range(60)) and max(counts.values()) < 2 * min(counts.values())
+
+
+@pytest.mark.parametrize("bad", [0, 7, 45, 61, -5])
+def test_intervals_that_do_not_divide_the_hour_are_refused(bad: int) -> None:
+    with pytest.raises(ValueError, match="divide 60"):
+        schedule.due_buckets(datetime(2030, 1, 1, tzinfo=UTC), bad)
+
+
+@given(moments, st.integers(1, 40), st.sampled_from(DIVISORS))
+def test_backoff_grows_and_never_outlasts_the_backstop(now: datetime, failures: int, interval: int) -> None:
+    first, later = schedule.retry_at(now, failures, interval), schedule.retry_at(now, failures + 1, interval)
+    assert now + timedelta(minutes=1) <= first <= later <= now + timedelta(minutes=min(60, interval))
+    cap = min(timedelta(minutes=interval), timedelta(minutes=60))
+    assert first - now == min(timedelta(minutes=2 ** (failures - 1)), cap)
+
+
+@given(link_ids, moments, st.integers(1, 30), st.integers(0, 10_000))
+def test_a_burst_within_one_window_is_one_task_due_at_its_end(link_id: str, now: datetime, debounce: int,
+                                                             offset_ms: int) -> None:
+    task = schedule.change_task(link_id, now, debounce)
+    assert now < task.due <= now + timedelta(seconds=debounce)
+    later = now + timedelta(milliseconds=offset_ms)
+    same = schedule.change_task(link_id, later, debounce)
+    assert (same.name == task.name) == (later < task.due)
+
+
+@given(link_ids, link_ids, moments)
+def test_task_names_are_valid_and_per_link(a: str, b: str, now: datetime) -> None:
+    name = schedule.poll_task(a, now).name
+    assert len(name) <= 500 and all(c.isalnum() or c in "-_" for c in name)
+    assert (schedule.poll_task(b, now).name == name) == (a == b)
+    assert schedule.poll_task(a, now + timedelta(minutes=1)).name != name
