@@ -2,5 +2,13 @@
 project_id            = "my-practice-calendar-sync"
 region                = "europe-west3"
 firestore_location    = "europe-west3"
-sync_interval_minutes = 5
+sync_interval_minutes = 1
 sync_horizon_days     = 365
+sync_poll_minutes     = 5
+sync_debounce_seconds = 2
+
+# The project's Calendar API quota (Google's defaults), from which the queue's rate limits follow.
+calendar_quota_per_minute      = 10000
+calendar_quota_per_user_minute = 600
+sync_quota_share               = 0.5
+sync_requests_per_task         = 4

@@ -9,7 +9,8 @@
 #                          JWT on every route; for oauth_callback the single-use OAuth state,
 #                          bound to the browser that began the consent).
 #                   false: private; only principals granted roles/run.invoker may invoke it
-#                          (for sync: the Scheduler's own service account, with an OIDC token).
+#                          (for sync: the Scheduler's own service account, for sync_link: the
+#                          queue's, each with an OIDC token).
 #   secrets         the Secret Manager secrets the code reads at run time, by name; each one
 #                   becomes a secretAccessor (+ viewer, to list enabled versions) binding on that
 #                   secret for this function's own service account, and nothing more.
@@ -17,7 +18,13 @@
 #                   loads all of main.py, so they all need about the same memory.)
 #
 # The `sync` line also creates the Scheduler job, its service account and its invoker grant
-# (scheduler.tf); without it, none of them exists.
+# (scheduler.tf); the `sync_link` line the queue, its service account and the grants around it
+# (tasks.tf). Without the line, none of them exists.
+#
+# sync: max_instances 2, so that the Scheduler's call every minute (the dispatch, seconds) never
+# waits behind a sync the planner asked for (one branch, or `force`), which runs in `sync` itself.
+# sync_link: one link per request; timeout below Cloud Tasks' 10-minute dispatch deadline (the
+# task's, the code sets none), max_instances at least the queue's max_concurrent_dispatches.
 locals {
   functions = {
     links          = { public = true, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 300, max_instances = 10 }
@@ -25,7 +32,8 @@ locals {
     oauth_start    = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     planner        = { public = true, secrets = ["planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 20 }
     revoke         = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
-    sync           = { public = false, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 540, max_instances = 1 }
+    sync           = { public = false, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 540, max_instances = 2 }
+    sync_link      = { public = false, secrets = ["oauth-client", "token-key"], memory = "512M", timeout_seconds = 540, max_instances = 10 }
   }
 
   runtime = "python312"
@@ -40,6 +48,24 @@ locals {
     PUBLIC_BASE_URL      = local.public_base_url
     GOOGLE_CLOUD_PROJECT = var.project_id
     SYNC_HORIZON_DAYS    = tostring(var.sync_horizon_days)
+  }
+
+  # Change-driven sync (tasks.tf), for the functions that queue link tasks, and only while the
+  # queue exists: with SYNC_QUEUE, `sync` dispatches the links due each minute (every link once
+  # per SYNC_POLL_MINUTES) and `planner` queues a changed appointment's link (writes within
+  # SYNC_DEBOUNCE_SECONDS are one task). The worker needs none of them; SYNC_TASKS_INVOKER_EMAIL
+  # keeps its default, sync-tasks@<project> (tasks.tf's account). CLOUD_TASKS_API_ENDPOINT is
+  # for the local emulator only and never set here.
+  task_env = {
+    SYNC_QUEUE            = local.sync_queue_id
+    SYNC_POLL_MINUTES     = tostring(var.sync_poll_minutes)
+    SYNC_DEBOUNCE_SECONDS = tostring(var.sync_debounce_seconds)
+  }
+
+  function_env = {
+    for name in keys(local.functions) : name => merge(local.env, {
+      for key, value in local.task_env : key => value if local.sync_tasks && contains(local.task_enqueuers, name)
+    })
   }
 
   public_functions = { for name, spec in local.functions : name => spec if spec.public }
@@ -71,7 +97,7 @@ resource "google_cloudfunctions2_function" "fn" {
 
   service_config {
     service_account_email          = google_service_account.fn[each.key].email
-    environment_variables          = local.env
+    environment_variables          = local.function_env[each.key]
     ingress_settings               = "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     available_memory               = each.value.memory
@@ -79,12 +105,16 @@ resource "google_cloudfunctions2_function" "fn" {
     max_instance_count             = each.value.max_instances
   }
 
-  # A new revision must find its permissions in place on its first request.
+  # A new revision must find its permissions (and the queue it is told of) in place on its
+  # first request.
   depends_on = [
     google_project_iam_member.runtime,
     google_project_iam_member.builder,
     google_secret_manager_secret_iam_member.accessor,
     google_secret_manager_secret_iam_member.version_lister,
+    google_cloud_tasks_queue.sync_links,
+    google_cloud_tasks_queue_iam_member.enqueuer,
+    google_service_account_iam_member.enqueuer_acts_as_tasks,
   ]
 }
 

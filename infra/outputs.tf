@@ -27,3 +27,13 @@ output "sync_oidc_audience" {
   description = "The audience of the Scheduler's OIDC token for sync (null until sync is deployed)."
   value       = one(google_cloud_scheduler_job.sync[*].http_target[0].oidc_token[0].audience)
 }
+
+output "sync_queue" {
+  description = "SYNC_QUEUE: the Cloud Tasks queue of link syncs (null until sync_link is deployed)."
+  value       = one(google_cloud_tasks_queue.sync_links[*].id)
+}
+
+output "tasks_service_account" {
+  description = "The identity in the queue's OIDC token for sync_link, the only one that may invoke it (null until sync_link is deployed)."
+  value       = one(google_service_account.tasks[*].email)
+}

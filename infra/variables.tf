@@ -17,13 +17,83 @@ variable "firestore_location" {
 
 variable "sync_interval_minutes" {
   type        = number
-  default     = 5
-  description = "Cloud Scheduler calls `sync` every this many minutes (once `sync` is deployed)."
+  default     = 1
+  description = "Cloud Scheduler calls `sync` every this many minutes (once `sync` is deployed). With the queue (sync_link deployed) `sync` dispatches the links whose backstop minute is the current one, so this must be 1; how often each link is checked is sync_poll_minutes. Without the queue, `sync` syncs every link itself at this interval."
 
   validation {
     # A cron step must divide the hour evenly, or runs bunch up at the top of the hour.
     condition     = var.sync_interval_minutes >= 1 && var.sync_interval_minutes <= 30 && 60 % var.sync_interval_minutes == 0
     error_message = "sync_interval_minutes must divide 60 and be between 1 and 30 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)."
+  }
+}
+
+variable "sync_poll_minutes" {
+  type        = number
+  default     = 5
+  description = "SYNC_POLL_MINUTES, the backstop: every link is checked at least this often, also when nothing told the bridge of a change (a phone edit in Google). Planner writes are synced sooner, within sync_debounce_seconds."
+
+  validation {
+    # The same rule as functions/config.py TaskSettings: links are spread over the minutes of the hour.
+    condition     = var.sync_poll_minutes >= 1 && var.sync_poll_minutes <= 60 && 60 % var.sync_poll_minutes == 0
+    error_message = "sync_poll_minutes must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)."
+  }
+}
+
+variable "sync_debounce_seconds" {
+  type        = number
+  default     = 2
+  description = "SYNC_DEBOUNCE_SECONDS: planner writes to one resource within this many seconds become one sync task, run at the window's end."
+
+  validation {
+    condition     = var.sync_debounce_seconds >= 1 && var.sync_debounce_seconds <= 60
+    error_message = "sync_debounce_seconds must be between 1 and 60."
+  }
+}
+
+# The quota governor's inputs (infra/tasks.tf derives the queue's rate limits from them). The
+# defaults are Google's documented Calendar API quota; use the project's own figures if Google
+# granted more (Console -> APIs & Services -> Google Calendar API -> Quotas).
+variable "calendar_quota_per_minute" {
+  type        = number
+  default     = 10000
+  description = "The project's Google Calendar API quota: requests per minute, all users together."
+
+  validation {
+    condition     = var.calendar_quota_per_minute >= 60
+    error_message = "calendar_quota_per_minute must be at least 60."
+  }
+}
+
+variable "calendar_quota_per_user_minute" {
+  type        = number
+  default     = 600
+  description = "The project's Google Calendar API quota per user (one Google account): requests per minute."
+
+  validation {
+    condition     = var.calendar_quota_per_user_minute >= 1
+    error_message = "calendar_quota_per_user_minute must be at least 1."
+  }
+}
+
+variable "sync_quota_share" {
+  type        = number
+  default     = 0.5
+  description = "The share of the project's Calendar quota that queued syncs may use; the rest is left for the planner's interactive calls (calendar lists, previews, consent) and the engine's own retries."
+
+  validation {
+    condition     = var.sync_quota_share > 0 && var.sync_quota_share <= 1
+    error_message = "sync_quota_share must be more than 0 and at most 1."
+  }
+}
+
+variable "sync_requests_per_task" {
+  type        = number
+  default     = 4
+  description = "Calendar requests one link task makes on average: an idle check is 1 (events.list), a planner change adds its writes."
+
+  validation {
+    condition     = var.sync_requests_per_task >= 1
+    error_message = "sync_requests_per_task must be at least 1."
   }
 }
 

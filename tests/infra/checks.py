@@ -26,7 +26,10 @@ REVIEWED_ROLES = {
     "roles/datastore.user",                 # function runtime: Firestore
     "roles/secretmanager.secretAccessor",   # function runtime: one secret's values
     "roles/secretmanager.viewer",           # function runtime: list one secret's enabled versions
-    "roles/run.invoker",                    # allUsers on public functions; the Scheduler on sync
+    "roles/run.invoker",                    # allUsers on public functions; the Scheduler on sync;
+                                            # the tasks account on sync_link
+    "roles/cloudtasks.enqueuer",            # sync, planner: create tasks on the sync-links queue
+    "roles/iam.serviceAccountUser",         # sync, planner: act as sync-tasks (that account only)
     "roles/logging.logWriter",              # function builds
     "roles/artifactregistry.writer",        # function builds
     "roles/storage.objectAdmin",            # function builds: read the uploaded source
@@ -35,12 +38,23 @@ BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 RUNTIME_ROLES = ["roles/datastore.user"]
 BUILDER_ROLES = {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectAdmin"}
 IAM_MEMBER_TYPES = {"google_project_iam_member", "google_secret_manager_secret_iam_member",
-                    "google_cloud_run_service_iam_member"}
+                    "google_cloud_run_service_iam_member", "google_cloud_tasks_queue_iam_member",
+                    "google_service_account_iam_member"}
 REQUIRED_APIS = {
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
     "artifactregistry.googleapis.com", "firestore.googleapis.com", "secretmanager.googleapis.com",
     "cloudscheduler.googleapis.com", "iam.googleapis.com", "calendar-json.googleapis.com",
+    "cloudtasks.googleapis.com",
 }
+# The private functions, and the one identity that may invoke each (with an OIDC token).
+PRIVATE = {"sync": "the Scheduler's service account", "sync_link": "the tasks service account (sync-tasks)"}
+# Cloud Tasks' own limits: dispatches per second of a queue; the dispatch deadline of an HTTP
+# task when its creator sets none (functions/adapters/cloud_tasks.py sets none).
+TASKS_MAX_RATE = 500
+TASKS_DISPATCH_DEADLINE = 600
+# The variables the quota governor is derived from (infra/variables.tf, infra/tasks.tf).
+GOVERNOR_VARIABLES = ("calendar_quota_per_minute", "calendar_quota_per_user_minute", "sync_quota_share",
+                      "sync_requests_per_task")
 
 # The derivations from local.functions that the resources' for_each use.
 SHAPES = {
@@ -51,9 +65,17 @@ SHAPES = {
     "runtime_bindings": "${{for pair in setproduct(keys(local.functions), local.runtime_roles) : "
                         '"${pair[0]}/${pair[1]}" => {function = pair[0], role = pair[1]}}}',
     "schedule_sync": '${contains(keys(local.functions), "sync")}',
+    "sync_tasks": '${contains(keys(local.functions), "sync_link")}',
+    "queue_enqueuers": "${{for name in local.task_enqueuers : name => name if local.sync_tasks && "
+                       "contains(keys(local.functions), name)}}",
+    "function_env": "${{for name in keys(local.functions) : name => merge(local.env, {for key, value in "
+                    "local.task_env : key => value if local.sync_tasks && "
+                    "contains(local.task_enqueuers, name)})}}",
     "firestore": '${jsondecode(file("${path.module}/../firestore.indexes.json"))}',
 }
 SYNC_COUNT = "${local.schedule_sync ? 1 : 0}"
+TASKS_COUNT = "${local.sync_tasks ? 1 : 0}"
+EVERY_MINUTE = "${!local.sync_tasks || var.sync_interval_minutes == 1}"
 SA_ACCOUNT_ID = 'fn-${replace(each.key, "_", "-")}'
 
 
@@ -77,6 +99,19 @@ class World:
     def has_sync(self) -> bool:
         return "sync" in self.functions
 
+    @property
+    def has_tasks(self) -> bool:
+        return "sync_link" in self.functions
+
+    @property
+    def task_enqueuers(self) -> list[str]:
+        """The functions Terraform lets queue tasks (local.queue_enqueuers, evaluated)."""
+        _shape(self, "queue_enqueuers")
+        names = self.cfg.locals.get("task_enqueuers")
+        if not isinstance(names, list):
+            raise Unevaluable("local.task_enqueuers must be a list literal")
+        return [n for n in names if self.has_tasks and n in self.functions]
+
     def ev(self) -> Evaluator:
         return Evaluator(self.cfg, self.variables)
 
@@ -91,6 +126,9 @@ def instances(w: World, label: str, body: dict[str, Any]) -> dict[Any, Any]:
     if "for_each" in body and "count" in body:
         raise Unevaluable(f"{label}: both count and for_each")
     if "count" in body:
+        if squash(body["count"]) == squash(TASKS_COUNT):
+            _shape(w, "sync_tasks")
+            return {0: None} if w.has_tasks else {}
         if squash(body["count"]) != squash(SYNC_COUNT):
             raise Unevaluable(f"{label}: count = {body['count']}")
         _shape(w, "schedule_sync")
@@ -109,6 +147,8 @@ def instances(w: World, label: str, body: dict[str, Any]) -> dict[Any, Any]:
         _shape(w, "function_secrets")
         return {f"{fn}/{s}": {"function": fn, "secret": s}
                 for fn, v in fns.items() for s in v.get("secrets", [])}
+    if name == "local.queue_enqueuers":
+        return {n: n for n in w.task_enqueuers}
     if name == "local.runtime_bindings":
         _shape(w, "runtime_bindings")
         roles = w.cfg.locals.get("runtime_roles", [])
@@ -172,10 +212,11 @@ def check_function_set(w: World) -> Problems:
 def suggested_line(w: World, name: str) -> str:
     """The local.functions entry for a new entry point, from what its code reads."""
     secrets = ", ".join(f'"{s}"' for s in w.facts.secret_names if s in w.facts.secrets.get(name, ()))
-    private = name == "sync"
+    private = name in PRIVATE
     public = "false" if private else "true"
+    timeout, cap = {"sync": (540, 2), "sync_link": (540, 10)}.get(name, (60, 5))
     return (f'{name} = {{ public = {public}, secrets = [{secrets}], memory = "512M", '
-            f"timeout_seconds = {540 if private else 60}, max_instances = {1 if private else 5} }}")
+            f"timeout_seconds = {timeout}, max_instances = {cap} }}")
 
 
 def check_function_resource(w: World) -> Problems:
@@ -207,8 +248,8 @@ def check_function_resource(w: World) -> Problems:
         out.append("fn source must be the hashed zip google_storage_bucket_object.source")
     if service_cfg.get("service_account_email") != "${google_service_account.fn[each.key].email}":
         out.append("fn must run as its own service account google_service_account.fn[each.key]")
-    if service_cfg.get("environment_variables") != "${local.env}":
-        out.append("fn.service_config.environment_variables must be local.env")
+    if service_cfg.get("environment_variables") != "${local.function_env[each.key]}":
+        out.append("fn.service_config.environment_variables must be local.function_env[each.key]")
     for mounted in ("secret_environment_variables", "secret_volumes"):
         if mounted in service_cfg:
             out.append(f"fn mounts secrets ({mounted}); the code reads them from Secret Manager by name")
@@ -248,35 +289,105 @@ def check_source(w: World) -> Problems:
     return out
 
 
+FORBIDDEN_ENV = {
+    "FIRESTORE_EMULATOR_HOST": "production uses Google's own endpoints (the defaults)",
+    "GOOGLE_API_ROOT": "production uses Google's own endpoints (the defaults)",
+    "GOOGLE_AUTH_URI": "production uses Google's own endpoints (the defaults)",
+    "GOOGLE_TOKEN_URI": "production uses Google's own endpoints (the defaults)",
+    "GOOGLE_REVOKE_URI": "production uses Google's own endpoints (the defaults)",
+    "GOOGLE_OIDC_CERTS_URI": "production uses Google's own endpoints (the defaults)",
+    "CLOUD_TASKS_API_ENDPOINT": "that is the local Cloud Tasks emulator; production uses Google's",
+}
+
+
+def function_env(w: World) -> dict[str, dict[str, Any]]:
+    """{function: the environment Terraform gives it (unevaluated)}, local.function_env as
+    Terraform computes it: local.env, plus local.task_env for the functions that queue tasks."""
+    _shape(w, "function_env")
+    env, task_env = w.cfg.locals.get("env"), w.cfg.locals.get("task_env")
+    if not isinstance(env, dict) or not isinstance(task_env, dict):
+        raise Unevaluable("local.env and local.task_env must be map literals")
+    enqueuers = set(w.task_enqueuers)
+    return {fn: {**env, **(task_env if fn in enqueuers else {})} for fn in w.functions}
+
+
+def queue_id(w: World) -> str:
+    """The resource name of the sync-links queue (what SYNC_QUEUE must be)."""
+    queue = w.cfg.resource("google_cloud_tasks_queue", "sync_links")
+    name, location = w.ev().value(queue.get("name")), w.ev().value(queue.get("location"))
+    return f"projects/{w.variables['project_id']}/locations/{location}/queues/{name}"
+
+
+def tasks_email(w: World) -> str:
+    account_id = w.cfg.resource("google_service_account", "tasks").get("account_id")
+    return f"{account_id}@{w.variables['project_id']}.iam.gserviceaccount.com"
+
+
 def check_env(w: World) -> Problems:
-    """Every function gets what config.py requires, nothing unknown, no secret, no emulator."""
+    """Every function gets what config.py requires, nothing unknown, no secret, no emulator; the
+    functions that queue tasks get the queue and its timings, and no other function does."""
     out = []
     env = w.cfg.locals.get("env")
     if not isinstance(env, dict):
         return ["local.env must be a map literal"]
     needed = {*w.facts.required_env, "GOOGLE_CLOUD_PROJECT", "SYNC_HORIZON_DAYS"}
     out += [f"local.env does not set {k}" for k in sorted(needed - set(env))]
-    out += [f"local.env sets {k}, which functions/config.py never reads"
-            for k in sorted(set(env) - set(w.facts.env_defaults))]
-    out += [f"local.env sets {k}: a secret must stay in Secret Manager"
-            for k in env if k.startswith("SECRET_")]
-    forbidden = {"FIRESTORE_EMULATOR_HOST", "GOOGLE_API_ROOT", "GOOGLE_AUTH_URI", "GOOGLE_TOKEN_URI",
-                 "GOOGLE_REVOKE_URI"}
-    out += [f"local.env sets {k}: production uses Google's own endpoints (the defaults)"
-            for k in sorted(forbidden & set(env))]
+    maps = {"env": env, "task_env": w.cfg.locals.get("task_env") or {}}
+    for label, values in maps.items():
+        out += [f"local.{label} sets {k}, which functions/config.py never reads"
+                for k in sorted(set(values) - set(w.facts.env_defaults))]
+        out += [f"local.{label} sets {k}: a secret must stay in Secret Manager"
+                for k in values if k.startswith("SECRET_")]
+        out += [f"local.{label} sets {k}: {why}" for k, why in sorted(FORBIDDEN_ENV.items()) if k in values]
     try:
-        rendered = {k: str(w.ev().value(v)) for k, v in env.items()}
-        region, project = w.variables["region"], w.variables["project_id"]
+        envs = function_env(w)
+    except Unevaluable as exc:
+        return [*out, str(exc)]
+    region, project = w.variables["region"], w.variables["project_id"]
+    for fn, raw in envs.items():
+        try:
+            rendered = {k: str(w.ev().value(v)) for k, v in raw.items()}
+            settings = Settings.from_env(rendered)
+        except (Unevaluable, KeyError) as exc:
+            out.append(f"the environment of {fn} cannot be evaluated: {exc}")
+            continue
+        except ConfigError as exc:
+            out.append(f"functions/config.py refuses the deployed environment of {fn}: {exc}")
+            continue
         if rendered.get("PUBLIC_BASE_URL") != f"https://{region}-{project}.cloudfunctions.net":
             out.append(f"PUBLIC_BASE_URL renders to {rendered.get('PUBLIC_BASE_URL')!r}, "
                        "not the functions' base URL")
         if rendered.get("GOOGLE_CLOUD_PROJECT") != project:
             out.append("GOOGLE_CLOUD_PROJECT must be var.project_id")
-        Settings.from_env(rendered)
-    except (Unevaluable, KeyError) as exc:
-        out.append(f"local.env cannot be evaluated: {exc}")
-    except ConfigError as exc:
-        out.append(f"functions/config.py refuses the deployed environment: {exc}")
+        out += _task_env_problems(w, fn, settings)
+    return sorted(set(out), key=out.index)
+
+
+def _task_env_problems(w: World, fn: str, settings: Settings) -> Problems:
+    tasks = settings.tasks
+    queues = fn in w.facts.enqueuers
+    if not w.has_tasks:
+        return [f"{fn} gets SYNC_QUEUE, but sync_link (and so the queue) is not deployed"
+                ] if tasks.queue else []
+    out = []
+    try:
+        expected = queue_id(w)
+    except Unevaluable as exc:
+        return [f"the queue's name: {exc}"]
+    if queues and tasks.queue != expected:
+        out.append(f"the code of {fn} queues link tasks, but its SYNC_QUEUE is {tasks.queue!r}, "
+                   f"not the queue {expected!r}")
+    if not queues and tasks.queue is not None:
+        out.append(f"{fn} gets SYNC_QUEUE, but its code queues no task")
+    if tasks.queue is not None:
+        if tasks.poll_minutes != w.variables.get("sync_poll_minutes"):
+            out.append(f"SYNC_POLL_MINUTES of {fn} is {tasks.poll_minutes}, not var.sync_poll_minutes")
+        if tasks.debounce_seconds != w.variables.get("sync_debounce_seconds"):
+            out.append(f"SYNC_DEBOUNCE_SECONDS of {fn} is {tasks.debounce_seconds}, "
+                       "not var.sync_debounce_seconds")
+    if (queues or fn == "sync_link") and tasks.invoker != tasks_email(w):
+        out.append(f"{fn} takes the tasks' OIDC identity to be {tasks.invoker!r}, but the queue's tokens "
+                   f"are {tasks_email(w)!r} (SYNC_TASKS_INVOKER_EMAIL and the tasks account must agree)")
     return out
 
 
@@ -346,6 +457,8 @@ def _member(text: str) -> str:
         return "sa:builder"
     if text == "serviceAccount:${google_service_account.scheduler[0].email}":
         return "sa:scheduler"
+    if text == "serviceAccount:${google_service_account.tasks[0].email}":
+        return "sa:tasks"
     return f"?{text}"
 
 
@@ -360,6 +473,17 @@ def _scope(rtype: str, body: dict[str, Any]) -> str:
         pattern = r'\$\{google_cloudfunctions2_function\.fn\["([^"]+)"\]\.service_config\[0\]\.service\}'
         m = re.fullmatch(pattern, str(body.get("service")))
         return f"run:{m[1]}" if m and body.get("location") == "${var.region}" else f"?{body.get('service')}"
+    if rtype == "google_cloud_tasks_queue_iam_member":
+        queue = "google_cloud_tasks_queue.sync_links[0]"
+        if (body.get("name") == f"${{{queue}.name}}" and body.get("location") == f"${{{queue}.location}}"
+                and body.get("project") == "${var.project_id}"):
+            return "queue:sync-links"
+        return f"?{body.get('name')}"
+    if rtype == "google_service_account_iam_member":
+        # The grant is on one service account (the resource), never on the project.
+        if body.get("service_account_id") == "${google_service_account.tasks[0].name}":
+            return "account:tasks"
+        return f"?{body.get('service_account_id')}"
     return "?"
 
 
@@ -391,6 +515,12 @@ def expected_grants(w: World) -> set[tuple[str, str, str]]:
     out |= {("project", role, "sa:builder") for role in w.cfg.locals.get("builder_roles", [])}
     if w.has_sync:
         out.add(("run:sync", "roles/run.invoker", "sa:scheduler"))
+    if w.has_tasks:
+        out.add(("run:sync_link", "roles/run.invoker", "sa:tasks"))
+        # What the code says: the functions that create tasks (not what Terraform lists).
+        for fn in sorted(w.facts.enqueuers & set(w.functions)):
+            out |= {("queue:sync-links", "roles/cloudtasks.enqueuer", f"sa:fn[{fn}]"),
+                    ("account:tasks", "roles/iam.serviceAccountUser", f"sa:fn[{fn}]")}
     return out
 
 
@@ -439,18 +569,21 @@ def check_service_accounts(w: World) -> Problems:
     ids["builder"] = w.cfg.resource("google_service_account", "builder").get("account_id", "")
     if w.has_sync:
         ids["scheduler"] = w.cfg.resource("google_service_account", "scheduler").get("account_id", "")
+    if w.has_tasks:
+        ids["tasks"] = w.cfg.resource("google_service_account", "tasks").get("account_id", "")
     for who, account_id in ids.items():
         if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", str(account_id)):
             out.append(f"service account {who}: {account_id!r} is not a valid account id (6-30 chars)")
     if len(set(ids.values())) != len(ids):
         out.append("two service accounts share an account id")
-    others = set(w.cfg.of_type("google_service_account")) - {"fn", "builder", "scheduler"}
+    others = set(w.cfg.of_type("google_service_account")) - {"fn", "builder", "scheduler", "tasks"}
     out += [f"google_service_account.{o} is not reviewed by tests/infra" for o in sorted(others)]
     return out
 
 
 def check_access(w: World) -> Problems:
-    """Public functions gate every route in code; sync is private; the callback is public."""
+    """Public functions gate every route in code; sync and sync_link are private; the callback
+    is public; the worker's code takes the queue's OIDC token and nothing else."""
     out = []
     for name, spec in w.functions.items():
         public = spec.get("public")
@@ -458,11 +591,19 @@ def check_access(w: World) -> Problems:
             if public is not True:
                 out.append("oauth_callback must be public: Google redirects the user's browser to it")
             continue    # its gate is the single-use OAuth state, not a JWT
-        if name == "sync" and public is not False:
-            out.append("sync must be private: only the Scheduler's service account may invoke it")
+        if name in PRIVATE and public is not False:
+            out.append(f"{name} must be private: only {PRIVATE[name]} may invoke it")
         if public is True:
             for handler in w.facts.unauthenticated_routes.get(name, []):
                 out.append(f"{name} is public but {handler} does not check the planner JWT (caller_of)")
+    if "sync_link" in w.facts.exports:
+        routes = w.facts.route_auth.get("sync_link", {})
+        if not routes:
+            out.append("no route of sync_link found: the check of its authentication would be vacuous")
+        for handler, calls in routes.items():
+            if calls != {"authenticate_task"}:
+                out.append(f"sync_link's {handler} authenticates with {sorted(calls)}: the worker must take "
+                           "the queue's OIDC token only (authenticate_task), never a planner JWT")
     return out
 
 
@@ -515,12 +656,25 @@ def check_scheduler(w: World) -> Problems:
             out.append(f"schedule renders to {schedule!r}")
     except Unevaluable as exc:
         out.append(f"schedule: {exc}")
+    if w.has_tasks and w.variables.get("sync_interval_minutes") != 1:
+        out.append(f"the Scheduler calls sync every {w.variables.get('sync_interval_minutes')} minutes, but "
+                   "with the queue sync dispatches the links of the current minute only: "
+                   "it must be every minute")
+    if w.has_tasks and squash(EVERY_MINUTE) not in preconditions(job):
+        out.append("the Scheduler job needs a precondition that keeps sync_interval_minutes at 1 "
+                   "with the queue")
     if account.get("account_id") != "sync-scheduler":
         out.append("the Scheduler's account must be sync-scheduler (sync checks the token's email)")
     scheduler = "serviceAccount:${google_service_account.scheduler[0].email}"
     if grant.get("role") != "roles/run.invoker" or grant.get("member") != scheduler:
         out.append("the Scheduler's account needs roles/run.invoker on sync, and only that")
     return out
+
+
+def preconditions(body: dict[str, Any]) -> set[str]:
+    """The conditions of a resource's lifecycle preconditions, without whitespace."""
+    return {squash(p.get("condition"))
+            for lc in blocks(body, "lifecycle") for p in blocks(lc, "precondition")}
 
 
 def check_firestore(w: World) -> Problems:
@@ -594,17 +748,175 @@ def check_apis(w: World) -> Problems:
     return out
 
 
+def check_tasks(w: World) -> Problems:
+    """If main.py exports sync_link: the sync-links queue, its rate limits derived from the
+    Calendar quota, finite retries with backoff, and a worker that only the tasks service
+    account may invoke. If not: no queue, no tasks account, no grant around them."""
+    out: Problems = []
+    queues = w.cfg.of_type("google_cloud_tasks_queue")
+    if set(queues) != {"sync_links"}:
+        return [f"expected one google_cloud_tasks_queue 'sync_links', found {sorted(queues)}"]
+    queue = queues["sync_links"]
+    parts = (("queue", queue), ("tasks account", w.cfg.resource("google_service_account", "tasks")),
+             ("worker's invoker grant",
+              w.cfg.resource("google_cloud_run_service_iam_member", "tasks_invoke_sync_link")))
+    try:
+        counts = {label: len(instances(w, label, body)) for label, body in parts}
+        actual = grants(w)
+        listed = set(w.task_enqueuers)
+    except Unevaluable as exc:
+        return [str(exc)]
+    if "sync_link" not in w.facts.exports:
+        out += [f"the {label} exists although main.py exports no sync_link"
+                for label, n in counts.items() if n]
+        return out
+    out += [f"main.py exports sync_link but the {label} would not be created"
+            for label, n in counts.items() if n != 1]
+    try:
+        name = w.ev().value(queue.get("name"))
+    except Unevaluable as exc:
+        name = str(exc)
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", str(name)):
+        out.append(f"the queue's name {name!r} is not a queue id")
+    if queue.get("location") != "${var.region}":
+        out.append("the queue must be in var.region, next to the functions")
+
+    limits = blocks(queue, "rate_limits")
+    if len(limits) != 1 or not {"max_dispatches_per_second", "max_concurrent_dispatches"} <= set(limits[0]):
+        out.append("the queue has no rate limits (rate_limits.max_dispatches_per_second and "
+                   "max_concurrent_dispatches): they are the quota governor; without them Cloud Tasks "
+                   "dispatches up to 500 tasks a second, 1,000 at once")
+    else:
+        out += _governor(w, queue, limits[0])
+    out += _retries(w, queue)
+
+    invokers = {member for scope, role, member in actual if scope == "run:sync_link"}
+    out += [f"sync_link may be invoked by {member}: only the tasks service account (the queue's OIDC "
+            "identity) may invoke the worker" for member in sorted(invokers - {"sa:tasks"})]
+    if ("run:sync_link", "roles/run.invoker", "sa:tasks") not in actual:
+        out.append("the tasks service account may not invoke sync_link: "
+                   "Cloud Run would refuse every task (403)")
+    out += [f"the tasks service account gets {role} on {scope}: it may only invoke sync_link"
+            for scope, role, member in sorted(actual)
+            if member == "sa:tasks" and (scope, role) != ("run:sync_link", "roles/run.invoker")]
+
+    timeout = w.functions.get("sync_link", {}).get("timeout_seconds")
+    if isinstance(timeout, int) and timeout >= TASKS_DISPATCH_DEADLINE:
+        out.append(f"sync_link's timeout_seconds {timeout} must be below Cloud Tasks' dispatch deadline "
+                   f"({TASKS_DISPATCH_DEADLINE} s): the queue would retry an attempt that is still running")
+
+    code = w.facts.enqueuers & set(w.functions)
+    out += [f"the code of {fn} queues link tasks, but local.task_enqueuers does not list it "
+            "(no enqueuer grant, no SYNC_QUEUE)" for fn in sorted(code - listed)]
+    out += [f"local.task_enqueuers lists {fn}, whose code queues no task (grants it does not need)"
+            for fn in sorted(listed - code)]
+    return out
+
+
+def _governor(w: World, queue: dict[str, Any], limits: dict[str, Any]) -> Problems:
+    """The rate limits, evaluated at the project's quota and at a tenth of it: the queued syncs
+    stay within the quota share on average (dispatch rate) and at worst (every running task at
+    its account's full per-user rate), so the limits must follow the quota variables."""
+    missing = [v for v in GOVERNOR_VARIABLES if v not in w.variables]
+    if missing:
+        return [f"the quota governor's variables are missing: {missing}"]
+    out = []
+    share, per_task = w.variables["sync_quota_share"], w.variables["sync_requests_per_task"]
+    per_user = w.variables["calendar_quota_per_user_minute"]
+    workers = w.functions.get("sync_link", {}).get("max_instances")
+    project_quota = w.variables["calendar_quota_per_minute"]
+    for quota in (project_quota, project_quota / 10):
+        ev = Evaluator(w.cfg, {**w.variables, "calendar_quota_per_minute": quota})
+        try:
+            rate = ev.value(limits["max_dispatches_per_second"])
+            concurrent = ev.value(limits["max_concurrent_dispatches"])
+        except Unevaluable as exc:
+            return [f"the queue's rate limits: {exc}"]
+        budget = quota * share
+        at = f"at a Calendar quota of {quota:g}/min"
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= TASKS_MAX_RATE:
+            out.append(f"max_dispatches_per_second is {rate!r} {at}: "
+                       f"it must be above 0 and at most {TASKS_MAX_RATE}")
+        elif rate > 1 and rate * 60 * per_task > budget:
+            out.append(f"max_dispatches_per_second {rate:g} {at} lets the queued syncs make "
+                       f"{rate * 60 * per_task:g} Calendar requests a minute, more than their share "
+                       f"of {budget:g}: derive it from the quota (share x quota / 60 / requests per task)")
+        if isinstance(concurrent, bool) or not isinstance(concurrent, int) or concurrent < 1:
+            out.append(f"max_concurrent_dispatches is {concurrent!r} {at}: "
+                       "it must be a whole number of at least 1")
+        elif concurrent > 1 and concurrent * per_user > budget:
+            out.append(f"max_concurrent_dispatches {concurrent} {at}: that many tasks at their "
+                       f"accounts' full rate ({per_user:g}/min each) exceed the queued syncs' share "
+                       f"of {budget:g}: derive it from the quota (share x quota / per-user quota)")
+        elif quota == project_quota and isinstance(workers, int) and concurrent > workers:
+            out.append(f"max_concurrent_dispatches {concurrent} exceeds sync_link's max_instances {workers}: "
+                       "Cloud Run would refuse the surplus dispatches (429)")
+    source = limits["max_concurrent_dispatches"]
+    bound = squash(f'${{{ref(source) or source} <= local.functions["sync_link"].max_instances}}')
+    if bound not in preconditions(queue):
+        out.append("the queue needs a precondition that keeps max_concurrent_dispatches within "
+                   "sync_link's max_instances (for quotas other than the defaults)")
+    return out
+
+
+def _seconds(value: Any) -> float | None:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(value))
+    return float(m[1]) if m else None
+
+
+def _retries(w: World, queue: dict[str, Any]) -> Problems:
+    """The worker's 429/503 are retried with backoff, a bounded number of times."""
+    configs = blocks(queue, "retry_config")
+    if len(configs) != 1:
+        return ["the queue needs one retry_config: the worker answers 429 and 503 to be retried with backoff"]
+    try:
+        values = {k: w.ev().value(configs[0].get(k)) for k in ("max_attempts", "min_backoff", "max_backoff")}
+    except Unevaluable as exc:
+        return [f"the queue's retry_config: {exc}"]
+    out = []
+    attempts = values["max_attempts"]
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 2:
+        out.append(f"retry_config.max_attempts is {attempts!r}: it must be a finite number of at least 2 "
+                   "(unset is Cloud Tasks' 100, -1 unlimited: a failing link would be retried for days)")
+    low, high = _seconds(values["min_backoff"]), _seconds(values["max_backoff"])
+    if low is None or high is None:
+        out.append("retry_config.min_backoff and max_backoff must be durations in seconds, e.g. \"10s\"")
+    elif not 1 <= low <= high:
+        out.append(f"retry_config backs off from {low:g} s to {high:g} s: min_backoff must be at least 1 s "
+                   "and at most max_backoff")
+    return out
+
+
 def check_variables(w: World) -> Problems:
-    needed = ("project_id", "region", "sync_interval_minutes", "sync_horizon_days")
+    needed = ("project_id", "region", "sync_interval_minutes", "sync_horizon_days", "sync_poll_minutes",
+              "sync_debounce_seconds", *GOVERNOR_VARIABLES)
     out = [f"variable {v} is missing" for v in needed if v not in w.cfg.variables]
     interval = w.variables.get("sync_interval_minutes")
     if not isinstance(interval, int) or not 1 <= interval <= 30 or 60 % interval:
         out.append(f"default sync_interval_minutes {interval!r} is not a divisor of 60 between 1 and 30")
+    poll = w.variables.get("sync_poll_minutes")
+    if not isinstance(poll, int) or not 1 <= poll <= 60 or 60 % poll:
+        out.append(f"default sync_poll_minutes {poll!r} is not a divisor of 60")
     try:
         Settings.from_env({"PUBLIC_BASE_URL": "https://x.test",
                            "SYNC_HORIZON_DAYS": str(w.variables.get("sync_horizon_days"))})
     except ConfigError as exc:
         out.append(f"default sync_horizon_days: {exc}")
+    try:
+        Settings.from_env({"PUBLIC_BASE_URL": "https://x.test",
+                           "SYNC_POLL_MINUTES": str(w.variables.get("sync_poll_minutes")),
+                           "SYNC_DEBOUNCE_SECONDS": str(w.variables.get("sync_debounce_seconds"))})
+    except ConfigError as exc:
+        out.append(f"default sync_poll_minutes / sync_debounce_seconds: {exc}")
+    quota = w.variables.get("calendar_quota_per_minute")
+    per_user = w.variables.get("calendar_quota_per_user_minute")
+    share, per_task = w.variables.get("sync_quota_share"), w.variables.get("sync_requests_per_task")
+    numbers = (quota, per_user, share, per_task)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in numbers):
+        out.append(f"the quota governor's defaults {numbers} must be positive numbers")
+    elif per_user > quota or share > 1 or per_task < 1:
+        out.append("calendar_quota_per_user_minute must not exceed calendar_quota_per_minute, "
+                   "sync_quota_share must be at most 1, sync_requests_per_task at least 1")
     return out
 
 
@@ -612,7 +924,7 @@ CHECKS: dict[str, Callable[[World], Problems]] = {
     f.__name__.removeprefix("check_"): f for f in (
         check_parse, check_function_set, check_function_resource, check_source, check_env,
         check_secrets, check_no_secret_values, check_iam, check_service_accounts, check_access,
-        check_scheduler, check_firestore, check_outputs, check_apis, check_variables)
+        check_scheduler, check_tasks, check_firestore, check_outputs, check_apis, check_variables)
 }
 
 

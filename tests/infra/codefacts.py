@@ -2,7 +2,8 @@
 
 - the entry points (`main.__all__`) and their trigger (the functions_framework decorator);
 - which secrets each entry point's code can reach (a call graph over the package's AST);
-- which routes of each function do not authenticate the caller with the planner JWT;
+- which routes of each function do not authenticate the caller, and how each route does;
+- which entry points queue Cloud Tasks (their code reaches a `create_task` call);
 - the Firestore queries, with the fields they filter and order on.
 
 The call graph is deliberately simple (names resolved through imports, module-level instances,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +31,16 @@ SECRET_MARKERS = {
     "cipher": "token-key",
     "token_keys": "token-key",
 }
+# Where the code creates a Cloud Task (the google-cloud-tasks client's method); the call graph
+# collects it like a secret, as the marker TASKS.
+ENQUEUE_MARKERS = frozenset({"create_task"})
+TASKS = "cloud-tasks"
 # The layer that reads secrets on demand: walking into it would count every secret as read.
 BARRIER = frozenset({"functions.config", "functions.context"})
-AUTHENTICATE = {"caller_of", "authenticate_sync"}  # the JWT check (sync: or the OIDC token)
+# How a route authenticates its caller (functions/http.py, functions/auth.py): caller_of, the
+# planner JWT; authenticate_sync, the JWT or the Scheduler's OIDC token (sync);
+# authenticate_task, the queue's OIDC token only (sync_link).
+AUTHENTICATE = {"caller_of", "authenticate_sync", "authenticate_task"}
 
 Target = tuple[str, str, str]  # (kind: def | router, module, name)
 
@@ -65,8 +74,11 @@ class CodeFacts:
     exports: list[str]
     triggers: dict[str, str]                      # entry point -> "http" | "cloud_event" | ""
     secrets: dict[str, frozenset[str]]            # entry point -> secrets its code reaches
-    unauthenticated_routes: dict[str, list[str]]  # entry point -> handlers without caller_of
+    unauthenticated_routes: dict[str, list[str]]  # entry point -> handlers that call no AUTHENTICATE
     queries: list[Query]
+    # entry point -> handler -> the AUTHENTICATE functions it calls
+    route_auth: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    enqueuers: frozenset[str] = frozenset()       # entry points whose code creates Cloud Tasks
     env_defaults: dict[str, str | None] = field(default_factory=lambda: dict(config.ENV_DEFAULTS))
     required_env: tuple[str, ...] = config.REQUIRED_ENV
     secret_names: tuple[str, ...] = config.SECRET_NAMES
@@ -163,6 +175,8 @@ class CallGraph:
         return None
 
     def references(self, target: Target) -> tuple[set[Target], set[str]]:
+        """What a definition refers to, and the markers it touches: secret names, and
+        "cloud-tasks" where it creates a task."""
         kind, module, name = target
         m = self.modules[module]
         if kind == "router":
@@ -174,6 +188,8 @@ class CallGraph:
             if isinstance(n, ast.Attribute):
                 if n.attr in SECRET_MARKERS:
                     secrets.add(SECRET_MARKERS[n.attr])
+                if n.attr in ENQUEUE_MARKERS:
+                    secrets.add(TASKS)
                 if isinstance(n.value, ast.Name) and n.value.id in m.imports:
                     found = self.resolve(f"{m.imports[n.value.id]}.{n.attr}")
                     if found:
@@ -223,15 +239,18 @@ class CallGraph:
                 for t in [self._local(m, n.id)] if t and t[0] == "router"]
 
     def unauthenticated_routes(self, entry: str) -> list[str]:
-        """Handlers of the function's router that never call caller_of (the JWT check)."""
-        missing = []
+        """Handlers of the function's router that authenticate no caller (no AUTHENTICATE call)."""
+        return [handler for handler, calls in self.route_auth(entry).items() if not calls]
+
+    def route_auth(self, entry: str) -> dict[str, frozenset[str]]:
+        """Each handler of the function's router, with the AUTHENTICATE functions it calls."""
+        out = {}
         for _, module, router in self.routers_of(entry):
             m = self.modules[module]
             for handler in m.routes[router]:
                 calls = {ast.unparse(n.func) for n in _code_nodes(m.defs[handler]) if isinstance(n, ast.Call)}
-                if not AUTHENTICATE & set(calls):
-                    missing.append(f"{module}.{handler}")
-        return missing
+                out[f"{module}.{handler}"] = frozenset(AUTHENTICATE & calls)
+        return out
 
 
 # --- Firestore queries -------------------------------------------------------------------------
@@ -247,6 +266,17 @@ def _const(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+def _field(node: ast.AST | None) -> str | None:
+    """A field path: its literal, or for a plain variable (`path`, `self.path`) the variable
+    as a symbol, `<path>`: within one query chain the same variable is the same field, so a
+    filter and an order on it are still one field."""
+    if (literal := _const(node)) is not None:
+        return literal
+    if isinstance(node, ast.Name | ast.Attribute) and re.fullmatch(r"[\w.]+", ast.unparse(node)):
+        return f"<{ast.unparse(node)}>"
+    return None
+
+
 def _filter_of(call: ast.Call) -> tuple[str | None, str | None]:
     """(field, op) of where("f", "==", v) or where(filter=FieldFilter("f", "==", v))."""
     args = list(call.args)
@@ -260,7 +290,7 @@ def _filter_of(call: ast.Call) -> tuple[str | None, str | None]:
         elif kw.arg in ("field_path", "op_string"):
             args.append(kw.value)
     if len(args) >= 2:
-        return _const(args[0]), _const(args[1])
+        return _field(args[0]), _const(args[1])
     return None, None
 
 
@@ -314,7 +344,7 @@ def queries_in(path: Path) -> list[Query]:
                 else:
                     unknown = True
             elif c.func.attr == "order_by":
-                fld = _const(c.args[0]) if c.args else None
+                fld = _field(c.args[0]) if c.args else None
                 if fld is None:
                     unknown = True
                 else:
@@ -330,11 +360,14 @@ def queries_in(path: Path) -> list[Query]:
 def collect() -> CodeFacts:
     exports = list(importlib.import_module("main").__all__)
     graph = CallGraph(load_modules())
+    markers = {e: graph.reach(e)[1] for e in exports}
     return CodeFacts(
         exports=exports,
         triggers={e: graph.trigger(e) for e in exports},
-        secrets={e: frozenset(graph.reach(e)[1]) for e in exports},
+        secrets={e: frozenset(markers[e] - {TASKS}) for e in exports},
         unauthenticated_routes={e: graph.unauthenticated_routes(e) for e in exports},
         queries=[q for p in sorted((ROOT / "functions").rglob("*.py")) if "__pycache__" not in p.parts
                  for q in queries_in(p)],
+        route_auth={e: graph.route_auth(e) for e in exports},
+        enqueuers=frozenset(e for e in exports if TASKS in markers[e]),
     )

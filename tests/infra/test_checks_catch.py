@@ -10,7 +10,15 @@ import pytest
 
 from tests.infra.checks import World, all_problems
 from tests.infra.codefacts import CodeFacts, Query
-from tests.infra.variants import edit, exporting_sync, with_sync, without_sync, world_of
+from tests.infra.variants import (
+    edit,
+    exporting_sync,
+    exporting_sync_link,
+    with_sync,
+    without_sync,
+    without_sync_link,
+    world_of,
+)
 
 SECRET_VERSION = '''
 resource "google_secret_manager_secret_version" "token_key" {
@@ -31,7 +39,7 @@ PLANNER_LINE = ('    planner        = { public = true, secrets = ["planner-jwt-k
 LINKS = 'links          = { public = true, secrets = ["oauth-client", "token-key"'
 HORIZON = "    SYNC_HORIZON_DAYS    = tostring(var.sync_horizon_days)"
 PROJECT = "    GOOGLE_CLOUD_PROJECT = var.project_id"
-ENV = "    environment_variables          = local.env"
+ENV = "    environment_variables          = local.function_env[each.key]"
 VOLUME = '\n    secret_volumes {\n      mount_path = "/etc/secrets"\n      secret     = "token-key"\n    }'
 RUNS_AS = "    service_account_email          = google_service_account.fn[each.key].email"
 REVISION = "  # A new revision must find"
@@ -41,6 +49,27 @@ OIDC_EMAIL = "      service_account_email = google_service_account.scheduler[0].
 JOB = 'resource "google_cloud_scheduler_job" "sync" {\n  count = '
 INVOKER = '  role     = "roles/run.invoker"\n  member   = "serviceAccount'
 SA_BUILDER = 'resource "google_service_account" "builder" {'
+RATE_LIMITS = """  rate_limits {
+    max_dispatches_per_second = local.sync_dispatches_per_second
+    max_concurrent_dispatches = local.sync_concurrent_dispatches
+  }
+"""
+RETRIES = ('  retry_config {\n    max_attempts  = 6\n    min_backoff   = "10s"\n'
+           '    max_backoff   = "${var.sync_poll_minutes * 60}s"\n    max_doublings = 4\n  }\n')
+WORKER = 'sync_link      = { public = false, secrets = ["oauth-client", "token-key"], memory = "512M", '
+WORKER_SIZE = WORKER + "timeout_seconds = 540, "
+QUEUERS = "# The functions that queue"
+TASKS_MEMBER = '  member   = "serviceAccount:${google_service_account.tasks[0].email}"'
+ENQUEUERS = 'task_enqueuers  = ["planner", "sync"]'
+ACT_AS_PROJECT = '''
+resource "google_project_iam_member" "act_as_anyone" {
+  project = var.project_id
+  role    = "roles/iam.serviceAccountUser"
+  member  = "serviceAccount:${google_service_account.fn["sync"].email}"
+}
+'''
+INTERVAL = 'default     = 1\n  description = "Cloud Scheduler calls'
+POLL = "    SYNC_POLL_MINUTES     = tostring(var.sync_poll_minutes)"
 
 # (what is broken, file, text, replacement, the problem that must be reported)
 BROKEN_TERRAFORM = [
@@ -106,6 +135,57 @@ BROKEN_TERRAFORM = [
      "not a divisor of 60"),
     ("a horizon the code refuses", "variables.tf", "default     = 365", "default     = 5000",
      "sync_horizon_days"),
+    # The queue (tasks.tf): its governor, its retries, the worker's door, who may queue.
+    ("a queue without rate limits", "tasks.tf", RATE_LIMITS, "", "the queue has no rate limits"),
+    ("a fixed dispatch rate", "tasks.tf", "max_dispatches_per_second = local.sync_dispatches_per_second",
+     "max_dispatches_per_second = 100", "derive it from the quota (share x quota / 60 / requests per task)"),
+    ("a fixed concurrency", "tasks.tf", "max_concurrent_dispatches = local.sync_concurrent_dispatches",
+     "max_concurrent_dispatches = 8", "derive it from the quota (share x quota / per-user quota)"),
+    ("more tasks at once than worker instances", "functions.tf", WORKER_SIZE + "max_instances = 10",
+     WORKER_SIZE + "max_instances = 4", "exceeds sync_link's max_instances 4"),
+    ("no precondition on the worker's instances", "tasks.tf", "local.sync_concurrent_dispatches <= ",
+     "1 <= ", "needs a precondition that keeps max_concurrent_dispatches within"),
+    ("unlimited retries", "tasks.tf", "max_attempts  = 6", "max_attempts  = -1",
+     "retry_config.max_attempts is -1"),
+    ("Cloud Tasks' default of 100 attempts", "tasks.tf", "    max_attempts  = 6\n", "",
+     "retry_config.max_attempts is None"),
+    ("no backoff floor", "tasks.tf", 'min_backoff   = "10s"', 'min_backoff   = "0s"',
+     "min_backoff must be at least 1 s"),
+    ("no retry config", "tasks.tf", RETRIES, "", "needs one retry_config"),
+    ("the worker public", "functions.tf", "sync_link      = { public = false,",
+     "sync_link      = { public = true,", "sync_link must be private"),
+    ("anyone may invoke the worker", "tasks.tf", TASKS_MEMBER, '  member   = "allUsers"',
+     "sync_link may be invoked by allUsers"),
+    ("the Scheduler's account invokes the worker", "tasks.tf", TASKS_MEMBER,
+     TASKS_MEMBER.replace("tasks[0]", "scheduler[0]"), "sync_link may be invoked by sa:scheduler"),
+    ("the tasks account with another role than the invoker's", "tasks.tf", 'role     = "roles/run.invoker"',
+     'role     = "roles/cloudtasks.enqueuer"', "the tasks service account may not invoke sync_link"),
+    ("the planner may not queue", "tasks.tf", ENQUEUERS, 'task_enqueuers  = ["sync"]',
+     "the code of planner queues link tasks, but local.task_enqueuers does not list it"),
+    ("a function that queues nothing may queue", "tasks.tf", ENQUEUERS,
+     'task_enqueuers  = ["links", "planner", "sync"]',
+     "local.task_enqueuers lists links, whose code queues no task"),
+    ("actAs on the whole project", "tasks.tf", QUEUERS, ACT_AS_PROJECT + QUEUERS,
+     "unexpected grant ('project', 'roles/iam.serviceAccountUser', 'sa:fn[sync]')"),
+    ("the tasks emulator in production", "functions.tf", POLL,
+     POLL + '\n    CLOUD_TASKS_API_ENDPOINT = "http://x:1"', "local.task_env sets CLOUD_TASKS_API_ENDPOINT"),
+    ("SYNC_QUEUE names another queue", "tasks.tf", '/queues/${local.sync_queue_name}"', '/queues/sync"',
+     "its SYNC_QUEUE is 'projects/practice-sync-test/locations/europe-west3/queues/sync'"),
+    ("a fixed poll interval", "functions.tf", POLL, '    SYNC_POLL_MINUTES     = "10"',
+     "SYNC_POLL_MINUTES of sync is 10, not var.sync_poll_minutes"),
+    ("a tasks account the worker does not accept", "tasks.tf", 'account_id   = "sync-tasks"',
+     'account_id   = "sync-queue"', "SYNC_TASKS_INVOKER_EMAIL and the tasks account must agree"),
+    ("a worker timeout past the dispatch deadline", "functions.tf", WORKER + "timeout_seconds = 540,",
+     WORKER + "timeout_seconds = 900,", "below Cloud Tasks' dispatch deadline"),
+    ("the Scheduler every 5 minutes with the queue", "variables.tf", INTERVAL, INTERVAL.replace("1", "5"),
+     "it must be every minute"),
+    ("no precondition on the Scheduler's interval", "scheduler.tf",
+     "!local.sync_tasks || var.sync_interval_minutes == 1", "true",
+     "needs a precondition that keeps sync_interval_minutes at 1"),
+    ("a Scheduler interval that does not divide the hour", "variables.tf", INTERVAL,
+     INTERVAL.replace("1", "7"), "default sync_interval_minutes 7 is not a divisor of 60"),
+    ("the Cloud Tasks API not enabled", "apis.tf", '    "cloudtasks.googleapis.com",\n', "",
+     "does not enable cloudtasks.googleapis.com"),
 ]
 
 
@@ -179,6 +259,38 @@ def test_a_query_that_needs_a_composite_index(texts: dict[str, str], facts: Code
     w.firestore = {**w.firestore, "indexes": [{"collectionGroup": "links", "queryScope": "COLLECTION",
                                                "fields": fields}]}
     assert all_problems(w) == []
+
+
+def test_a_worker_that_takes_a_planner_jwt(texts: dict[str, str], facts: CodeFacts) -> None:
+    routes = {**exporting_sync(facts).route_auth,
+              "sync_link": {"functions.entrypoints.sync_link.run": frozenset({"authenticate_sync"})}}
+    problems = all_problems(world_of(with_sync(texts), _facts(facts, route_auth=routes)))
+    assert any("sync_link's functions.entrypoints.sync_link.run authenticates with ['authenticate_sync']" in p
+               for p in problems)
+
+
+def test_code_that_starts_queueing_tasks(texts: dict[str, str], facts: CodeFacts) -> None:
+    broken = _facts(facts, enqueuers=exporting_sync(facts).enqueuers | {"links"})
+    problems = all_problems(world_of(with_sync(texts), broken))
+    for expected in ("the code of links queues link tasks, but local.task_enqueuers does not list it",
+                     "missing grant ('queue:sync-links', 'roles/cloudtasks.enqueuer', 'sa:fn[links]')",
+                     "missing grant ('account:tasks', 'roles/iam.serviceAccountUser', 'sa:fn[links]')",
+                     "the code of links queues link tasks, but its SYNC_QUEUE is None"):
+        assert any(expected in p for p in problems), expected
+
+
+def test_sync_link_exported_but_not_deployed(texts: dict[str, str], facts: CodeFacts) -> None:
+    problems = all_problems(world_of(without_sync_link(with_sync(texts)), exporting_sync(facts)))
+    assert any("main.py exports 'sync_link' but infra/functions.tf does not deploy it" in p for p in problems)
+    assert any("sync_link = { public = false" in p for p in problems), "the message gives the line to add"
+    assert any("the queue would not be created" in p for p in problems)
+
+
+def test_sync_link_deployed_but_not_exported(texts: dict[str, str], facts: CodeFacts) -> None:
+    not_exported = exporting_sync_link(exporting_sync(facts), exported=False)
+    problems = all_problems(world_of(with_sync(texts), not_exported))
+    assert any("deploys 'sync_link', which main.py does not export" in p for p in problems)
+    assert any("the queue exists although main.py exports no sync_link" in p for p in problems)
 
 
 def test_the_ttl_policy_missing_from_the_index_file(texts: dict[str, str], facts: CodeFacts) -> None:

@@ -46,6 +46,22 @@ def test_queries_are_read_from_code(tmp_path: Path) -> None:
     ]
 
 
+def test_a_field_path_held_in_a_variable_is_one_field(tmp_path: Path) -> None:
+    """A computed path (`seqs.<resource>`) filtered and ordered on in one chain is one field; two
+    different variables are two fields, and then the query needs a composite index."""
+    src = tmp_path / "store.py"
+    src.write_text(
+        "def a(col, path, c):\n"
+        "    return col.where(filter=FieldFilter(path, '>', c)).order_by(path).limit(5).stream()\n"
+        "def b(col, p, q, c):\n"
+        "    return col.where(filter=FieldFilter(p, '==', c)).order_by(q).stream()\n", encoding="utf-8")
+    first, second = sorted(queries_in(src), key=lambda x: x.where)
+    assert (first.inequality, first.order, first.unknown) == ({"<path>"}, {"<path>"}, False)
+    assert not first.needs_composite_index
+    assert (second.equality, second.order) == ({"<p>"}, {"<q>"})
+    assert second.needs_composite_index
+
+
 def test_every_entry_point_is_an_http_function_with_routes(facts: CodeFacts) -> None:
     graph = CallGraph(load_modules())
     for name in facts.exports:

@@ -7,13 +7,14 @@ import re
 import pytest
 
 from functions.adapters.google_oauth import SCOPES
-from functions.config import SECRET_NAMES
+from functions.config import ENV_DEFAULTS, SECRET_NAMES
 from functions.domain import LinkStatus
 from tests.infra.codefacts import ROOT, CodeFacts
 from tests.infra.tfconfig import Config, load
 
 DEPLOY = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 CLOUDBUILD = (ROOT / "cloudbuild.yaml").read_text(encoding="utf-8")
 BUILD_STEPS = "\n".join(line for line in CLOUDBUILD.splitlines() if not line.lstrip().startswith("#"))
 
@@ -49,6 +50,28 @@ def test_deploy_names_every_function_and_the_redirect_uri(facts: CodeFacts) -> N
 def test_deploy_lists_every_variable(cfg: Config) -> None:
     for name in cfg.variables:
         assert f"| `{name}` |" in DEPLOY
+
+
+def test_readme_documents_every_setting() -> None:
+    """Every environment variable the code reads has a row in README's configuration table."""
+    for name in ENV_DEFAULTS:
+        assert f"| `{name}` |" in README, f"README.md, Configuration: what is {name}?"
+
+
+def test_deploy_names_the_queue_and_the_upgrade_step(cfg: Config) -> None:
+    queue = cfg.locals["sync_queue_name"]
+    assert f"`{queue}`" in DEPLOY
+    assert "python -m functions.services.dispatch --backfill" in DEPLOY, "older links need their minute"
+    assert "roles/cloudtasks.admin" in DEPLOY, "the deploying account creates the queue"
+
+
+def test_operations_reads_pauses_and_drains_the_queue(cfg: Config) -> None:
+    queue = cfg.locals["sync_queue_name"]
+    for verb in ("describe", "pause", "resume", "purge"):
+        assert f"gcloud tasks queues {verb} {queue} " in OPERATIONS
+    assert f"gcloud tasks list --queue={queue} " in OPERATIONS
+    for setting in ("SYNC_POLL_MINUTES", "SYNC_DEBOUNCE_SECONDS"):
+        assert f"| `{setting}` (" in OPERATIONS, f"docs/operations.md: what does {setting} mean?"
 
 
 def test_operations_explains_every_link_status() -> None:

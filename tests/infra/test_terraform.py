@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.checks import CHECKS, World, all_problems, check_scheduler, instances
+from tests.infra.checks import CHECKS, World, all_problems, check_scheduler, check_tasks, grants, instances
 from tests.infra.codefacts import CodeFacts
-from tests.infra.variants import exporting_sync, with_sync, without_sync, world_of
+from tests.infra.variants import (
+    exporting_sync,
+    exporting_sync_link,
+    with_sync,
+    without_sync,
+    without_sync_link,
+    world_of,
+)
 
 # The secrets each entry point reads, from the code (functions/services, functions/http.py):
 #   planner-jwt-key: every route that calls caller_of() (functions/http.py) to check the JWT;
@@ -30,9 +37,16 @@ EXPECTED_SECRETS = {
     "planner": {"planner-jwt-key"},
     # unseals every linked refresh token and refreshes it with the client + JWT (planner calls)
     "sync": {"oauth-client", "token-key", "planner-jwt-key"},
+    # one link's sync: unseals its refresh token and refreshes it with the client. No JWT key:
+    # the worker takes the queue's OIDC token only, never a planner token (sync reads the key
+    # for its planner callers, not for the sync itself)
+    "sync_link": {"oauth-client", "token-key"},
 }
 # Reached by a browser (the planner's frontend) or by Google's redirect: public, gated in code.
 EXPECTED_PUBLIC = {"planner", "oauth_start", "oauth_callback", "links", "revoke"}
+# Queue link tasks (functions/services/dispatch.py): sync dispatches the links due each minute,
+# planner queues a changed appointment's link. They get the enqueuer grant and SYNC_QUEUE.
+EXPECTED_ENQUEUERS = {"sync", "planner"}
 
 
 @pytest.mark.parametrize("rule", list(CHECKS))
@@ -79,6 +93,35 @@ def test_scheduler_follows_main_py(world: World, facts: CodeFacts) -> None:
         assert check_scheduler(world) == []
 
 
+def test_the_code_analysis_finds_the_functions_that_queue_tasks(facts: CodeFacts) -> None:
+    assert facts.enqueuers == EXPECTED_ENQUEUERS & set(facts.exports)
+
+
+def test_the_queue_follows_main_py(world: World, facts: CodeFacts) -> None:
+    """With sync_link exported: the queue, the tasks account, the worker's one invoker, and the
+    two grants for each function that queues; the worker is private."""
+    queue = world.cfg.resource("google_cloud_tasks_queue", "sync_links")
+    if "sync_link" not in facts.exports:
+        assert instances(world, "queue", queue) == {}
+        return
+    assert len(instances(world, "queue", queue)) == 1
+    assert check_tasks(world) == []
+    assert world.functions["sync_link"]["public"] is False
+    given = grants(world)
+    queuers = {f"sa:fn[{f}]" for f in EXPECTED_ENQUEUERS}
+    assert {m for scope, _, m in given if scope == "run:sync_link"} == {"sa:tasks"}
+    assert {m for scope, _, m in given if scope == "queue:sync-links"} == queuers
+    assert {m for scope, _, m in given if scope == "account:tasks"} == queuers
+
+
+def test_the_governor_at_the_default_quota(world: World) -> None:
+    """Google's documented quota (10,000 requests a minute per project, 600 per user), half of
+    it for the queue, 4 requests a task: 20 dispatches a second, 8 at once (infra/tasks.tf)."""
+    limits = world.cfg.resource("google_cloud_tasks_queue", "sync_links")["rate_limits"][0]
+    assert world.ev().value(limits["max_dispatches_per_second"]) == 20
+    assert world.ev().value(limits["max_concurrent_dispatches"]) == 8
+
+
 def test_the_one_line_sync_entry_deploys_and_schedules_sync(texts: dict[str, str], facts: CodeFacts) -> None:
     w = world_of(with_sync(texts), exporting_sync(facts))
     assert all_problems(w) == []
@@ -94,3 +137,17 @@ def test_without_sync_nothing_of_the_scheduler_is_created(texts: dict[str, str],
     for rtype, name in (("google_cloud_scheduler_job", "sync"), ("google_service_account", "scheduler"),
                         ("google_cloud_run_service_iam_member", "scheduler_invokes_sync")):
         assert instances(w, name, w.cfg.resource(rtype, name)) == {}
+
+
+def test_without_sync_link_nothing_of_the_queue_is_created(texts: dict[str, str], facts: CodeFacts) -> None:
+    """Removing the sync_link line removes the queue and everything around it, and `sync`
+    syncs every link itself again (no function gets SYNC_QUEUE)."""
+    w = world_of(without_sync_link(texts), exporting_sync_link(facts, exported=False))
+    assert "sync_link" not in w.functions
+    assert all_problems(w) == []
+    for rtype, name in (("google_cloud_tasks_queue", "sync_links"), ("google_service_account", "tasks"),
+                        ("google_cloud_run_service_iam_member", "tasks_invoke_sync_link"),
+                        ("google_cloud_tasks_queue_iam_member", "enqueuer"),
+                        ("google_service_account_iam_member", "enqueuer_acts_as_tasks")):
+        assert instances(w, name, w.cfg.resource(rtype, name)) == {}
+    assert w.task_enqueuers == []

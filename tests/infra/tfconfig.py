@@ -8,7 +8,10 @@ Terraform would) or reported, so a check never passes by not understanding the c
 
 from __future__ import annotations
 
+import ast
 import json
+import math
+import operator
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -143,6 +146,11 @@ def _template_parts(text: str) -> list[tuple[str, str]]:
     return parts
 
 
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Mod: operator.mod}
+_FUNCS = {"floor": math.floor, "ceil": math.ceil, "min": min, "max": max}
+
+
 class Evaluator:
     """Evaluates variables, locals and a few functions, given values for the variables."""
 
@@ -181,6 +189,45 @@ class Evaluator:
             return self._str(self.expr(m[1]))
         if m := re.fullmatch(r'"([^"$]*)"', e):
             return m[1]
+        return self._arithmetic(e)
+
+    # Arithmetic on numbers, as the quota governor uses it: + - * / %, floor, ceil, min, max,
+    # var.x, local.x and indexing into a local (`local.functions["sync_link"].max_instances`).
+    # HCL and Python agree on these (`/` divides without truncating); anything else - a
+    # conditional, another function, a resource attribute - is not understood.
+    def _arithmetic(self, e: str) -> Any:
+        try:
+            tree = ast.parse(e, mode="eval")
+        except SyntaxError:
+            raise Unevaluable(f"not understood: ${{{e}}}") from None
+        return self._node(tree.body, e)
+
+    def _number(self, node: ast.AST, e: str) -> int | float:
+        v = self._node(node, e)
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise Unevaluable(f"not a number in ${{{e}}}: {v!r}")
+        return v
+
+    def _node(self, node: ast.AST, e: str) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](self._number(node.left, e), self._number(node.right, e))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self._number(node.operand, e)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
+                and node.args and not node.keywords):
+            return _FUNCS[node.func.id](*(self._number(a, e) for a in node.args))
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id in ("var", "local"):
+                return self.expr(f"{node.value.id}.{node.attr}")
+            base = self._node(node.value, e)
+            if isinstance(base, dict) and node.attr in base:
+                return self.value(base[node.attr])
+        if isinstance(node, ast.Subscript):
+            base, key = self._node(node.value, e), self._node(node.slice, e)
+            if isinstance(base, dict) and isinstance(key, str) and key in base:
+                return self.value(base[key])
         raise Unevaluable(f"not understood: ${{{e}}}")
 
 
