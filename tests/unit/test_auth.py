@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -27,18 +28,22 @@ def test_valid_tokens_name_the_caller() -> None:
     assert authenticate(token({**PLANNER, "iat": int(time.time())}), KEY).role == "planner"
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "Basic abc", "Bearer", "Bearer not.a.jwt",
-    token(ADMIN, key=b"another-key-of-thirty-two-bytes!"),
-    token({**ADMIN, "exp": int(time.time()) - 5}),
-    token({"role": "admin", "branch_id": "b1"}),               # no sub
-    token({**ADMIN, "role": "owner"}),                         # unknown role
-    token({"sub": "a", "role": "admin"}),                      # admin without branch
-    token({**EMPLOYEE, "resource_ids": "r1"}),                  # not a list
-    jwt.encode({**ADMIN, "exp": int(time.time()) + 60}, None, algorithm="none"),
-    "Bearer " + jwt.encode({**ADMIN, "exp": int(time.time()) + 60}, KEY * 4, algorithm="HS512"),
-])
-def test_bad_tokens_are_401(header: str | None) -> None:
+# Tokens are minted when a test runs (lambdas), not when the module is imported: an import long
+# before the run (mutmut's fork server) would otherwise hand every case an expired token.
+@pytest.mark.parametrize("make_header", [
+    lambda: None, lambda: "", lambda: "Basic abc", lambda: "Bearer", lambda: "Bearer not.a.jwt",
+    lambda: token(ADMIN, key=b"another-key-of-thirty-two-bytes!"),
+    lambda: token({**ADMIN, "exp": int(time.time()) - 5}),
+    lambda: token({"role": "admin", "branch_id": "b1"}),               # no sub
+    lambda: token({**ADMIN, "role": "owner"}),                         # unknown role
+    lambda: token({"sub": "a", "role": "admin"}),                      # admin without branch
+    lambda: token({**EMPLOYEE, "resource_ids": "r1"}),                  # not a list
+    lambda: jwt.encode({**ADMIN, "exp": int(time.time()) + 60}, None, algorithm="none"),
+    lambda: "Bearer " + jwt.encode({**ADMIN, "exp": int(time.time()) + 60}, KEY * 4, algorithm="HS512"),
+], ids=["none", "empty", "basic", "bearer-alone", "not-a-jwt", "other-key", "expired", "no-sub",
+        "unknown-role", "admin-without-branch", "resource-ids-not-a-list", "alg-none", "hs512"])
+def test_bad_tokens_are_401(make_header: Callable[[], str | None]) -> None:
+    header = make_header()
     if header and not header.startswith(("Bearer", "Basic")):
         header = "Bearer " + header
     with pytest.raises(Unauthenticated):
@@ -86,3 +91,64 @@ def test_authorization_matrix(claims: dict, action: Action, branch: str, resourc
     else:
         with pytest.raises(Forbidden):
             authorize(who, action, branch, resource)
+
+
+# --- found by `make mutation` ----------------------------------------------------------------
+
+def test_the_auth_scheme_is_case_insensitive() -> None:
+    # RFC 9110: "bearer", "BEARER" and "Bearer" are the same scheme.
+    raw = token(ADMIN).removeprefix("Bearer ")
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        assert authenticate(f"{scheme} {raw}", KEY).sub == "a"
+    assert authenticate(f"  Bearer   {raw}  ", KEY).sub == "a"
+
+
+@pytest.mark.parametrize("claims", [
+    {**EMPLOYEE, "resource_ids": ["r1", 7]},                 # a list, but not of strings
+    {**EMPLOYEE, "resource_ids": {"r1": True}},
+    {**ADMIN, "role": "owner"},
+    {**ADMIN, "role": None},
+])
+def test_malformed_claims_are_401(claims: dict) -> None:
+    with pytest.raises(Unauthenticated):
+        authenticate(token(claims), KEY)
+
+
+def test_an_employee_token_without_resource_ids_opens_no_resource() -> None:
+    who = authenticate(token({"sub": "e", "role": "employee", "branch_id": "b1"}), KEY)
+    assert who.resource_ids == frozenset()
+    with pytest.raises(Forbidden):
+        authorize(who, Action.MANAGE_LINK, "b1", "r1")
+
+
+@pytest.mark.parametrize("claims", [
+    {**ADMIN, "exp": int(time.time()) - 5},
+    {**ADMIN, "role": "owner"},
+    {"sub": "a", "role": "admin"},
+    {**EMPLOYEE, "resource_ids": "r1"},
+])
+def test_every_401_says_why_in_its_message(claims: dict) -> None:
+    # The message is the API's `error.message`, a string the planner shows (openapi.yaml).
+    with pytest.raises(Unauthenticated) as caught:
+        authenticate(token(claims), KEY)
+    assert isinstance(caught.value.message, str) and caught.value.message
+    assert caught.value.message != Unauthenticated().message  # not the generic "token required"
+    with pytest.raises(Unauthenticated) as caught:
+        authenticate(token(ADMIN, key=b"another-key-of-thirty-two-bytes!"), KEY)
+    assert isinstance(caught.value.message, str) and caught.value.message
+    assert caught.value.message != Unauthenticated().message  # not the generic "token required"
+
+
+def test_an_expired_token_is_told_apart_from_a_forged_one() -> None:
+    # The planner backend renews an expired token; a forged one is an incident.
+    with pytest.raises(Unauthenticated, match="expired"):
+        authenticate(token({**ADMIN, "exp": int(time.time()) - 5}), KEY)
+    with pytest.raises(Unauthenticated) as caught:
+        authenticate(token(ADMIN, key=b"another-key-of-thirty-two-bytes!"), KEY)
+    assert "expired" not in caught.value.message
+
+
+def test_a_403_for_another_branch_says_so() -> None:
+    with pytest.raises(Forbidden) as caught:
+        authorize(caller(ADMIN), Action.MANAGE_LINK, "b2", "r7")
+    assert isinstance(caught.value.message, str) and caught.value.message != Forbidden().message

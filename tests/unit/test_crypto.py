@@ -68,3 +68,25 @@ def test_a_token_moved_to_another_link_does_not_decrypt() -> None:
 def test_malformed_sealed_values_are_rejected(sealed: dict) -> None:
     with pytest.raises(TokenDecryptError):
         TokenCipher([NEW]).decrypt(sealed, "b:r")
+
+
+# --- found by `make mutation` ----------------------------------------------------------------
+
+def test_a_cipher_needs_a_key() -> None:
+    with pytest.raises(ValueError, match="key version"):
+        TokenCipher([])
+
+
+def test_the_nonce_is_96_bits_fresh_for_each_token() -> None:
+    # NIST SP 800-38D: 96-bit IVs for GCM; any other length goes through GHASH first.
+    cipher = TokenCipher([NEW])
+    nonces = {cipher.encrypt("token", "b:r")["nonce"] for _ in range(20)}
+    assert len(nonces) == 20
+    assert {len(base64.b64decode(n)) for n in nonces} == {12}
+
+
+def test_a_disabled_key_version_is_named_in_the_error() -> None:
+    # docs/operations.md: an old version may go once no token needs it; this error says which one.
+    sealed_old = TokenCipher([OLD]).encrypt("token", "b:r")
+    with pytest.raises(TokenDecryptError, match=r"^key version '1' is not enabled$"):
+        TokenCipher([NEW]).decrypt(sealed_old, "b:r")

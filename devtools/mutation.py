@@ -1,0 +1,367 @@
+"""`make mutation`: mutmut over the sync, the services and auth/crypto/logs; prints score and survivors.
+
+    python -m devtools.mutation [--workers N] [--fresh] [--report] [MUTANT ...]
+
+mutmut (configured in pyproject.toml, `[tool.mutmut]`) copies the code into `mutants/`, writes every
+mutant of the modules in `only_mutate` into that copy, and runs, for each mutant, the tests that
+called the mutated function; devtools/mutation_pytest.py narrows those to `tests/unit` for the pure
+modules. The Firestore emulator is started once for the whole run (FIRESTORE_EMULATOR_HOST, unless
+already exported) and shared by every mutant's tests, each test in a project of its own.
+
+Verdicts are kept in `mutants/` between runs: a mutant already killed is not tested again while its
+function is unchanged, but every survivor (and timeout) is, so a new test shows at once. `--fresh`
+starts over.
+MUTANT limits the run to those mutants (globs as mutmut takes them, e.g. 'functions.logs.*'); of the
+ones recorded, only those not killed are run again.
+`--report` only prints the summary of the last run.
+
+The summary: killed/total per module and overall, then every survivor that is not listed in
+devtools/mutation_equivalent.txt with its mutation, then the listed (equivalent) ones. Lines of
+that file: `mutant name | the mutated line | why it is equivalent`; an entry whose mutant no
+longer survives or whose line no longer matches is reported as stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+EQUIVALENT = ROOT / "devtools" / "mutation_equivalent.txt"
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+RESULT_MARKS = "🙁🫥⏰🤔🔇🧙🛑?🎉💥"
+
+# mutmut's exit codes (mutmut.stats.status_by_exit_code) as this report counts them.
+KILLED = {1, 3}
+TIMEOUT = {36, 24, -24, 152, 255}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def status_of(code: int | None) -> str:
+    if code is None:
+        return "not checked"
+    if code in KILLED:
+        return "killed"
+    if code in TIMEOUT:
+        return "timeout"
+    if code in SURVIVED:
+        return "survived"
+    if code in NO_TESTS:
+        return "no tests"
+    return "suspicious"
+
+
+# --- mutmut's files ----------------------------------------------------------------------------
+
+def mutated_sources() -> list[Path]:
+    """The source files mutmut mutates, relative to ROOT (its own reading of the config)."""
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    return sorted(walk_mutatable_files())
+
+
+def meta_path(source: Path) -> Path:
+    return MUTANTS / f"{source}.meta"
+
+
+def verdicts(source: Path) -> dict[str, int | None]:
+    try:
+        return json.loads(meta_path(source).read_text())["exit_code_by_key"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def module_name(source: Path) -> str:
+    name = ".".join(source.with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def reset_unsettled() -> int:
+    """Forget every verdict but killed, so survivors (and timeouts, which a busy machine can
+    cause) meet the current tests again."""
+    count = 0
+    for meta in MUTANTS.rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if code is not None and code not in KILLED:
+                codes[name] = None
+                count += 1
+        meta.write_text(json.dumps(data, indent=4))
+    return count
+
+
+def unsettled_matching(patterns: list[str]) -> list[str]:
+    """The recorded mutants matching mutmut-style names/globs that are not killed; the patterns
+    themselves where nothing is recorded yet."""
+    recorded = {name: code for meta in MUTANTS.rglob("*.py.meta")
+                for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+    out: list[str] = []
+    for pattern in patterns:
+        matching = [n for n in recorded if fnmatch.fnmatchcase(n, pattern)]
+        if not matching:
+            out.append(pattern)
+        out.extend(n for n in matching if recorded[n] not in KILLED)
+    return sorted(set(out))
+
+
+def refresh_copies() -> None:
+    """Drop mutmut's copies of the tests and helpers: it copies them anew, without deleted files."""
+    from mutmut.configuration import config
+
+    for path in [*config().also_copy, Path("tests")]:
+        target = MUTANTS / path
+        if target.is_dir():
+            shutil.rmtree(target)
+
+
+# --- running -----------------------------------------------------------------------------------
+
+def run_mutmut(workers: int, names: list[str]) -> int:
+    """`mutmut run`, its output condensed (spinner lines at most every 30 s) and kept in mutants/."""
+    from devtools.firestore_emulator import EmulatorMissing, FirestoreEmulator
+
+    emulator = None
+    if not os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        try:
+            emulator = FirestoreEmulator().start()  # exports FIRESTORE_EMULATOR_HOST
+        except EmulatorMissing as exc:
+            print(exc, file=sys.stderr)
+            return 3
+    mutmut = Path(sys.executable).parent / "mutmut"
+    cmd = [str(mutmut), "run", "--max-children", str(workers), *names]
+    MUTANTS.mkdir(exist_ok=True)
+    log_path = MUTANTS / "mutmut-run.log"
+    try:
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,  # noqa: S603
+                                    stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
+            assert proc.stdout is not None
+            last_shown, pending = 0.0, ""
+            buffer = ""
+            while chunk := proc.stdout.read(256):
+                log.write(chunk)
+                buffer += chunk
+                *segments, buffer = re.split(r"[\r\n]", buffer)
+                for segment in segments:
+                    text = segment.strip()
+                    if not text:
+                        continue
+                    if text[0] in SPINNER:
+                        pending = text[1:].strip()
+                        if time.monotonic() - last_shown >= 30:
+                            print("   ", pending, flush=True)
+                            last_shown, pending = time.monotonic(), ""
+                    elif text[0] not in RESULT_MARKS:  # the per-mutant list stays in the log
+                        print(text, flush=True)
+            if pending:
+                print("   ", pending, flush=True)
+            code = proc.wait()
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    if code != 0:
+        print(f"mutmut run failed ({code}); its whole output is in {log_path.relative_to(ROOT)}")
+    return code
+
+
+# --- the report --------------------------------------------------------------------------------
+
+@dataclass
+class Equivalent:
+    name: str
+    line: str
+    reason: str
+
+
+def read_equivalents(path: Path = EQUIVALENT) -> dict[str, Equivalent]:
+    out: dict[str, Equivalent] = {}
+    if not path.exists():
+        return out
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        name, line, reason = (part.strip() for part in raw.split(" | ", 2))
+        out[name] = Equivalent(name, line, reason)
+    return out
+
+
+def mutation_of(name: str, source: Path) -> str:
+    """The mutated lines of a mutant, `-old` / `+new` joined on one line."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    try:
+        diff = get_diff_for_mutant(name, path=source)
+    except Exception as exc:  # a mutant the source no longer has
+        return f"(no diff: {exc})"
+    changed = [line for line in diff.splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return "  ".join(line[0] + " " + line[1:].strip() for line in changed)
+
+
+_LITERAL = re.compile(r"""(?<![\w'"])[rRuUfF]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_MESSAGE_LINE = re.compile(r"^(raise \w+\(|\w*(log|logger)\.(debug|info|warning|error|exception)\()")
+
+
+def is_wording(mutation: str) -> bool:
+    """Whether a mutant only rewords the prose message of a `raise` or a log call: the message
+    wrapped in XX, lower or upper case, or None. Tests check the error's code and status and that
+    it has a message, not the message's wording."""
+    removed = [p[2:] for p in mutation.split("  ") if p.startswith("- ")]
+    added = [p[2:] for p in mutation.split("  ") if p.startswith("+ ")]
+    if len(removed) != 1 or len(added) != 1 or not _MESSAGE_LINE.match(removed[0]):
+        return False
+    old, new = removed[0], added[0]
+    for match in _LITERAL.finditer(old):
+        literal = match.group(1)
+        quote, text = literal[0], literal[1:-1]
+        if " " not in text.strip():
+            continue  # a word, not prose: a code, key or name
+        if old[:match.start(0)] + "None" + old[match.end(0):] == new:
+            return True
+        for replacement in (f"{quote}XX{text}XX{quote}", quote + text.lower() + quote,
+                            quote + text.upper() + quote):
+            if old[:match.start(1)] + replacement + old[match.end(1):] == new:
+                return True
+    return False
+
+
+def added_line(mutation: str) -> str:
+    """The `+` side of a mutation, what mutation_equivalent.txt records."""
+    parts = [p[2:] for p in mutation.split("  ") if p.startswith("+ ")]
+    return " ⏎ ".join(parts) if parts else "(line removed)"
+
+
+def report() -> int:
+    os.chdir(ROOT)
+    sources = mutated_sources()
+    if not any(meta_path(s).exists() for s in sources):
+        print("No mutation results yet: run `make mutation` first.")
+        return 1
+    equivalents = read_equivalents()
+    rows = []
+    open_survivors: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    wording: dict[str, list[str]] = defaultdict(list)
+    listed: list[tuple[Equivalent, str, str]] = []
+    seen_listed: set[str] = set()
+    totals: Counter[str] = Counter()
+    for source in sources:
+        codes = verdicts(source)
+        if not codes:
+            continue
+        module = module_name(source)
+        count = Counter(status_of(c) for c in codes.values())
+        for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
+            status = status_of(code)
+            if status not in ("survived", "no tests", "suspicious"):
+                continue
+            mutation = mutation_of(name, source)
+            entry = equivalents.get(name)
+            if entry is not None and status == "survived":
+                seen_listed.add(name)
+                ok = entry.line == added_line(mutation)
+                listed.append((entry, mutation, "" if ok else "STALE (the mutated line changed)"))
+                if ok:
+                    count["equivalent"] += 1
+                    continue
+            elif status == "survived" and is_wording(mutation):
+                wording[module].append(name)
+                count["wording"] += 1
+                continue
+            open_survivors[module].append((name, status, mutation))
+        rows.append((module, count))
+        totals.update(count)
+
+    print()
+    print(f"{'module':32} {'killed':>6} {'total':>6} {'score':>6} {'equiv.':>6} {'wording':>7} "
+          f"{'score w/o':>9}   open")
+    for module, count in [*rows, ("ALL", totals)]:
+        if module == "ALL":
+            print("-" * 100)
+        killed = count["killed"] + count["timeout"]
+        total = sum(v for k, v in count.items() if k not in ("equivalent", "wording"))
+        excused = count["equivalent"] + count["wording"]
+        rest = ", ".join(f"{v} {k}" for k, v in sorted(count.items())
+                         if k not in ("killed", "timeout", "equivalent", "wording") and v)
+        rest = (f"{count['survived'] + count['no tests'] + count['suspicious'] - excused}"
+                f"{'  (' + rest + ')' if rest else ''}")
+        print(f"{module:32} {killed:>6} {total:>6} {_pct(killed, total):>6} {count['equivalent']:>6} "
+              f"{count['wording']:>7} {_pct(killed, total - excused):>9}   {rest}")
+    print("score: killed (timeouts count as killed) over all mutants. 'score w/o' leaves out the "
+          "equivalent\nmutants (devtools/mutation_equivalent.txt) and those that only reword a message.")
+
+    n_open = sum(len(v) for v in open_survivors.values())
+    print(f"\nOpen survivors (need a test, or a reason in {EQUIVALENT.relative_to(ROOT)}): {n_open}")
+    for module, items in open_survivors.items():
+        print(f"  {module}")
+        for name, status, mutation in items:
+            tag = "" if status == "survived" else f" [{status}]"
+            print(f"    {name}{tag}\n        {mutation}")
+    print(f"\nEquivalent ({EQUIVALENT.relative_to(ROOT)}): {len(listed)}")
+    for entry, mutation, problem in listed:
+        print(f"    {entry.name} {problem}\n        {mutation}\n        why: {entry.reason}")
+    gone = sorted(set(equivalents) - seen_listed)
+    if gone:
+        print(f"\nStale entries (the mutant no longer survives or no longer exists): {len(gone)}")
+        for name in gone:
+            print(f"    {name}")
+    n_wording = sum(len(v) for v in wording.values())
+    print(f"\nOnly reword a message (XX…XX, case, None) of a raise or log call: {n_wording}")
+    for module, names in wording.items():
+        short = ", ".join(n.rpartition(".")[2] for n in names)
+        print(f"  {module}: {short}")
+    print("\nA mutant's diff: .venv/bin/mutmut show NAME; its tests: .venv/bin/mutmut tests-for-mutant NAME")
+    return 0
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head, _, number = name.rpartition("__mutmut_")
+    return head, int(number) if number.isdigit() else 0
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("MUTATION_WORKERS", "2")))
+    parser.add_argument("--fresh", action="store_true", help="forget every earlier verdict")
+    parser.add_argument("--report", action="store_true", help="only print the last run's summary")
+    parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut's names, globs allowed)")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    if not args.report:
+        if args.fresh and MUTANTS.exists():
+            shutil.rmtree(MUTANTS)
+        names = args.mutants
+        if MUTANTS.exists():
+            print(f"re-checking {reset_unsettled()} earlier survivors and timeouts; killed ones stay killed")
+            refresh_copies()
+            if names:  # mutmut re-tests every mutant it is given: give it the unsettled ones only
+                names = unsettled_matching(names)
+                if not names:
+                    print("every matching mutant is killed")
+                    return report()
+        started = time.monotonic()
+        code = run_mutmut(args.workers, names)
+        print(f"mutmut took {(time.monotonic() - started) / 60:.1f} min")
+        if code != 0:
+            return code
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Edges of the plan that `make mutation` found untested: what each action carries, ties, the
+window's "ends exactly now", the breaker's base and default, recurring series ids, floating times."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from functions.sync import mapping
+from functions.sync.model import (
+    ConflictReason,
+    ConflictResolution,
+    CreateAppointment,
+    ForgetState,
+    GoogleChanges,
+    GoogleEvent,
+    ItemState,
+    PlannerChanges,
+    RecordConflict,
+    SaveState,
+    Side,
+    UpdateAppointment,
+    UpdateEvent,
+)
+from functions.sync.plan import plan_link
+
+from .builders import LINK, NOW, POLICY, appointment, event, kinds, phone_event, run, synced_state
+
+H, D = timedelta(hours=1), timedelta(days=1)
+NEWEST = replace(POLICY, conflict_resolution=ConflictResolution.NEWEST_WINS)
+GOOGLE_WINS = replace(POLICY, conflict_resolution=ConflictResolution.GOOGLE_WINS)
+
+
+def _at(delta: timedelta) -> str:
+    return mapping.local_text(NOW + delta, "Europe/Berlin")
+
+
+def _timed(start: timedelta, end: timedelta, id: str = "a1", **fields):
+    return appointment(id, start=_at(start), end=_at(end), **fields)
+
+
+# --- what the actions carry ------------------------------------------------------------------
+
+def test_a_phone_edit_keeps_the_event_id_in_the_state_it_saves() -> None:
+    appt = appointment()
+    ev = event(appt)
+    edited = event(appt, summary="Am Telefon geändert", etag='"e2"')
+    (action,) = run({}, [edited], [synced_state(appt, ev)]).actions
+    assert isinstance(action, UpdateAppointment)
+    assert action.state.event_id == ev.id and action.state.google_etag == '"e2"'
+
+
+def test_both_sides_equal_without_state_are_adopted_under_the_events_id() -> None:
+    appt = appointment()
+    ev = event(appt)  # found on both sides without state, e.g. after lost item states
+    (save,) = run({"a1": appt}, [ev], []).actions
+    assert isinstance(save, SaveState)
+    assert (save.state.appointment_id, save.state.event_id) == ("a1", ev.id)
+    assert (save.state.planner_version, save.state.google_etag) == (appt.version, ev.etag)
+
+
+def test_a_version_bump_without_a_content_change_refreshes_the_stored_version() -> None:
+    # The next write's precondition is the version; a stale one would be rejected.
+    appt = appointment()
+    ev = event(appt)
+    (save,) = run({"a1": replace(appt, version=7)}, [], [synced_state(appt, ev)]).actions
+    assert isinstance(save, SaveState)
+    assert (save.state.planner_version, save.state.google_etag) == (7, ev.etag)
+
+
+def test_gone_on_both_sides_forgets_that_item() -> None:
+    appt = appointment()
+    ev = event(appt)
+    plan = run({"a1": None}, [GoogleEvent(ev.id, status="cancelled")], [synced_state(appt, ev)])
+    assert plan.actions == (ForgetState("a1"),)
+
+
+def test_an_event_that_cannot_be_mapped_is_recorded_with_its_id() -> None:
+    broken = phone_event("phone-broken", start={"dateTime": "2030-04-03T10:00:00+02:00"}, end=None)
+    (record,) = run({}, [broken], []).actions
+    assert isinstance(record, RecordConflict)
+    assert (record.reason, record.event_id) == (ConflictReason.INVALID_EVENT, "phone-broken")
+
+
+def test_an_edit_of_a_recurring_instance_keeps_the_series_id() -> None:
+    # A later cancellation of the whole series finds its instances by this id.
+    appt = appointment()
+    ev = event(appt, recurringEventId="series-1")
+    state = synced_state(appt, ev)
+    assert state.recurring_event_id == "series-1"
+    (update,) = run({"a1": replace(appt, title="Neu", version=2)}, [], [state]).actions
+    assert isinstance(update, UpdateEvent)
+    assert update.state.recurring_event_id == "series-1"
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+def test_newest_wins_ties_go_to_the_planner() -> None:
+    appt = appointment()
+    ev = event(appt)
+    same_time = datetime(2030, 3, 19, 20, 0, tzinfo=UTC)
+    planner = replace(appt, title="Im Planer geändert", version=2, updated=same_time)
+    google = event(appt, summary="Am Telefon geändert", etag='"e2"', updated="2030-03-19T20:00:00.000Z")
+    record, change = run({"a1": planner}, [google], [synced_state(appt, ev)], policy=NEWEST).actions
+    assert isinstance(record, RecordConflict) and isinstance(change, UpdateEvent)
+    assert (record.reason, record.winner) == (ConflictReason.BOTH_CHANGED_PLANNER_NEWER, Side.PLANNER)
+
+
+def test_found_on_both_sides_is_resolved_when_only_one_side_is_in_the_window() -> None:
+    # Lost state; the phone moved the event into the past (or the planner did): still one item.
+    planner_now = _timed(D, D + H)
+    event_past = event(planner_now, start={"dateTime": _at(-3 * H)}, end={"dateTime": _at(-2 * H)})
+    for appt, ev in ((planner_now, event_past), (_timed(-3 * H, -2 * H), event(planner_now))):
+        record, change = run({"a1": appt}, [ev], []).actions
+        assert isinstance(record, RecordConflict) and isinstance(change, UpdateEvent)
+        assert record.reason is ConflictReason.FOUND_ON_BOTH_SIDES_WITHOUT_STATE
+
+
+def test_google_winning_over_an_unversioned_appointment_without_state() -> None:
+    appt = appointment(version=None)
+    ev = event(appt, summary="Am Telefon geändert")
+    record, change = run({"a1": appt}, [ev], [], policy=GOOGLE_WINS).actions
+    assert isinstance(record, RecordConflict) and isinstance(change, UpdateAppointment)
+    assert change.if_version is None  # no version to hold the write to
+
+
+# --- window ----------------------------------------------------------------------------------
+
+def test_an_item_that_ends_exactly_now_is_past_an_edit_only_forgets_its_state() -> None:
+    appt = _timed(-H, timedelta(0))
+    ev = event(appt)
+    state = synced_state(appt, ev)
+    assert state.ends_at == NOW
+    edited = event(appt, summary="nachträglich geändert", etag='"e2"')
+    assert run({}, [edited], [state]).actions == (ForgetState("a1"),)
+
+
+def test_a_floating_event_time_is_read_in_the_branchs_zone() -> None:
+    phone = phone_event(start={"dateTime": "2030-04-03T10:00:00"}, end={"dateTime": "2030-04-03T11:00:00"})
+    (create,) = run({}, [phone], []).actions
+    assert isinstance(create, CreateAppointment)
+    assert (create.appointment.start, create.appointment.end) == ("2030-04-03T10:00:00+02:00",
+                                                                 "2030-04-03T11:00:00+02:00")
+
+
+# --- breaker ---------------------------------------------------------------------------------
+
+def _synced(n: int, start: timedelta, prefix: str) -> tuple[list, list[ItemState]]:
+    appts = [_timed(start + i * H, start + i * H + H / 2, id=f"{prefix}{i:03}") for i in range(n)]
+    return appts, [synced_state(a, event(a)) for a in appts]
+
+
+def test_the_breaker_counts_only_items_that_have_not_ended() -> None:
+    # 50 live items: 11 deletions are more than 20 %. Ten more that end exactly now must not
+    # raise the base to 60 (of which 11 would be less than 20 %).
+    live, live_states = _synced(50, 2 * D, "a")
+    ended_states = [synced_state(a, event(a)) for a in
+                    (_timed(-H - i * H, -i * H, id=f"z{i:03}") for i in range(10))]
+    assert ended_states[0].ends_at == NOW
+    cancelled = [GoogleEvent(mapping.event_id_for("b1", a.id), status="cancelled") for a in live[:11]]
+    plan = run({}, cancelled, [*live_states, *ended_states])
+    assert plan.blocked is not None and plan.blocked.synced_items == 50
+
+
+def test_the_breaker_is_on_unless_the_caller_forces_it() -> None:
+    appts, states = _synced(20, 2 * D, "a")
+    deleted = {a.id: None for a in appts[:11]}
+    plan = plan_link(LINK, POLICY, PlannerChanges(deleted), GoogleChanges(()), states, NOW)
+    assert plan.blocked is not None and plan.actions == ()
+    forced = plan_link(LINK, POLICY, PlannerChanges(deleted), GoogleChanges(()), states, NOW, force=True)
+    assert forced.blocked is None and kinds(forced.actions) == ["DeleteEvent"] * 11
+
+
+# --- the state a write fills in --------------------------------------------------------------
+
+def test_after_write_fills_only_what_the_plan_left_open() -> None:
+    appt = appointment()
+    state = synced_state(appt, event(appt))
+    assert state.after_write(google_etag='"new"', planner_version=9) == state  # both were set
+    open_state = replace(state, google_etag=None, planner_version=None)
+    filled = open_state.after_write(google_etag='"new"', planner_version=9)
+    assert (filled.google_etag, filled.planner_version) == ('"new"', 9)
