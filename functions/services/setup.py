@@ -16,7 +16,7 @@ from functions.domain import (
     LinkStatus,
     Resource,
 )
-from functions.errors import NotFound
+from functions.errors import BadRequest, NotFound
 
 
 def require_branch(ctx: Context, branch_id: str) -> Branch:
@@ -37,6 +37,8 @@ def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any
     v.ident(branch_id, "branch_id")
     authorize(caller, Action.MANAGE_BRANCH, branch_id)
     v.only_keys(body, {"timezone", "google_sync_enabled", "name", "conflict_policy", "language"})
+    if "name" in body and body["name"] is None:  # else stored as "" (v.text: no value, no default)
+        raise BadRequest("invalid_field", "'name' must be a non-empty string.")
     existing = ctx.store.get_branch(branch_id)
     branch = Branch(
         branch_id=branch_id,

@@ -47,6 +47,7 @@ def test_admin_switches_its_branch_on(api: Api) -> None:
     ({"timezone": "Europe/Berlin", "google_sync_enabled": "yes"}, "invalid_field"),
     ({"timezone": "Europe/Berlin"}, "invalid_field"),
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "name": "x" * 201}, "invalid_field"),
+    ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "name": None}, "invalid_field"),  # was ""
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "colour": "red"}, "unknown_field"),
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "conflict_policy": "coin"}, "invalid_field"),
     ({"timezone": "Europe/Berlin", "google_sync_enabled": True, "language": "fr"}, "invalid_field"),
