@@ -9,8 +9,9 @@ from functions.entrypoints.consent import oauth_callback, oauth_start
 from functions.entrypoints.links import links, revoke
 from functions.entrypoints.planner import planner
 from functions.entrypoints.sync import sync
+from functions.entrypoints.sync_link import sync_link
 from functions.http import install_framework_errors
 
 install_framework_errors()
 
-__all__ = ["links", "oauth_callback", "oauth_start", "planner", "revoke", "sync"]
+__all__ = ["links", "oauth_callback", "oauth_start", "planner", "revoke", "sync", "sync_link"]

@@ -84,6 +84,28 @@ def seed_demo(base: str, functions: list[str]) -> str:
             f"{', '.join(DEMO_RESOURCES)}")
 
 
+LOCAL_QUEUE = "projects/demo-planner/locations/europe-west3/queues/sync-links"
+LOCAL_TASKS_INVOKER = "sync-tasks@demo-planner.iam.gserviceaccount.com"
+
+
+def start_local_tasks(google_root: str, port: int = 0) -> tuple[Any, dict[str, str]]:
+    """The local Cloud Tasks API with the product's queue, and the settings that point at it.
+    Its tasks carry OIDC tokens signed by the Google emulator, as Google's would be."""
+    from google.protobuf import duration_pb2
+
+    from devtools.cloud_tasks_emulator import CloudTasksEmulator
+
+    tasks = CloudTasksEmulator(port=port, google_root=google_root).start()
+    parent = LOCAL_QUEUE.rsplit("/queues/", 1)[0]
+    tasks.client().create_queue(parent=parent, queue={
+        "name": LOCAL_QUEUE,
+        "rate_limits": {"max_dispatches_per_second": 50, "max_concurrent_dispatches": 16},
+        "retry_config": {"max_attempts": 20, "min_backoff": duration_pb2.Duration(seconds=1),
+                         "max_backoff": duration_pb2.Duration(seconds=60)}})
+    return tasks, {"SYNC_QUEUE": LOCAL_QUEUE, "CLOUD_TASKS_API_ENDPOINT": tasks.endpoint,
+                   "SYNC_TASKS_INVOKER_EMAIL": LOCAL_TASKS_INVOKER}
+
+
 def demo_links(google_root: str) -> dict[str, str]:
     return {
         "Administration, Filiale Berlin (admin view)": f"/admin.html?branch={DEMO_BRANCH}",
@@ -97,6 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--google-port", type=int, default=int(os.environ.get("GOOGLE_PORT", "8089")))
+    parser.add_argument("--tasks-port", type=int, default=int(os.environ.get("TASKS_PORT", "8123")))
     args = parser.parse_args()
 
     try:
@@ -104,11 +127,13 @@ def main() -> int:
     except EmulatorMissing as exc:
         print(exc, file=sys.stderr)
         return 3
-    google = None
+    google = tasks = None
     try:
         google = EmulatorServer(port=args.google_port).start()
         base = f"http://127.0.0.1:{args.port}"
         os.environ.update(local_environment(google.root, base))
+        tasks, tasks_env = start_local_tasks(google.root, args.tasks_port)
+        os.environ.update(tasks_env)
         from devtools.devserver import create_devserver_app, entry_points  # after the environment is set
 
         server = make_server("127.0.0.1", args.port, create_devserver_app(demo_links(google.root)),
@@ -119,7 +144,9 @@ def main() -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         seeded = seed_demo(base, entry_points())
         print(f"\n  Planner (local):   {base}/\n  Administration:    {base}/admin.html?branch={DEMO_BRANCH}\n"
-              f"  Google emulator:   {google.root}\n  Firestore:         {firestore.host}\n{seeded}\n"
+              f"  Google emulator:   {google.root}\n  Cloud Tasks:       {tasks.endpoint} "
+              f"(queue {LOCAL_QUEUE.rsplit('/', 1)[1]})\n"
+              f"  Firestore:         {firestore.host}\n{seeded}\n"
               f"\n  Ctrl-C stops everything.\n", flush=True)
         stop.wait()
         server.shutdown()
@@ -129,6 +156,8 @@ def main() -> int:
               "set PORT / GOOGLE_PORT)", file=sys.stderr)
         return 2
     finally:
+        if tasks is not None:
+            tasks.stop()
         if google is not None:
             google.stop()
         firestore.stop()

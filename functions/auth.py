@@ -10,10 +10,12 @@ Bearer JWT, HS256 with the `planner-jwt-key` secret (its UTF-8 bytes). Roles:
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import jwt
 from google.auth.exceptions import GoogleAuthError
@@ -24,7 +26,9 @@ from functions.config import PlannerTokenRules, Settings
 from functions.errors import Forbidden, Unauthenticated
 from functions.validation import is_text
 
+log = logging.getLogger(__name__)
 ROLES = ("planner", "admin", "employee")
+OIDC_CLOCK_SKEW = 10  # seconds
 
 
 class Action(Enum):
@@ -104,25 +108,50 @@ def _check_lifetime(claims: dict, max_lifetime: int | None) -> None:
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 
 
+def _google_oidc(token: str, audience: str, invoker: str | None, settings: Settings,
+                 who: str) -> dict[str, Any]:
+    """A Google-signed OIDC ID token (RS256) for `audience`, of the service account `invoker`."""
+    try:
+        # a little clock skew: the token's `iat` is the signer's clock (seen: "Token used too
+        # early" by a fraction of a second when the signer's second ticked first)
+        claims = id_token.verify_token(token, google_requests.Request(), audience=audience,
+                                       certs_url=settings.google_oidc_certs_uri,
+                                       clock_skew_in_seconds=OIDC_CLOCK_SKEW)
+    except (ValueError, GoogleAuthError) as exc:
+        log.warning("OIDC token refused", extra={"reason": type(exc).__name__ + ": " + str(exc)[:200]})
+        raise Unauthenticated("The OIDC token is not valid for this function.") from None
+    if (claims.get("iss") not in GOOGLE_ISSUERS or not claims.get("email_verified")
+            or not invoker or claims.get("email") != invoker):
+        raise Unauthenticated(f"The OIDC token is not from {who}'s service account.")
+    return claims
+
+
+def _rs256(token: str | None) -> bool:
+    try:
+        return token is not None and jwt.get_unverified_header(token).get("alg") == "RS256"
+    except jwt.PyJWTError:
+        return False
+
+
 def authenticate_sync(authorization: str | None, key: bytes, settings: Settings) -> Caller:
     """`sync` also accepts Cloud Scheduler's Google-signed OIDC token (RS256): audience and
     invoker service account are checked. Anything else goes through `authenticate`."""
     token = _bearer(authorization)
-    try:
-        algorithm = jwt.get_unverified_header(token).get("alg") if token else None
-    except jwt.PyJWTError:
-        algorithm = None
-    if token is None or algorithm != "RS256":
+    if token is None or not _rs256(token):
         return authenticate(authorization, key, settings.planner_token)
-    try:
-        claims = id_token.verify_token(token, google_requests.Request(),
-                                       audience=settings.sync_audience,
-                                       certs_url=settings.google_oidc_certs_uri)
-    except (ValueError, GoogleAuthError):
-        raise Unauthenticated("The OIDC token is not valid for this function.") from None
-    if (claims.get("iss") not in GOOGLE_ISSUERS or not claims.get("email_verified")
-            or not settings.sync_invoker or claims.get("email") != settings.sync_invoker):
-        raise Unauthenticated("The OIDC token is not from the sync scheduler's service account.")
+    claims = _google_oidc(token, settings.sync_audience, settings.sync_invoker, settings,
+                          "the sync scheduler")
+    return Caller(claims["email"], "scheduler", None, frozenset())
+
+
+def authenticate_task(authorization: str | None, settings: Settings) -> Caller:
+    """`sync_link` is called by Cloud Tasks only: the OIDC token of the tasks service account,
+    for the worker's own URL (nothing else, not even a planner token)."""
+    token = _bearer(authorization)
+    if token is None or not _rs256(token):
+        raise Unauthenticated("sync_link takes the OIDC token of the sync queue only.")
+    claims = _google_oidc(token, settings.sync_link_url, settings.tasks.invoker, settings,
+                          "the sync queue")
     return Caller(claims["email"], "scheduler", None, frozenset())
 
 

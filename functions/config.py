@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "PLANNER_JWT_MAX_LIFETIME": None,  # seconds from `iat` (or from now, without one) to `exp`
     "PLANNER_JWT_ISSUER": None,        # the `iss` every token must carry
     "PLANNER_JWT_AUDIENCE": None,      # a value `aud` must hold
+    # Change-driven sync on Cloud Tasks (unset SYNC_QUEUE: `sync` syncs every link itself)
+    "SYNC_QUEUE": None,                # projects/P/locations/L/queues/Q: one task per link
+    "CLOUD_TASKS_API_ENDPOINT": None,  # a local Cloud Tasks API (devtools); unset: Google's
+    "SYNC_TASKS_INVOKER_EMAIL": None,  # default: sync-tasks@PROJECT.iam.gserviceaccount.com
+    "SYNC_POLL_MINUTES": "5",          # the backstop: every link is checked this often (divides 60)
+    "SYNC_DEBOUNCE_SECONDS": "2",      # planner writes within this window are one sync
 }
 REQUIRED_ENV = ("PUBLIC_BASE_URL",)
 SECRET_NAMES = ("oauth-client", "token-key", "planner-jwt-key")
@@ -80,6 +87,47 @@ class PlannerTokenRules:
                    (env.get("PLANNER_JWT_AUDIENCE") or "").strip() or None)
 
 
+def _whole(env: Mapping[str, str], name: str, low: int, high: int) -> int:
+    raw = env.get(name) or ENV_DEFAULTS[name] or ""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """Cloud Tasks: the queue of link tasks, who may call the worker, when links are due."""
+
+    queue: str | None = None
+    api_endpoint: str | None = None
+    invoker: str | None = None
+    poll_minutes: int = 5
+    debounce_seconds: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TaskSettings:
+        queue = (env.get("SYNC_QUEUE") or "").strip() or None
+        if queue is not None and not re.fullmatch(r"projects/[^/]+/locations/[^/]+/queues/[^/]+", queue):
+            raise ConfigError(f"SYNC_QUEUE={queue!r} must be projects/PROJECT/locations/REGION/queues/NAME")
+        poll = _whole(env, "SYNC_POLL_MINUTES", 1, 60)
+        if 60 % poll:
+            raise ConfigError(f"SYNC_POLL_MINUTES={poll} must divide 60 "
+                              "(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
+        project = env.get("GOOGLE_CLOUD_PROJECT")
+        return cls(
+            queue=queue,
+            api_endpoint=(env.get("CLOUD_TASKS_API_ENDPOINT") or "").strip() or None,
+            invoker=env.get("SYNC_TASKS_INVOKER_EMAIL") or (
+                f"sync-tasks@{project}.iam.gserviceaccount.com" if project else None),
+            poll_minutes=poll,
+            debounce_seconds=_whole(env, "SYNC_DEBOUNCE_SECONDS", 1, 60),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     google_api_root: str
@@ -92,6 +140,7 @@ class Settings:
     google_oidc_certs_uri: str = "https://www.googleapis.com/oauth2/v1/certs"
     sync_invoker: str | None = None
     planner_token: PlannerTokenRules = PlannerTokenRules()
+    tasks: TaskSettings = TaskSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +165,7 @@ class Settings:
                 f"sync-scheduler@{env['GOOGLE_CLOUD_PROJECT']}.iam.gserviceaccount.com"
                 if env.get("GOOGLE_CLOUD_PROJECT") else None),
             planner_token=PlannerTokenRules.from_env(env),
+            tasks=TaskSettings.from_env(env),
         )
 
     @property
@@ -134,6 +184,11 @@ class Settings:
     def sync_audience(self) -> str:
         """The audience Cloud Scheduler puts into its OIDC token: the URL it calls."""
         return self.public_base_url + "/sync"
+
+    @property
+    def sync_link_url(self) -> str:
+        """The worker a link's task calls; also the audience of the task's OIDC token."""
+        return self.public_base_url + "/sync_link"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -28,8 +29,19 @@ from devtools.google_emulator.state import EmulatorState
 KEY_ID = "emulator-key-1"
 
 
-@cache
+_KEY_LOCK = threading.Lock()
+
+
 def _key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
+    """The signing key, made once per process. Locked: `functools.cache` alone let two first
+    requests at once (a token and the certificates) each make a key, so tokens signed with the
+    one did not verify against the other ("Could not verify token signature")."""
+    with _KEY_LOCK:
+        return _make_key_and_cert()
+
+
+@cache
+def _make_key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local-google-emulator")])
     now = datetime.now(UTC)

@@ -220,5 +220,23 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 
+// Planner writes queue their link's sync on Cloud Tasks, so both columns follow by themselves;
+// never while someone types or renames (a re-render would take the field away).
+let refreshing = false;
+setInterval(async () => {
+  if (refreshing || document.hidden || !app.token || document.body.dataset.ready !== "1") return;
+  const active = document.activeElement;
+  if (document.querySelector('[data-test="rename-form"]')
+      || (active && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))) return;
+  refreshing = true;
+  try {
+    await reloadBoth();
+  } catch (_err) {
+    // the next tick tries again; "Neu laden" shows errors
+  } finally {
+    refreshing = false;
+  }
+}, 2000);
+
 window.syncDemo = { app, api, demo };  // for the browser tests and the curious
 start();

@@ -24,6 +24,7 @@ from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from functions.domain import Branch, Link, LinkStatus, Resource, link_id
+from functions.sync.schedule import poll_bucket
 
 LINK_FIELDS = set(Link.__dataclass_fields__)
 
@@ -102,6 +103,16 @@ class FirestoreStore:
             filter=firestore.FieldFilter("google_calendar_id", "==", calendar_id))
         return [self.link_from(s.to_dict()) for s in query.stream()]
 
+    def links_in_buckets(self, buckets: list[int]) -> list[Link]:
+        """Links whose backstop minute is one of `buckets` (an indexed `in` query, ≤ 30 values
+        each): the dispatcher reads only the links due now, never all of them."""
+        found: list[Link] = []
+        for start in range(0, len(buckets), 30):
+            query = self.db.collection("links").where(
+                filter=firestore.FieldFilter("poll_bucket", "in", buckets[start:start + 30]))
+            found += [self.link_from(s.to_dict()) for s in query.stream()]
+        return found
+
     def link_statuses(self, branch_id: str) -> dict[str, LinkStatus]:
         query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
         return {s.get("resource_id"): LinkStatus(s.get("status")) for s in query.stream()}
@@ -109,8 +120,10 @@ class FirestoreStore:
     def save_link(self, link: Link, *, calendar_on_resource: bool = True) -> None:
         """Write the link and, in the same batch, the resource's ID field (google_calendar_id)."""
         batch = self.db.batch()
+        # poll_bucket: the link's backstop minute (sync/schedule.py), for the dispatcher's query
         batch.set(self._link_ref(link.branch_id, link.resource_id), {**asdict(link),
-                  "status": str(link.status), "updated_at": now()})
+                  "status": str(link.status), "updated_at": now(),
+                  "poll_bucket": poll_bucket(link.link_id)})
         if calendar_on_resource:
             batch.set(self._resources(link.branch_id).document(link.resource_id),
                       {"google_calendar_id": link.google_calendar_id}, merge=True)

@@ -1,4 +1,8 @@
-"""`sync`: called by Cloud Scheduler every N minutes (or by the planner for one link)."""
+"""`sync`: called by Cloud Scheduler every minute (or by the planner for one link).
+
+With a queue (`SYNC_QUEUE`), the scheduled call dispatches: the links due now get one Cloud
+Task each (`services/dispatch.py`). Without one, and for `{branch_id, resource_id}`, it syncs
+right here."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from functions.config import get_secrets, get_settings
 from functions.context import get_context
 from functions.errors import BadRequest
 from functions.http import Router, json_body
+from functions.services import dispatch
 from functions.sync.engine import Engine
 
 routes = Router("sync")
@@ -28,6 +33,10 @@ def run(request: flask.Request) -> dict[str, Any]:
     settings = get_settings()
     caller = authenticate_sync(request.headers.get("Authorization"), get_secrets().jwt_key(), settings)
     body = json_body(request)
+    if not body and settings.tasks.queue is not None:  # the scheduled call: queue the due links
+        authorize(caller, Action.SYNC, "*")
+        ctx = get_context()
+        return dispatch.dispatch(ctx, ctx.now())
     v.only_keys(body, {"branch_id", "resource_id", "force"})
     branch_id = v.ident(body["branch_id"], "branch_id") if "branch_id" in body else None
     resource_id = v.ident(body["resource_id"], "resource_id") if "resource_id" in body else None

@@ -12,6 +12,7 @@ from functions.adapters.appointments_store import AppointmentStore
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.errors import BadRequest, NotFound
+from functions.services import dispatch
 from functions.services.setup import require_branch, require_resource
 from functions.sync import limits, mapping
 from functions.sync.model import Appointment
@@ -92,7 +93,19 @@ def put(ctx: Context, caller: Caller, branch_id: str, appointment_id: str,
     appointment = _parse(appointment_id, body)
     _sensitive(appointment)
     require_resource(ctx, branch_id, appointment.resource_id)
-    return store.put(appointment, origin="planner").to_api()
+    before = _queued_resources(ctx, store, appointment_id)
+    stored = store.put(appointment, origin="planner")
+    dispatch.link_changed(ctx, branch_id, before | {appointment.resource_id}, ctx.now())
+    return stored.to_api()
+
+
+def _queued_resources(ctx: Context, store: AppointmentStore, appointment_id: str) -> set[str]:
+    """The resource an appointment is booked on before a write, when writes queue their link's
+    sync (a move changes both links; a deletion the old one)."""
+    if ctx.settings.tasks.queue is None:
+        return set()
+    current = store.get(appointment_id)
+    return {current.appointment.resource_id} if current is not None and not current.deleted else set()
 
 
 def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> dict[str, Any]:
@@ -107,8 +120,11 @@ def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> di
 
 def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> None:
     v.ident(appointment_id, "appointment_id")
-    if not _store(ctx, caller, branch_id).delete(appointment_id, origin="planner"):
+    store = _store(ctx, caller, branch_id)
+    before = _queued_resources(ctx, store, appointment_id)
+    if not store.delete(appointment_id, origin="planner"):
         raise NotFound(f"Appointment {appointment_id} does not exist.")
+    dispatch.link_changed(ctx, branch_id, before, ctx.now())
 
 
 def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,

@@ -66,6 +66,7 @@ class LinkOutcome:
     failed: bool = False
     idle: bool = False
     skipped: bool = False  # another run holds the link's lease (or a crashed one, until it expires)
+    blocked: bool = False  # held back by the circuit breaker: only an admin's decision moves it
 
 
 @dataclass
@@ -252,7 +253,7 @@ class Engine:
             force=force,
         )
         if plan.blocked is not None and link.blocked == asdict(plan.blocked):
-            return LinkOutcome(link.link_id, str(link.status), failed=True)
+            return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)
         if self.sync_store.acquire(link, self.owner, now) is None:
             return LinkOutcome(link.link_id, str(link.status), skipped=True)
         try:
@@ -394,4 +395,4 @@ class Engine:
         self.ctx.store.audit(
             link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked", finding
         )
-        return LinkOutcome(link.link_id, str(link.status), failed=True)
+        return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)

@@ -73,6 +73,15 @@ class Stack:
     base: str
     google_root: str
     output: list[str]
+    tasks_endpoint: str = ""  # the local Cloud Tasks API
+
+    def tasks(self) -> Any:
+        """The official Cloud Tasks client on the stack's queue API (pause it to set a scene)."""
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import tasks_v2
+
+        return tasks_v2.CloudTasksClient(transport="rest", credentials=AnonymousCredentials(),
+                                         client_options={"api_endpoint": self.tasks_endpoint})
 
     def call(self, method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         """One JSON request (no proxy, loopback only): (status, decoded body or text)."""
@@ -136,7 +145,8 @@ def stack() -> Iterator[Stack]:
     """`python -m devtools.run` on free ports, for one test module; stopped with Ctrl-C (SIGINT)."""
     env = {k: v for k, v in os.environ.items() if k != "FIRESTORE_EMULATOR_HOST"}
     proc = subprocess.Popen([sys.executable, "-m", "devtools.run", "--port", str(free_port()),
-                             "--google-port", str(free_port())], cwd=ROOT, env=env,
+                             "--google-port", str(free_port()), "--tasks-port", str(free_port())],
+                            cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     assert proc.stdout is not None
@@ -154,7 +164,8 @@ def stack() -> Iterator[Stack]:
     # Keep reading (the request log), or the pipe fills and the server blocks.
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     try:
-        yield Stack(_field(output, "Planner (local):").rstrip("/"), _field(output, "Google emulator:"), lines)
+        yield Stack(_field(output, "Planner (local):").rstrip("/"), _field(output, "Google emulator:"), lines,
+                    _field(output, "Cloud Tasks:").split()[0])
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

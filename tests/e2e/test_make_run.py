@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,10 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_run_serves_a_page_and_stops_cleanly(page: Page) -> None:
-    port, google_port = free_port(), free_port()
+    port, google_port, tasks_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "FIRESTORE_EMULATOR_HOST"}
     proc = subprocess.Popen([sys.executable, "-m", "devtools.run", "--port", str(port),
-                             "--google-port", str(google_port)], cwd=ROOT, env=env,
+                             "--google-port", str(google_port), "--tasks-port", str(tasks_port)],
+                            cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
@@ -48,3 +50,5 @@ def test_run_serves_a_page_and_stops_cleanly(page: Page) -> None:
     assert "stopped." in rest
     leftover = subprocess.run(["pgrep", "-f", f"--port={firestore_port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "the Firestore emulator outlived make run"
+    with socket.socket() as probe:  # and the local Cloud Tasks API is gone with it
+        assert probe.connect_ex(("127.0.0.1", tasks_port)) != 0, "Cloud Tasks outlived make run"

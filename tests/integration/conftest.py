@@ -37,6 +37,7 @@ class Api:
     google: EmulatorServer
     jwt_key: str
     tokens: dict[str, str] = field(default_factory=dict)
+    public: str = PUBLIC  # PUBLIC_BASE_URL of these functions
 
     def token(self, role: str = "admin", branch: str | None = BRANCH, resources: list[str] | None = None,
               sub: str = "u-1", ttl: int = 600) -> str:
@@ -70,8 +71,9 @@ class Api:
     def begin(self, authorization_url: str, client: Client | None = None) -> str:
         """The browser (this test client, or `client`: another browser) opens the URL that
         oauth_start answered; our begin step sets its cookie and sends it on to Google."""
-        assert authorization_url.startswith(PUBLIC + BEGIN), authorization_url
-        r = (client or self.client).get(authorization_url.removeprefix(PUBLIC))  # same host as callback()
+        assert authorization_url.startswith(self.public + BEGIN), authorization_url
+        path = authorization_url.removeprefix(self.public)  # same host as callback()
+        r = (client or self.client).get(path)
         assert r.status_code == 302, r.get_data(as_text=True)
         return r.headers["Location"]
 
@@ -79,11 +81,11 @@ class Api:
                        allow: bool = True, scopes: list[str] | None = None) -> dict[str, str]:
         """What a person does on Google's consent page; returns the redirect's query. Our begin
         URL (what oauth_start answers) is opened in this test client's browser first."""
-        if authorization_url.startswith(PUBLIC + BEGIN):
+        if authorization_url.startswith(self.public + BEGIN):
             authorization_url = self.begin(authorization_url)
         location = EmulatorControl(self.google.root).consent(authorization_url, account, allow=allow,
                                                              scopes=scopes)
-        assert location.startswith(PUBLIC + "/oauth_callback"), location
+        assert location.startswith(self.public + "/oauth_callback"), location
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
     def callback(self, query: dict[str, str], lang: str = "de", client: Client | None = None) -> TestResponse:
