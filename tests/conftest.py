@@ -6,8 +6,10 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import hypothesis.core
 import pytest
 from google.cloud import firestore
+from hypothesis.vendor import pretty
 
 from devtools.firestore_emulator import EmulatorMissing, FirestoreEmulator
 from devtools.google_emulator import EmulatorServer
@@ -15,6 +17,11 @@ from devtools.google_emulator.client import EmulatorControl
 
 # The real client libraries refuse plain http for OAuth unless told otherwise (local only).
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+# schemathesis' pytest plugin (loaded in every session: the fuzz suite needs it) swaps Hypothesis'
+# printer for one that prints nothing, to save time on large schemas; every property-based suite
+# would then report a failing example as `n=,`. Hypothesis' own printer back (some 4 s per fuzz run).
+hypothesis.core.RepresentationPrinter = pretty.RepresentationPrinter
 
 
 @pytest.fixture(scope="session")
