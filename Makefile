@@ -48,8 +48,12 @@ clean:
 
 # Speed and cost figures of the sync on the emulators (prints them, writes bench-results.json).
 BENCH_ARGS ?=
+# The second part: the change-driven sync on Cloud Tasks (latency PUT -> Google, idle cost per day,
+# a dispatch model of 100,000 links); it adds its figures to bench-results.json.
+TASKS_BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync_bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.tasks_bench $(TASKS_BENCH_ARGS)
 
 # Mutation testing (mutmut) of the sync, the services and auth/crypto/logs: prints the score per
 # module and the survivors (devtools/mutation.py). Not part of `make test`. Kept verdicts make a
