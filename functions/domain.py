@@ -38,7 +38,9 @@ class Branch:
     google_sync_enabled: bool = False
     conflict_policy: str = "planner_wins"   # planner_wins | google_wins | newest_wins
     language: str = "de"                    # of the busy label on Google ("Belegt" / "Busy")
-    resource_seq: dict[str, int] = field(default_factory=dict, compare=False)  # last change per resource
+    # the branch-wide change counter from before issue 10; only an instance of an older version
+    # still moves it (engine.py then lists the branch's resources completely)
+    appointment_seq: int = field(default=0, compare=False)
 
     def to_api(self) -> dict[str, Any]:
         return {"branch_id": self.branch_id, "name": self.name, "timezone": self.timezone,
@@ -54,6 +56,8 @@ class Resource:
     kind: str
     privacy: str = "full"
     google_calendar_id: str | None = None
+    # the last position in the resource's appointment change sequence (appointments_store.py)
+    appointment_seq: int = field(default=0, compare=False)
 
     def to_api(self, link_status: LinkStatus) -> dict[str, Any]:
         return {"branch_id": self.branch_id, "resource_id": self.resource_id, "name": self.name,
@@ -77,7 +81,9 @@ class Link:
     clearing: dict[str, Any] | None = None  # resumable wipe: {calendar_id, deleted}
     # sync bookkeeping (engine.py)
     sync_token: str | None = None          # Google's nextSyncToken of the last complete run
-    planner_cursor: int = 0                # the branch's appointment seq seen by the last run
+    resource_cursor: int | None = None     # the position in the resource's appointment changes
+                                           # seen by the last run; None: list it completely
+    planner_cursor: int = 0                # the branch's old (pre issue 10) counter seen then
     full_sync_next: bool = True            # list both sides completely next run
     last_full_sync_at: Any = None          # datetime of the last complete listing (daily)
     reproject: bool = False                # rewrite every event next run (the busy label changed)
@@ -95,6 +101,7 @@ class Link:
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""
         self.sync_token, self.planner_cursor, self.full_sync_next = None, 0, True
+        self.resource_cursor = None
         self.last_full_sync_at, self.reproject = None, False
         self.throttled_until, self.blocked, self.lease_owner, self.lease_until = None, None, None, None
         self.quarantine = None

@@ -4,7 +4,9 @@
 # there is one list, readable without Terraform, that tests/infra checks against the queries in
 # functions/. Today it holds no composite index: every query is on one collection and either
 # filters one field (with or without ordering by it) or only combines equality filters, which
-# Firestore serves by merging single-field indexes. Its one override is the TTL policy on
+# Firestore serves by merging single-field indexes. That includes a resource's appointment
+# changes, `seqs.<resource> > cursor` ordered by it: Firestore indexes every map subfield by
+# itself (no exemption may switch that off for `seqs`). Its one override is the TTL policy on
 # consent_states.expires_at (single-use OAuth states expire after 10 minutes; the code refuses
 # expired ones itself, TTL only removes them, usually within a day).
 

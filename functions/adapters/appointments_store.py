@@ -1,4 +1,4 @@
-"""The planner's appointments in Firestore, with a branch-wide change sequence.
+"""The planner's appointments in Firestore, with a change sequence per resource.
 
   branches/{b}/appointments/{appointment_id}
       resource_id, start, end, all_day, title, location, notes   (the appointment, wire form)
@@ -6,22 +6,34 @@
       updated   when the content last changed
       deleted   tombstone: GET answers 404, the deletion stays in the changes feed
       origin    planner | google: who made the latest change
-      seq       the branch's change sequence (branches/{b}.appointment_seq); the branch also
-                keeps the last seq per resource (branches/{b}.resource_seq.{resource_id})
+      seqs      {resource_id: position}: for every resource the appointment was ever booked on,
+                the position of its latest change in that resource's change sequence
+  branches/{b}/resources/{r}.appointment_seq   the resource's last position
 
-Every write takes the next `seq` in the same transaction, so `seq` order is commit order: the
-changes feed and the sync's planner cursor are "everything with seq > cursor, by seq".
-Queries are single-field or equality-only, so no composite index is needed.
+A write takes, in its transaction, the next position of the resource the appointment is on
+after the write and, for a move, of the one it leaves (both resource documents are read and
+written). So a resource's feed is "seqs.<r> > cursor, by seqs.<r>": its positions are taken in
+commit order (a later commit cannot take an earlier position), a move away is in the old
+resource's feed, and writes on different resources never touch the same document (issue 10:
+every write used to transact on the branch document). The query is on one field, a map
+subfield, which Firestore indexes by itself: no composite index.
+
+Before issue 10 there was one sequence per branch: `seq` on the appointment and
+`appointment_seq` on the branch document. A document written then keeps its `seq` until its
+next write (a write replaces the document); `legacy_changes_since` still lists those, and a
+link still reads the branch's old counter, so an instance of the old version writing during a
+deployment is noticed (engine.py lists that link's resource completely).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from functions.sync.model import Appointment
 
@@ -38,7 +50,12 @@ class StoredAppointment:
     appointment: Appointment
     deleted: bool
     origin: str
-    seq: int
+    seqs: Mapping[str, int] = field(default_factory=dict)  # position per resource (see above)
+    legacy_seq: int = 0  # the branch-wide position of a document not written since issue 10
+
+    def position(self, resource_id: str) -> int:
+        """Its latest change's position in the change sequence of `resource_id` (0: none)."""
+        return int(self.seqs.get(resource_id, 0))
 
     def to_api(self) -> dict[str, Any]:
         a = self.appointment
@@ -53,7 +70,8 @@ def _from_doc(appointment_id: str, d: dict[str, Any]) -> StoredAppointment:
         Appointment(appointment_id, d["resource_id"], d["start"], d["end"], d.get("title", ""),
                     bool(d.get("all_day")), d.get("location"), d.get("notes"), d.get("version"),
                     d.get("updated")),
-        bool(d.get("deleted")), d.get("origin", "planner"), int(d.get("seq", 0)))
+        bool(d.get("deleted")), d.get("origin", "planner"), dict(d.get("seqs") or {}),
+        int(d.get("seq", 0)))
 
 
 def _content(a: Appointment) -> dict[str, Any]:
@@ -69,6 +87,7 @@ class AppointmentStore:
         self.fence = fence
         self.branch_ref = db.collection("branches").document(branch_id)
         self.col = self.branch_ref.collection("appointments")
+        self.resources = self.branch_ref.collection("resources")
 
     # Reads -----------------------------------------------------------------------------------
 
@@ -83,8 +102,18 @@ class AppointmentStore:
         return {a: (found[a].appointment if a in found and not found[a].deleted else None)
                 for a in appointment_ids}
 
-    def changes_since(self, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
-        query = self.col.where(filter=firestore.FieldFilter("seq", ">", cursor)).order_by("seq").limit(limit)
+    def changes_since(self, resource_id: str, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
+        """The resource's feed after `cursor`, by position: the latest change of every appointment
+        booked on it since, or moved away from it (then its `resource_id` is another one)."""
+        path = _position_path(resource_id)
+        query = (self.col.where(filter=firestore.FieldFilter(path, ">", cursor))
+                 .order_by(path).limit(limit))
+        return [_from_doc(s.id, s.to_dict()) for s in query.stream()]
+
+    def legacy_changes_since(self, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
+        """Documents not written since issue 10, by their branch-wide `seq` after `cursor`."""
+        query = (self.col.where(filter=firestore.FieldFilter("seq", ">", cursor))
+                 .order_by("seq").limit(limit))
         return [_from_doc(s.id, s.to_dict()) for s in query.stream()]
 
     def of_resource(self, resource_id: str) -> list[Appointment]:
@@ -108,13 +137,13 @@ class AppointmentStore:
             fields = decide(current)
             if fields is None:
                 return current
-            branch = self.branch_ref.get(transaction=tx)
-            seq = int((branch.to_dict() or {}).get("appointment_seq", 0)) + 1
-            # per resource too (old and new one of a move): an idle link needs no query at all
+            # the resource it is on after the write and, for a move, the one it leaves
             touched = {fields["resource_id"]} | ({current.appointment.resource_id} if current else set())
-            tx.set(self.branch_ref, {"appointment_seq": seq, "resource_seq": dict.fromkeys(touched, seq)},
-                   merge=True)
-            doc = {**fields, "seq": seq}
+            seqs = dict(current.seqs) if current else {}
+            for snap in tx.get_all([self.resources.document(r) for r in sorted(touched)]):
+                seqs[snap.id] = int((snap.to_dict() or {}).get("appointment_seq", 0)) + 1
+                tx.set(snap.reference, {"appointment_seq": seqs[snap.id]}, merge=True)
+            doc = {**fields, "seqs": seqs}  # replaces the document: a legacy `seq` goes
             tx.set(ref, doc)
             return _from_doc(appointment_id, doc)
 
@@ -134,8 +163,8 @@ class AppointmentStore:
         assert stored is not None
         return stored
 
-    def delete(self, appointment_id: str, origin: str = "planner") -> bool:
-        """Tombstone it; False when there was nothing to delete."""
+    def delete(self, appointment_id: str, origin: str = "planner") -> StoredAppointment | None:
+        """Tombstone it and return the tombstone; None when there was nothing to delete."""
         found = []
 
         def decide(current: StoredAppointment | None) -> dict[str, Any] | None:
@@ -145,8 +174,8 @@ class AppointmentStore:
             return {**_content(current.appointment), "version": (current.appointment.version or 0) + 1,
                     "updated": _now(), "deleted": True, "origin": origin}
 
-        self._write(appointment_id, decide)
-        return bool(found)
+        stored = self._write(appointment_id, decide)
+        return stored if found else None
 
     # The sync's writes (origin google), guarded by the version the plan saw ------------------
 
@@ -187,9 +216,18 @@ class AppointmentStore:
 
         return self._write(appointment_id, decide)
 
-    def current_seq(self) -> int:
-        snap = self.branch_ref.get()
-        return int((snap.to_dict() or {}).get("appointment_seq", 0)) if snap.exists else 0
+    def current_seq(self, resource_id: str) -> tuple[int, int]:
+        """The resource's last position and the branch's old (pre issue 10) counter, one read."""
+        resource = self.resources.document(resource_id)
+        found = {s.reference.path: s.to_dict() or {}
+                 for s in self.db.get_all([resource, self.branch_ref]) if s.exists}
+        return (int(found.get(resource.path, {}).get("appointment_seq", 0)),
+                int(found.get(self.branch_ref.path, {}).get("appointment_seq", 0)))
+
+
+def _position_path(resource_id: str) -> str:
+    """`seqs.<resource_id>` as a field path (ids such as `raum-1` need quoting)."""
+    return FieldPath("seqs", resource_id).to_api_repr()
 
 
 def _now() -> datetime:

@@ -2,7 +2,8 @@
 
 Layout (every query is on a single collection, so no composite index is needed):
   branches/{branch_id}                         name, timezone, google_sync_enabled
-  branches/{branch_id}/resources/{resource_id} name, kind, privacy, google_calendar_id
+  branches/{branch_id}/resources/{resource_id} name, kind, privacy, google_calendar_id,
+                                               appointment_seq (appointments_store.py)
   links/{branch_id}:{resource_id}              status, account, calendar, sealed refresh token
   links/{link_id}/audit/{auto}                 append-only: at, actor, role, action, details
   consent_states/{sha256(state)}               single-use, bound to the browser that began it
@@ -61,8 +62,8 @@ class FirestoreStore:
     def put_branch(self, branch: Branch) -> None:
         data = asdict(branch)
         data.pop("branch_id")
-        data.pop("resource_seq")  # owned by the appointments' transactions
-        # merge: the branch document also holds the appointments' change counter
+        data.pop("appointment_seq")  # the old change counter: only older versions write it
+        # merge: the branch document may also hold that counter
         self.db.collection("branches").document(branch.branch_id).set({**data, "updated_at": now()},
                                                                        merge=True)
 
@@ -242,7 +243,8 @@ def _state_key(state: str) -> str:
 
 def _resource(branch_id: str, resource_id: str, d: dict[str, Any]) -> Resource:
     return Resource(branch_id, resource_id, d.get("name", ""), d.get("kind", "employee"),
-                    d.get("privacy", "full"), d.get("google_calendar_id"))
+                    d.get("privacy", "full"), d.get("google_calendar_id"),
+                    int(d.get("appointment_seq", 0)))
 
 
 @cache
@@ -257,4 +259,4 @@ def get_store(project: str | None) -> FirestoreStore:
 def _branch(branch_id: str, d: dict[str, Any]) -> Branch:
     return Branch(branch_id, d["name"], d["timezone"], bool(d.get("google_sync_enabled")),
                   d.get("conflict_policy", "planner_wins"), d.get("language", "de"),
-                  dict(d.get("resource_seq") or {}))
+                  int(d.get("appointment_seq", 0)))

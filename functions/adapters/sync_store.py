@@ -130,10 +130,10 @@ class SyncStore:
             d = snap.to_dict()
             if d.get("lease_owner") and d.get("lease_until") and d["lease_until"] > now:
                 return None
-            if (d.get("sync_token"), d.get("planner_cursor", 0), d.get("full_sync_next", True),
-                    d.get("status"), d.get("google_calendar_id")) != (
-                    link.sync_token, link.planner_cursor, link.full_sync_next, str(link.status),
-                    link.google_calendar_id):
+            if (d.get("sync_token"), d.get("resource_cursor"), d.get("planner_cursor", 0),
+                    d.get("full_sync_next", True), d.get("status"), d.get("google_calendar_id")) != (
+                    link.sync_token, link.resource_cursor, link.planner_cursor, link.full_sync_next,
+                    str(link.status), link.google_calendar_id):
                 return None  # someone synced it meanwhile; the next run starts from there
             tx.update(ref, {"lease_owner": owner, "lease_until": now + LEASE})
             return link

@@ -12,13 +12,12 @@ from functions.adapters.appointments_store import AppointmentStore
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.errors import BadRequest, NotFound
-from functions.services import dispatch
+from functions.services import dispatch, feed
 from functions.services.setup import require_branch, require_resource
 from functions.sync import limits, mapping
 from functions.sync.model import Appointment
 
 MAX_LIMIT = 1000
-MAX_CURSOR = 2**63 - 1  # Firestore's largest integer
 _NUMBER = re.compile(r"[0-9]{1,19}")
 # RFC 3339 `date-time` (section 5.6), nothing else of ISO 8601; at most microseconds, what a
 # time can hold (more digits were cut silently). `T` and `Z` may be lower case (RFC 3339).
@@ -129,22 +128,25 @@ def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) ->
 
 def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,
             limit: str | None) -> dict[str, Any]:
-    store = _store(ctx, caller, branch_id)
-    if any(n and not _NUMBER.fullmatch(n) for n in (cursor, limit)):
-        raise BadRequest("invalid_cursor", "'cursor' and 'limit' must be whole numbers (digits 0-9).")
-    after = int(cursor) if cursor else 0
+    """The branch's changes after `cursor` (functions/services/feed.py)."""
+    v.ident(branch_id, "branch_id")
+    authorize(caller, Action.APPOINTMENTS, branch_id)
+    branch = require_branch(ctx, branch_id)
+    if limit and not _NUMBER.fullmatch(limit):
+        raise BadRequest("invalid_cursor", "'limit' must be a whole number (digits 0-9).")
     count = int(limit) if limit else 100
-    if after > MAX_CURSOR or not 1 <= count <= MAX_LIMIT:
-        raise BadRequest("invalid_cursor", f"'cursor' must be between 0 and {MAX_CURSOR} and 'limit' "
-                                           f"between 1 and {MAX_LIMIT}.")
-    items = store.changes_since(after, count)
+    if not 1 <= count <= MAX_LIMIT:
+        raise BadRequest("invalid_cursor", f"'limit' must be between 1 and {MAX_LIMIT}.")
+    after = feed.decode(cursor)
+    items, position = feed.page(AppointmentStore(ctx.store.db, branch_id), branch,
+                                ctx.store.list_resources(branch_id), after, count)
     out = []
     for item in items:
         _sensitive(item.appointment)
         change: dict[str, Any] = {"appointment_id": item.appointment.id, "origin": item.origin,
-                                  "deleted": item.deleted}
+                                  "deleted": item.deleted, "version": item.appointment.version}
         if not item.deleted:
             change["appointment"] = item.to_api()["appointment"]
-            change["version"] = item.appointment.version
         out.append(change)
-    return {"changes": out, "cursor": str(items[-1].seq if items else after)}
+    # caught up: the cursor as given, so an idle reader keeps one cursor (also an old one)
+    return {"changes": out, "cursor": cursor if cursor and position == after else feed.encode(position)}

@@ -42,7 +42,7 @@ class Applier:
                                              fence=sync_store.fence(link.link_id, owner))
         self.pushed = self.pulled = self.conflicts = self.failed = 0
         self.full_sync_needed = False
-        self.own_seqs: list[int] = []
+        self.own_seqs: list[int] = []  # positions of our planner writes in the resource's sequence
         # appointment id → its event id (None: the stored state knows it), for each write that a
         # precondition refused (412 on Google, a newer version in the planner): the item changed
         # while this run worked; the engine re-reads and re-plans it (`take_rejected`).
@@ -139,19 +139,19 @@ class Applier:
             if isinstance(action, CreateAppointment):
                 stored = self.appointments.create_if_absent(action.appointment)
                 state = action.state.after_write(planner_version=stored.appointment.version)
-                self.own_seqs.append(stored.seq)
+                self.own_seqs.append(stored.position(self.link.resource_id))
                 self._commit([state])
             elif isinstance(action, UpdateAppointment):
                 stored = self.appointments.update_if(
                     action.appointment_id, dict(action.fields), action.if_version
                 )
                 state = action.state.after_write(planner_version=stored.appointment.version)
-                self.own_seqs.append(stored.seq)
+                self.own_seqs.append(stored.position(self.link.resource_id))
                 self._commit([state])
             else:
                 deleted = self.appointments.delete_if(action.appointment_id, action.if_version)
                 if deleted is not None:
-                    self.own_seqs.append(deleted.seq)
+                    self.own_seqs.append(deleted.position(self.link.resource_id))
                 self._commit(forgets=[action.appointment_id])
             self.pulled += 1
         except VersionMismatch:  # changed in the planner meanwhile

@@ -3,7 +3,8 @@
 Per link and run:
 1. Fetch, without writing anything: Google's changes since the stored sync token (a full
    listing of the window when there is none, or after 410), and the planner's changes since
-   the link's cursor (a complete listing of the resource on a full run).
+   the link's cursor in its resource's change sequence (a complete listing of the resource on a
+   full run, and when the link has no such cursor yet: a link from before issue 10).
 2. Nothing relevant on either side → done: an idle link costs one events.list call and no
    Firestore write (a changed sync token is stored with the next real change, lazily).
 3. Otherwise take the link's lease (a transaction; a crashed run's lease expires), read the
@@ -94,8 +95,9 @@ class RunSummary:
 class Fetched:
     listing: Listing
     planner: model.PlannerChanges
-    cursor: int
+    cursor: int  # the position in the resource's change sequence the planner side was read to
     full: bool
+    legacy: int = 0  # the branch's old (pre issue 10) change counter, as the run read it
 
     @property
     def idle(self) -> bool:
@@ -211,7 +213,7 @@ class Engine:
             return self._mark(link, LinkStatus.NEEDS_RECONSENT, "token_unreadable")
         with api_lock:
             try:
-                return self._sync(api, link, branch, policy, now, force)
+                return self._sync(api, link, branch, resource, policy, now, force)
             except GrantDead:
                 return self._mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead")
             except CalendarMissing:
@@ -231,9 +233,9 @@ class Engine:
                 self.sync_store.mark(link, {"last_error": "Google did not answer; retrying next run."})
                 return LinkOutcome(link.link_id, str(link.status), failed=True)
 
-    def _sync(self, api: CalendarApi, link: Link, branch: Branch, policy: Policy, now: datetime,
-              force: bool) -> LinkOutcome:
-        fetched = self._fetch(api, link, branch, now)
+    def _sync(self, api: CalendarApi, link: Link, branch: Branch, resource: Resource, policy: Policy,
+              now: datetime, force: bool) -> LinkOutcome:
+        fetched = self._fetch(api, link, branch, resource, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
@@ -278,7 +280,8 @@ class Engine:
             fields |= {
                 "last_error": recovery.QUARANTINE_MESSAGE.format(len(quarantine)) if quarantine else None,
                 "sync_token": fetched.listing.next_sync_token,
-                "planner_cursor": applier.cursor_after(fetched.cursor),
+                "resource_cursor": applier.cursor_after(fetched.cursor),
+                "planner_cursor": fetched.legacy,
                 **({"last_full_sync_at": now, "reproject": False} if fetched.full else {}),
                 "full_sync_next": plan.full_sync_needed
                 or applier.full_sync_needed
@@ -299,11 +302,16 @@ class Engine:
             complete=fetched.listing.complete,
         )
 
-    def _fetch(self, api: CalendarApi, link: Link, branch: Branch, now: datetime) -> Fetched:
+    def _fetch(self, api: CalendarApi, link: Link, branch: Branch, resource: Resource,
+               now: datetime) -> Fetched:
         assert link.google_calendar_id is not None
         # A daily complete listing picks up items that entered the window without changing.
         stale = link.last_full_sync_at is None or now - link.last_full_sync_at > FULL_LISTING_EVERY
-        full = link.full_sync_next or not link.sync_token or stale
+        # No position in the resource's sequence yet (a link from before issue 10, whose cursor
+        # counted the branch's old sequence), or an older version wrote meanwhile (it moves only
+        # that old counter): list the resource completely, so nothing is missed or replayed.
+        planner_unknown = link.resource_cursor is None or branch.appointment_seq > link.planner_cursor
+        full = link.full_sync_next or not link.sync_token or stale or planner_unknown
         appointments = AppointmentStore(self.ctx.store.db, link.branch_id)
         if not full:
             try:
@@ -311,16 +319,19 @@ class Engine:
             except SyncTokenExpired:
                 full = True
         if full:
-            cursor = appointments.current_seq()  # read before listing: later writes come next run
+            # read before listing: later writes come next run
+            cursor, legacy = appointments.current_seq(link.resource_id)
             time_min, _ = mapping.listing_bounds(now, self.ctx.settings.sync_horizon_days)
             listing = list_events(api, link.google_calendar_id, None, time_min)
             planner = {a.id: a for a in appointments.of_resource(link.resource_id)}
-            return Fetched(listing, model.PlannerChanges(planner, complete=True), cursor, True)
-        if branch.resource_seq.get(link.resource_id, 0) <= link.planner_cursor:
-            # nothing of this resource changed when the run read the branch: no query needed
-            return Fetched(listing, model.PlannerChanges({}), link.planner_cursor, False)
-        delta, cursor = self._planner_delta(appointments, link)
-        return Fetched(listing, model.PlannerChanges(delta), cursor, False)
+            return Fetched(listing, model.PlannerChanges(planner, complete=True), cursor, True, legacy)
+        assert link.resource_cursor is not None
+        if resource.appointment_seq <= link.resource_cursor:
+            # nothing of this resource changed when the run read its resources: no query needed
+            return Fetched(listing, model.PlannerChanges({}), link.resource_cursor, False,
+                           link.planner_cursor)
+        delta, cursor = self._planner_delta(appointments, link, link.resource_cursor)
+        return Fetched(listing, model.PlannerChanges(delta), cursor, False, link.planner_cursor)
 
     def _with_synced_elsewhere(self, fetched: Fetched, states: list[model.ItemState],
                                link: Link) -> Fetched:
@@ -336,18 +347,18 @@ class Engine:
         return replace(fetched, planner=planner)
 
     def _planner_delta(
-        self, appointments: AppointmentStore, link: Link
+        self, appointments: AppointmentStore, link: Link, after: int
     ) -> tuple[dict[str, model.Appointment | None], int]:
-        """Changes since the cursor that concern this link: its resource's, and those of
-        appointments it has synced (moved away or deleted)."""
-        cursor, changed = link.planner_cursor, []
+        """Changes in the resource's sequence since the cursor that concern this link: those of
+        its appointments, and of appointments it has synced that moved away."""
+        cursor, changed = after, []
         while True:
-            page = appointments.changes_since(cursor)
+            page = appointments.changes_since(link.resource_id, cursor)
             changed.extend(page)
             if len(page) < 1000:
                 break
-            cursor = page[-1].seq
-        cursor = changed[-1].seq if changed else link.planner_cursor
+            cursor = page[-1].position(link.resource_id)
+        cursor = changed[-1].position(link.resource_id) if changed else after
         others = [c.appointment.id for c in changed if c.appointment.resource_id != link.resource_id]
         known = self.sync_store.known(link.link_id, others) if others else set()
         delta = {
