@@ -208,3 +208,23 @@ def test_configuring_again_without_a_stream_keeps_the_handler(capture: io.String
     logs.configure_logging()  # what every entry point calls on each request
     logging.getLogger("x").info("still here")
     assert lines(capture)[0]["message"] == "still here"
+
+
+def test_values_declared_in_two_calls_are_both_redacted(capture: io.StringIO) -> None:
+    logs.sensitive("Frau Müller")
+    logs.sensitive("Diabetes", "Frau Müller")
+    logging.getLogger("x").info("Frau Müller: Diabetes")
+    assert lines(capture)[0]["message"] == f"{logs.REDACTED}: {logs.REDACTED}"
+
+
+def test_a_two_character_value_at_the_very_end_is_redacted(capture: io.StringIO) -> None:
+    logs.sensitive("Xy")
+    logging.getLogger("x").info("Termin Xy")
+    assert lines(capture)[0]["message"] == f"Termin {logs.REDACTED}"
+
+
+def test_extra_values_are_redacted_like_declared_ones() -> None:
+    logs.begin_request(None, None)
+    assert logs.redact("Frau Müller kommt um 9", ["Müller", "", "Q"]) == f"Frau {logs.REDACTED} kommt um 9"
+    assert logs.redact("Xy und Q", ["Xy", "Q"]) == f"{logs.REDACTED} und Q"
+    assert logs.redact("Frau Müller kommt um 9") == "Frau Müller kommt um 9"

@@ -11,6 +11,7 @@ from functions.sync.model import (
     ConflictReason,
     ConflictResolution,
     CreateAppointment,
+    CreateEvent,
     ForgetState,
     GoogleChanges,
     GoogleEvent,
@@ -180,3 +181,24 @@ def test_after_write_fills_only_what_the_plan_left_open() -> None:
     open_state = replace(state, google_etag=None, planner_version=None)
     filled = open_state.after_write(google_etag='"new"', planner_version=9)
     assert (filled.google_etag, filled.planner_version) == ('"new"', 9)
+
+
+def test_writes_to_google_carry_the_item_and_its_event_id() -> None:
+    appt = appointment()
+    ev = event(appt)
+    (create,) = run({"a1": appt}, [], []).actions
+    assert isinstance(create, CreateEvent)
+    assert (create.appointment_id, create.event_id, create.state.event_id) == ("a1", ev.id, ev.id)
+    (update,) = run({"a1": replace(appt, title="Neu", version=2)}, [], [synced_state(appt, ev)]).actions
+    assert isinstance(update, UpdateEvent)
+    assert (update.appointment_id, update.event_id, update.state.event_id) == ("a1", ev.id, ev.id)
+
+
+def test_a_conflict_the_planner_wins_updates_the_synced_event() -> None:
+    appt = appointment()
+    ev = event(appt)
+    planner = replace(appt, title="Im Planer geändert", version=2)
+    google = event(appt, summary="Am Telefon geändert", etag='"e2"')
+    _, change = run({"a1": planner}, [google], [synced_state(appt, ev)]).actions
+    assert isinstance(change, UpdateEvent)
+    assert (change.appointment_id, change.event_id, change.state.event_id) == ("a1", ev.id, ev.id)
