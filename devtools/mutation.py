@@ -348,13 +348,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(MUTANTS)
         names = args.mutants
         if MUTANTS.exists():
-            print(f"re-checking {reset_unsettled()} earlier survivors and timeouts; killed ones stay killed")
             refresh_copies()
             if names:  # mutmut re-tests every mutant it is given: give it the unsettled ones only
                 names = unsettled_matching(names)
                 if not names:
                     print("every matching mutant is killed")
                     return report()
+                print(f"re-checking {len(names)} matching mutants that are not killed")
+            else:
+                print(f"re-checking {reset_unsettled()} earlier survivors and timeouts (killed stay killed)")
         started = time.monotonic()
         code = run_mutmut(args.workers, names)
         print(f"mutmut took {(time.monotonic() - started) / 60:.1f} min")
