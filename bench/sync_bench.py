@@ -9,9 +9,25 @@ Prints, and writes to bench-results.json:
                                   ÷ (requests × RTT / concurrency)                (target ≤ 1.2)
 - baseline_request_ratio          requests of a naive "list everything, write
                                   everything" cycle ÷ ours                        (target ≥ 20)
+- branch_write_errors             non-2xx answers to the planner's PUTs below     (target 0)
+- branch_writes_per_s_1           PUTs per second into one branch, one writer
+- branch_writes_per_s_8           the same with 8 parallel writers
+- branch_write_speedup            8 writers ÷ 1 writer                            (target ≥ 4)
 Everything runs on loopback: the official Firestore emulator and the local Google emulator,
 which delays every Calendar API request by the RTT (a batch counts once), and the first request
 on a new connection by one RTT more (the handshake: as against Google, keeping connections pays).
+
+The planner writes (issue 10: every write used to transact on the branch document) go through
+the planner function (`PUT /planner/branches/{b}/appointments/{a}`, in-process WSGI as in the
+integration tests) into one branch of 20 resources, 2,000 appointments with 1 writer and then
+2,000 more with 8, in one run. The appointments are spread over the resources as a practice's
+calendar arrives from an import or a busy front desk, in order of time: appointment i is in
+time slot i ÷ 20 on resource i mod 20, so writes in flight at once are mostly on different
+resources (two on one resource queue on its document). Each Firestore RPC is delayed by
+--firestore-rtt-ms while these run, as the network to Firestore would (the emulator answers on
+loopback): without it a writer is bound by the CPU of this process and of the emulator, and
+two cores cap any speedup at 2 whatever the design.
+--writes-only measures only these figures (a quick run) and updates them in --out.
 """
 
 from __future__ import annotations
@@ -26,6 +42,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +59,8 @@ from devtools.run import local_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES_PER_BRANCH = 20
+WRITE_BRANCH = "writes"
+PARALLEL_WRITERS = 8
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,6 +73,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--idle-runs", type=int, default=3, help="idle cycles measured; the median counts")
     p.add_argument("--fill", type=int, default=2000)
     p.add_argument("--baseline-sample", type=int, default=100, help="links the naive cycle runs on")
+    p.add_argument("--writes", type=int, default=2000,
+                   help="planner PUTs into one branch, with 1 and again with 8 writers")
+    p.add_argument("--firestore-rtt-ms", type=float, default=10.0,
+                   help="emulated round trip to Firestore per RPC, while the planner writes run")
+    p.add_argument("--writes-only", action="store_true",
+                   help="measure only the planner writes (updates their figures in --out)")
     p.add_argument("--out", default=str(ROOT / "bench-results.json"))
     return p.parse_args()
 
@@ -78,6 +103,36 @@ class WriteCounter:
             return tx_commit(tx, *args, **kwargs)
 
         WriteBatch.commit, Transaction._commit = counted_batch, counted_tx
+
+
+class FirestoreLatency:
+    """Delays every Firestore RPC of this process by `seconds` (0: off), as the network to
+    Firestore would: a gRPC interceptor on the channel the client opens to the emulator.
+    Installed before the first Firestore call; the delay is switched on where it is measured."""
+
+    def __init__(self) -> None:
+        import grpc
+        from google.cloud.firestore_v1 import base_client
+
+        self.seconds = 0.0
+        latency = self
+
+        class Delay(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                    grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+            def _delayed(self, continuation: Any, details: Any, request: Any) -> Any:
+                if latency.seconds:
+                    time.sleep(latency.seconds)
+                return continuation(details, request)
+
+            intercept_unary_unary = intercept_unary_stream = _delayed
+            intercept_stream_unary = intercept_stream_stream = _delayed
+
+        original = base_client.BaseClient._emulator_channel
+
+        def channel(client: Any, transport: Any) -> Any:
+            return grpc.intercept_channel(original(client, transport), Delay())
+
+        base_client.BaseClient._emulator_channel = channel
 
 
 class GoogleProcess:
@@ -132,7 +187,7 @@ class World:
         writes: list[tuple[Any, dict[str, Any]]] = [(branch_ref, {
             "name": branch_id, "timezone": "Europe/Berlin", "google_sync_enabled": True,
             "conflict_policy": "planner_wins", "language": "de"})]
-        seq, ids, resource_seq = 0, [], {}
+        ids = []
         for i in range(links):
             rid = f"r{i}"
             email = f"{branch_id}-{rid}@example.com"
@@ -140,24 +195,21 @@ class World:
             calendar = self.google.control.create_calendar(email, f"{branch_id} {rid}")
             writes.append((branch_ref.collection("resources").document(rid),
                            {"name": rid, "kind": "employee", "privacy": "full",
-                            "google_calendar_id": calendar["id"]}))
+                            "google_calendar_id": calendar["id"], "appointment_seq": per_link}))
             link = Link(branch_id, rid, LinkStatus.LINKED, account_email=email,
                         google_calendar_id=calendar["id"], granted_scopes=list(SCOPES),
                         sealed_refresh_token=cipher.encrypt(grant["refresh_token"], f"{branch_id}:{rid}"))
             link_doc = {**asdict(link), "status": "linked"}
             writes.append((db.collection("links").document(link.link_id), link_doc))
             for k in range(per_link):
-                seq += 1
                 day = (datetime.now(UTC) + timedelta(days=1 + k % 300)).date().isoformat()
                 hour = 8 + k % 9
                 writes.append((branch_ref.collection("appointments").document(f"{rid}-a{k}"), {
                     "resource_id": rid, "start": f"{day}T{hour:02d}:00:00+01:00",
                     "end": f"{day}T{hour:02d}:30:00+01:00", "all_day": False, "title": f"Termin {k}",
                     "location": None, "notes": None, "version": 1, "updated": datetime.now(UTC),
-                    "deleted": False, "origin": "planner", "seq": seq}))
-            resource_seq[rid] = seq
+                    "deleted": False, "origin": "planner", "seqs": {rid: k + 1}}))
             ids.append(rid)
-        writes.append((branch_ref, {"appointment_seq": seq, "resource_seq": resource_seq}))
         for start in range(0, len(writes), 450):
             batch = db.batch()
             for ref, data in writes[start:start + 450]:
@@ -210,16 +262,72 @@ def naive_cycle(world: World, sample: list[tuple[str, str]], concurrency: int) -
     return total, time.perf_counter() - started
 
 
+def branch_writes(world: World, writes: int, rtt_ms: float, latency: FirestoreLatency) -> dict[str, Any]:
+    """The planner's PUTs into one branch of 20 resources, with 1 writer, then with 8."""
+    from werkzeug.test import Client
+
+    from devtools.devserver import create_devserver_app, dev_token
+
+    app = create_devserver_app()
+    headers = {"Authorization": f"Bearer {dev_token('planner')}"}
+    setup = Client(app)
+    base = f"/planner/branches/{WRITE_BRANCH}"
+    answers = [setup.put(base, json={"timezone": "Europe/Berlin", "google_sync_enabled": True},
+                         headers=headers)]
+    kinds = ["employee"] * 12 + ["room"] * 5 + ["device"] * 3
+    answers += [setup.put(f"{base}/resources/r{n}", json={"name": f"r{n}", "kind": kind}, headers=headers)
+                for n, kind in enumerate(kinds)]
+    assert all(a.status_code == 200 for a in answers), [a.get_data(as_text=True) for a in answers]
+    first_day = datetime.now(UTC).date() + timedelta(days=1)
+    clients = threading.local()
+
+    def put(name: str, i: int) -> int:
+        client = getattr(clients, "client", None) or Client(app)
+        clients.client = client
+        slot = i // len(kinds)  # time order: 18 slots of 30 minutes a day, then the next day
+        day, start = first_day + timedelta(days=slot // 18), 8 * 60 + 30 * (slot % 18)
+        at = f"{day.isoformat()}T{start // 60:02d}:{start % 60:02d}:00+01:00"
+        until = f"{day.isoformat()}T{(start + 30) // 60:02d}:{(start + 30) % 60:02d}:00+01:00"
+        body = {"resource_id": f"r{i % len(kinds)}", "start": at, "end": until, "title": f"Termin {i}"}
+        return client.put(f"{base}/appointments/{name}-{i}", json=body, headers=headers).status_code
+
+    def run(name: str, writers: int, count: int) -> tuple[float, int]:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(writers) as pool:
+            codes = list(pool.map(lambda i: put(name, i), range(count)))
+        return time.perf_counter() - started, sum(1 for c in codes if not 200 <= c < 300)
+
+    latency.seconds = rtt_ms / 1000
+    try:
+        run("warm", PARALLEL_WRITERS, 2 * PARALLEL_WRITERS)  # connections and the emulator's JIT
+        one_wall, one_errors = run("one", 1, writes)
+        many_wall, many_errors = run("many", PARALLEL_WRITERS, writes)
+    finally:
+        latency.seconds = 0.0
+    return {"writes": writes, "resources": len(kinds), "write_errors": one_errors + many_errors,
+            "writes_per_s_1": writes / one_wall, "writes_per_s_8": writes / many_wall}
+
+
 def main() -> int:
     args = parse_args()
     # Ctrl-C and SIGTERM unwind normally, so both emulators are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from functions.sync.engine import Engine
 
+    latency = FirestoreLatency()
     google = GoogleProcess()
     try:
         with FirestoreEmulator() as _fs:
+            if args.writes_only:
+                world = World(google)
+                print(f"planner writes: {args.writes} with 1 writer, {args.writes} with "
+                      f"{PARALLEL_WRITERS} …", flush=True)
+                return report_writes(args, branch_writes(world, args.writes, args.firestore_rtt_ms, latency))
             figures = measure(args, google, Engine)
+            print(f"planner writes: {args.writes} with 1 writer, {args.writes} with "
+                  f"{PARALLEL_WRITERS} …", flush=True)
+            figures["branch"] = branch_writes(figures.pop("world"), args.writes, args.firestore_rtt_ms,
+                                              latency)
     finally:
         google.stop()
     return report(args, figures)
@@ -268,12 +376,50 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     fill_summary = engine.run(branch_id="fill")
     counters = control.counters()
     requests = counters["requests"]
-    return {"links": len(links), "sample": len(sample), "summary": summary, "idle_wall": idle_wall,
+    return {"world": world, "links": len(links), "sample": len(sample), "summary": summary,
+            "idle_wall": idle_wall,
             "idle_requests": idle_requests, "idle_writes": idle_writes, "cpu_wall": cpu_wall,
             "idle_walls": walls, "idle_connections": max(connections),
             "baseline_requests": baseline_requests, "baseline_wall": baseline_wall,
             "fill_round_trips": requests["http"] + requests["token"], "fill_summary": fill_summary,
             "fill_connections": counters["connections"]}
+
+
+def write_figures(w: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "branch_write_errors": w["write_errors"],
+        "branch_writes_per_s_1": round(w["writes_per_s_1"], 1),
+        "branch_writes_per_s_8": round(w["writes_per_s_8"], 1),
+        "branch_write_speedup": round(w["writes_per_s_8"] / w["writes_per_s_1"], 2),
+    }
+
+
+def write_rows(w: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    figures = write_figures(w)
+    return [
+        (f"planner PUTs into one branch: non-2xx of {2 * w['writes']}", figures["branch_write_errors"], "0"),
+        ("  PUTs per second, 1 writer", figures["branch_writes_per_s_1"], ""),
+        (f"  PUTs per second, {PARALLEL_WRITERS} writers", figures["branch_writes_per_s_8"], ""),
+        (f"  speedup {PARALLEL_WRITERS} writers ÷ 1", figures["branch_write_speedup"], "≥ 4"),
+    ]
+
+
+def write_note(args: argparse.Namespace, w: dict[str, Any]) -> str:
+    return (f"  planner writes: {w['writes']} appointments per run over {w['resources']} resources in "
+            f"time order (appointment i on resource i mod {w['resources']}), Firestore round trip "
+            f"{args.firestore_rtt_ms:.0f} ms per RPC (emulated)")
+
+
+def report_writes(args: argparse.Namespace, w: dict[str, Any]) -> int:
+    print(f"\n{'figure':<58} {'measured':>10}  target")
+    for name, value, target in write_rows(w):
+        print(f"{name:<58} {value!s:>10}  {target}")
+    print(write_note(args, w) + "\n")
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    out.write_text(json.dumps(results | write_figures(w), indent=2) + "\n")
+    print(f"written to {args.out}")
+    return 0
 
 
 def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
@@ -290,6 +436,7 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         "idle_cycle_ratio_to_lower_bound": round(idle_wall / lower_bound, 3) if lower_bound else None,
         "baseline_request_ratio": round(
             baseline_requests / sample / max(idle_requests / links, 1e-9), 1),
+        **write_figures(f["branch"]),
     }
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
@@ -299,6 +446,7 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         (f"idle cycle over {links} links: wall / lower bound",
          results["idle_cycle_ratio_to_lower_bound"], "≤ 1.2"),
         ("naive baseline requests ÷ ours", results["baseline_request_ratio"], "≥ 20"),
+        *write_rows(f["branch"]),
     ]
     print(f"\nRTT {args.rtt_ms:.0f} ms, concurrency {args.concurrency}, {links} links, "
           f"{args.appointments_per_link} appointments each\n")
@@ -315,6 +463,7 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
           f"→ ~{baseline_requests * scale:.0f} requests, ~{baseline_wall * scale:.1f} s for all links")
     print(f"  fill: pushed {f['fill_summary'].pushed}, failed {f['fill_summary'].failed}, over "
           f"{f['fill_connections']} connection(s) (HTTP round trips above; handshakes not counted)")
+    print(write_note(args, f["branch"]))
     print(f"  peak memory (RSS): {peak_mb:.0f} MB\n")
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {args.out}")

@@ -1,5 +1,6 @@
 """`make bench` on a tiny world: the script keeps working, and its counted figures (not its
-timings, which are for the full run to print) hold: one request and no write per idle link."""
+timings, which are for the full run to print) hold: one request and no write per idle link, and
+no planner write into one branch answered with an error."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ def test_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.sync_bench", "--links", "6", "--appointments-per-link", "3",
-         "--fill", "120", "--rtt-ms", "5", "--baseline-sample", "2", "--idle-runs", "2", "--out", str(out)],
+         "--fill", "120", "--rtt-ms", "5", "--baseline-sample", "2", "--idle-runs", "2", "--writes", "40",
+         "--firestore-rtt-ms", "1", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(out.read_text())
     assert set(figures) == {"idle_requests_per_link", "idle_firestore_writes_per_link",
                             "fill_round_trips_2000", "idle_cycle_ratio_to_lower_bound",
-                            "baseline_request_ratio"}
+                            "baseline_request_ratio", "branch_write_errors", "branch_writes_per_s_1",
+                            "branch_writes_per_s_8", "branch_write_speedup"}
     assert figures["idle_requests_per_link"] == 1.0
     assert figures["idle_firestore_writes_per_link"] == 0
+    assert figures["branch_write_errors"] == 0  # 40 PUTs with 1 writer, 40 with 8
     # one listing, 120 writes in batches of 50, one token
     assert figures["fill_round_trips_2000"] == 1 + 3 + 1
     assert "idle cycle over 6 links" in done.stdout and "median of" in done.stdout
