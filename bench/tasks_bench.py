@@ -159,8 +159,11 @@ def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: floa
             pool.submit(stack.put, appointment_id, resource, 2 + n % 20, 8 + n % 9)
     done.set()
     watcher.join(timeout=120)
-    answers_seen = Counter(str(d.get("status")) for d in stack.tasks.dispatches())
-    print(f"  task answers: {dict(answers_seen)}")
+    dispatches = stack.tasks.dispatches()
+    answers_seen = Counter(str(d.get("status")) for d in dispatches)
+    runs = sorted(d["finished_at"] - d["dispatched_at"] for d in dispatches)
+    print(f"  task answers: {dict(answers_seen)}; a task's run: median {statistics.median(runs):.2f} s, "
+          f"max {runs[-1]:.2f} s" if runs else "  no task ran")
     if pending:
         answers = [(d.get("status"), d.get("code")) for d in stack.tasks.dispatches()[-5:]]
         raise RuntimeError(f"{len(pending)} events never reached Google (last task answers: {answers})")
