@@ -186,7 +186,7 @@ async function saveAppointment(event) {
     lastAction("planner", demo.editing
       ? `Termin „${body.title}“ im Terminplaner geändert.`
       : `Termin „${body.title}“ im Terminplaner angelegt.`,
-    "Google erfährt es beim nächsten „Jetzt synchronisieren“.");
+    "Google erfährt es in wenigen Sekunden von selbst (Cloud Tasks).");
     demo.editing = null;
     await loadAppointments();
     resetForm();
@@ -210,7 +210,7 @@ async function deleteAppointment(appointmentId) {
   }
   if (deleted) {
     lastAction("planner", `Termin „${title}“ im Terminplaner gelöscht.`,
-      "Google erfährt es beim nächsten „Jetzt synchronisieren“.");
+      "Google erfährt es in wenigen Sekunden von selbst (Cloud Tasks).");
     if (demo.editing === appointmentId) resetForm();
   }
   await loadAppointments();
