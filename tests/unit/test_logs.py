@@ -15,13 +15,6 @@ TITLE = "Hörgeräteanpassung Frau Müller"
 NOTES = "Tinnitus links, Diabetes"
 
 
-@pytest.fixture
-def capture() -> io.StringIO:
-    stream = io.StringIO()
-    logs.configure_logging(stream=stream)
-    logs.begin_request(None, None)
-    return stream
-
 
 def lines(stream: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]

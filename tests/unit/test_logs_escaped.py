@@ -15,13 +15,6 @@ NOTES = 'Frau "Müller" sagt:\nTinnitus links, it\'s Diabetes'
 TITLE = "Hörgeräteanpassung Frau Müller"
 
 
-@pytest.fixture
-def capture() -> io.StringIO:
-    stream = io.StringIO()
-    logs.configure_logging(stream=stream)
-    logs.begin_request(None, None)
-    return stream
-
 
 def message(stream: io.StringIO) -> str:
     (line,) = stream.getvalue().splitlines()
