@@ -6,8 +6,9 @@
   equality query (`poll_bucket in due_buckets(...)`). An idle check therefore writes nothing:
   the schedule is a property of the link id, not a timestamp to move forward.
 - **Sooner**: a planner write queues its link at once (debounced: every write within one
-  window of `debounce` seconds maps to the same task name, due at the window's end); a failed
-  run sets `next_check_at` with exponential backoff (the only schedule write, on failure).
+  window of `debounce` seconds maps to the same task name, due at the window's end). A failed
+  run is retried by the queue itself (its retry config backs off), and at the latest by the
+  next backstop poll: no schedule is written, on failure either.
 - **Task names** make a link's task unique per purpose and window, so Cloud Tasks' own
   deduplication (ALREADY_EXISTS for a name used within the last hour) keeps a link from being
   queued twice for the same reason.
@@ -18,11 +19,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 MINUTES_PER_HOUR = 60
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(minutes=60)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -44,14 +43,6 @@ def due_buckets(now: datetime, interval_minutes: int) -> list[int]:
     interval = check_interval(interval_minutes)
     minute = now.astimezone(UTC).minute
     return list(range(minute % interval, MINUTES_PER_HOUR, interval))
-
-
-def retry_at(now: datetime, failures: int, interval_minutes: int) -> datetime:
-    """When a link whose last `failures` runs failed is checked again: 1, 2, 4, … minutes,
-    never later than its backstop poll would come anyway."""
-    cap = min(BACKOFF_MAX, timedelta(minutes=interval_minutes))
-    delay = BACKOFF_FIRST * (2 ** max(0, min(failures - 1, 16)))
-    return now + min(delay, cap)
 
 
 @dataclass(frozen=True)

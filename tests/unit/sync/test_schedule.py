@@ -35,14 +35,6 @@ def test_intervals_that_do_not_divide_the_hour_are_refused(bad: int) -> None:
         schedule.due_buckets(datetime(2030, 1, 1, tzinfo=UTC), bad)
 
 
-@given(moments, st.integers(1, 40), st.sampled_from(DIVISORS))
-def test_backoff_grows_and_never_outlasts_the_backstop(now: datetime, failures: int, interval: int) -> None:
-    first, later = schedule.retry_at(now, failures, interval), schedule.retry_at(now, failures + 1, interval)
-    assert now + timedelta(minutes=1) <= first <= later <= now + timedelta(minutes=min(60, interval))
-    cap = min(timedelta(minutes=interval), timedelta(minutes=60))
-    assert first - now == min(timedelta(minutes=2 ** (failures - 1)), cap)
-
-
 @given(link_ids, moments, st.integers(1, 30), st.integers(0, 10_000))
 def test_a_burst_within_one_window_is_one_task_due_at_its_end(link_id: str, now: datetime, debounce: int,
                                                              offset_ms: int) -> None:
