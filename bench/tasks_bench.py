@@ -47,16 +47,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--simulated-links", type=int, default=100_000)
     p.add_argument("--dispatches-per-s", type=float, default=None,
                    help="the queue's max_dispatches_per_second (default: the governor's, from the quota)")
-    p.add_argument("--requests-per-task", type=float, default=1.0,
-                   help="Google requests an (idle) task costs, for the dispatch model")
+    p.add_argument("--requests-per-task", type=float, default=4.0,
+                   help="Google requests a task may cost, for the dispatch model (Terraform's "
+                        "sync_requests_per_task)")
     p.add_argument("--out", default=str(ROOT / "bench-results.json"))
     return p.parse_args(argv)
 
 
-def governor_dispatches_per_s(requests_per_task: float, share: float = 0.8) -> float:
-    """The queue rate that keeps the project under its per-minute quota (with 20 % headroom
-    for the planner's own calls and retries)."""
-    return PROJECT_REQUESTS_PER_MINUTE * share / 60 / requests_per_task
+def governor_dispatches_per_s(requests_per_task: float, share: float = 0.5) -> float:
+    """The queue rate Terraform sets (infra/tasks.tf: `sync_quota_share` × the per-minute quota
+    ÷ 60 ÷ `sync_requests_per_task`, rounded down), so the model runs the deployed governor."""
+    return float(math.floor(PROJECT_REQUESTS_PER_MINUTE * share / 60 / requests_per_task))
 
 
 def simulate_dispatch(links: int, poll_minutes: int, dispatches_per_s: float,
