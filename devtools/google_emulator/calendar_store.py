@@ -2,7 +2,8 @@
 
 Every write -- from the API or from the control API's "phone" -- goes through `_commit`, which
 stamps a fresh etag and `updated` and a per-calendar change sequence number. Incremental sync
-(calendar_listing.py) is "everything with a sequence number above the token's".
+(calendar_listing.py) is "everything with a sequence number above the token's". When a write
+operation is done, the calendar's push channels are told (push_store.py).
 
 A deleted event stays stored with status `cancelled`. A modified or deleted instance of a
 recurring event is stored as an exception under the instance id; unmodified instances are
@@ -12,10 +13,12 @@ computed from the master on demand.
 from __future__ import annotations
 
 import copy
+import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from devtools.google_emulator import calendar_events as ev
@@ -32,6 +35,30 @@ DEFAULT_SECONDARIES: dict[str, tuple[tuple[str, str], ...]] = {
     "praxis.berlin@example.com": (("Termine Filiale", "owner"), ("Feiertage", "reader")),
     "anna.schmidt@example.com": (("Anna – Praxis", "owner"),),
 }
+T = TypeVar("T")
+
+
+def _notifying(write: Callable[..., T]) -> Callable[..., T]:
+    """A write operation: once it is done, one push `exists` per calendar whose events it changed.
+
+    Nested writes (import → insert) and multi-event writes (deleting a series cancels its
+    exceptions) count as one change, as a single API call does.
+    """
+
+    @functools.wraps(write)
+    def run(self: CalendarStore, *args: Any, **kwargs: Any) -> T:
+        with self.state.lock:
+            self._depth += 1
+            try:
+                return write(self, *args, **kwargs)
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._touched:
+                    touched, self._touched = self._touched, set()
+                    for calendar_id in sorted(touched):
+                        self.state.push.resource_changed(calendar_id)
+
+    return run
 
 
 @dataclass
@@ -71,6 +98,8 @@ class CalendarStore:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         self._etags = 0
+        self._depth = 0  # nesting of write operations (see _notifying)
+        self._touched: set[str] = set()  # calendars changed by the current write operation
         self.reset()
 
     def reset(self) -> None:
@@ -109,13 +138,14 @@ class CalendarStore:
             return self.calendar_resource(cal)
 
     def delete_calendar(self, calendar_id: str) -> None:
-        """Gone for good (its events and sync tokens too): clients see 404 afterwards."""
+        """Gone for good (its events, sync tokens and push channels too): clients see 404 afterwards."""
         with self.state.lock:
             cal = self.calendar(calendar_id)
             if cal.primary:
                 raise GoogleApiError(400, "cannotDeletePrimaryCalendar",
                                      "Cannot delete primary calendar.")
             del self.calendars[cal.id]
+            self.state.push.calendar_deleted(cal.id)
 
     def calendar(self, calendar_id: str) -> Calendar:
         """The calendar by id, or 404 notFound."""
@@ -186,6 +216,7 @@ class CalendarStore:
 
     # ----- events: writes --------------------------------------------------------------------
 
+    @_notifying
     def insert_event(self, calendar_id: str, body: dict, *, actor: str | None = None) -> dict:
         """A new event; `actor` (default: the calendar's owner) becomes its creator."""
         with self.state.lock:
@@ -205,6 +236,7 @@ class CalendarStore:
             res.setdefault("iCalUID", f"{event_id}@google.com")
             return self._commit(cal, res, None)
 
+    @_notifying
     def import_event(self, calendar_id: str, body: dict, *, actor: str | None = None) -> dict:
         """events.import: keyed by iCalUID, so importing the same iCalUID again updates that event."""
         with self.state.lock:
@@ -218,6 +250,7 @@ class CalendarStore:
                 return self.insert_event(cal.id, body, actor=actor)
             return self._rewrite(cal, existing, existing.resource, ev.strip_read_only(body))
 
+    @_notifying
     def patch_event(self, calendar_id: str, event_id: str, body: dict, *,
                     if_match: str | None = None) -> dict:
         """PATCH: merge `body` into the event (see calendar_events.merge_patch)."""
@@ -228,6 +261,7 @@ class CalendarStore:
             merged = ev.merge_patch(current, ev.strip_read_only(body))
             return self._rewrite(cal, stored, current, merged)
 
+    @_notifying
     def update_event(self, calendar_id: str, event_id: str, body: dict, *,
                      if_match: str | None = None) -> dict:
         """PUT: replace the event; a missing `status` means confirmed (this revives a deleted one)."""
@@ -237,6 +271,7 @@ class CalendarStore:
             self._check_etag(current, if_match)
             return self._rewrite(cal, stored, current, ev.strip_read_only(body))
 
+    @_notifying
     def delete_event(self, calendar_id: str, event_id: str, *, if_match: str | None = None) -> None:
         """Mark cancelled (kept for incremental sync); deleting a master cancels its exceptions."""
         with self.state.lock:
@@ -268,6 +303,7 @@ class CalendarStore:
         res["etag"] = self._etag()
         res["updated"] = format_updated(self.state.now())
         cal.seq += 1
+        self._touched.add(cal.id)
         new = StoredEvent(res, cal.seq, dict(old.vanished) if old else {})
         if old is not None and ev.recurrence_of(old.resource) is not None:
             self._track_vanished(cal, old.resource, new)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -180,3 +181,41 @@ class EmulatorControl:
 
     def reset_counters(self) -> None:
         self._call("DELETE", "/counters")
+
+    # --- push notifications --------------------------------------------------------------
+
+    def push_status(self) -> dict[str, Any]:
+        """The delivery knobs and `pending` (notifications waiting or under way)."""
+        return self._call("GET", "/push")
+
+    def set_push(self, *, delay_ms: float | None = None, drop_rate: float | None = None,
+                 duplicate_rate: float | None = None, seed: int | None = None,
+                 timeout_ms: float | None = None, retries: int | None = None,
+                 retry_base_ms: float | None = None) -> dict[str, Any]:
+        """Change the given delivery knobs (the others keep their value); a `seed` restarts the
+        generator behind drop_rate and duplicate_rate."""
+        return self._call("POST", "/push", _drop_none(
+            delay_ms=delay_ms, drop_rate=drop_rate, duplicate_rate=duplicate_rate, seed=seed,
+            timeout_ms=timeout_ms, retries=retries, retry_base_ms=retry_base_ms))
+
+    def push_channels(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/push/channels")["channels"]
+
+    def expire_channel(self, channel_id: str) -> dict[str, Any]:
+        """End the channel's lifetime now, as if its expiration had come."""
+        return self._call("POST", "/push/expire", {"id": channel_id})
+
+    def push_log(self) -> list[dict[str, Any]]:
+        """Every notification's outcome, oldest first (see README.md for the fields)."""
+        return self._call("GET", "/push/log")["notifications"]
+
+    def clear_push_log(self) -> int:
+        return self._call("DELETE", "/push/log")["cleared"]
+
+    def wait_push_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every notification so far has had its outcome (delivered, failed, ...)."""
+        deadline = time.monotonic() + timeout
+        while self.push_status()["pending"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"push deliveries still pending after {timeout} s")
+            time.sleep(0.02)

@@ -240,3 +240,37 @@ def counters(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
 def reset_counters(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
     state.faults.reset_counters()
     return {}
+
+
+# --- push notifications -----------------------------------------------------------------
+
+
+@control("GET", "/push")
+def push_status(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
+    """The delivery knobs and `pending`: notifications waiting or under way (0 = all done)."""
+    return state.push.status()
+
+
+@control("POST", "/push")
+def set_push(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    return state.push.configure(body)
+
+
+@control("GET", "/push/channels")
+def push_channels(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
+    return {"channels": state.push.channels_info()}
+
+
+@control("POST", "/push/expire")
+def expire_channel(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    return state.push.expire(_need(body, "id"))
+
+
+@control("GET", "/push/log")
+def push_log(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
+    return {"notifications": state.push.log_entries()}
+
+
+@control("DELETE", "/push/log")
+def clear_push_log(state: EmulatorState, _body: dict[str, Any]) -> dict[str, Any]:
+    return {"cleared": state.push.clear_log()}

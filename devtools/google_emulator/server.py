@@ -18,6 +18,7 @@ from devtools.google_emulator import (  # noqa: F401  (register routes)
     control,
     id_tokens,
     oauth_web,
+    push_api,
 )
 from devtools.google_emulator.errors import GoogleApiError
 from devtools.google_emulator.http_server import LOG as HTTP_LOG
@@ -167,6 +168,7 @@ class EmulatorServer:
             raise ValueError("the emulator only listens on loopback")
         self._server = KeepAliveServer(host, port, self.app)
         self.host, self.port = host, self._server.server_port
+        self.state.push.root = self.root  # resourceUri of new channels names this emulator
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="google-emulator")
 
@@ -186,6 +188,7 @@ class EmulatorServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.state.push.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

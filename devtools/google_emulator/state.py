@@ -2,7 +2,8 @@
 
 The state is split by concern: `oauth` (clients, grants, tokens) lives in oauth_store.py,
 `calendar` (calendars, events, sync tokens) in calendar_store.py, `faults` (injected faults,
-rate limiting, request counters) in faults.py. This module ties them together and owns the
+rate limiting, request counters) in faults.py, `push` (notification channels and their
+delivery) in push_store.py. This module ties them together and owns the
 clock, which tests can move forward to let tokens expire.
 """
 
@@ -48,10 +49,12 @@ class EmulatorState:
         from devtools.google_emulator.calendar_store import CalendarStore
         from devtools.google_emulator.faults import FaultStore
         from devtools.google_emulator.oauth_store import OAuthStore
+        from devtools.google_emulator.push_store import PushStore
 
         self.oauth = OAuthStore(self)
         self.calendar = CalendarStore(self)
         self.faults = FaultStore(self)
+        self.push = PushStore(self)
 
     def now(self) -> float:
         """Seconds since the epoch, as the emulator sees it (moved by the control API)."""
@@ -78,5 +81,6 @@ class EmulatorState:
             self.oauth.reset()
             self.calendar.reset()
             self.faults.reset()
+            self.push.reset()
             for email, name in DEFAULT_ACCOUNTS:
                 self.add_account(email, name)
