@@ -26,11 +26,12 @@ class Received:
 
 
 class Receiver:
-    """Records every request and answers `status`; with `hold()` it keeps requests waiting
-    (up to 10 s) until `release()`, like a receiver that is slow to answer."""
+    """Records every request and answers `status` (the first ones: `answers`, in order); with
+    `hold()` it keeps requests waiting (up to 10 s) until `release()`, like a slow receiver."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, answers: tuple[int, ...] = ()) -> None:
         self.status = status
+        self._answers = list(answers)
         self._received: list[Received] = []
         self._lock = threading.Lock()
         self._gate = threading.Event()
@@ -51,8 +52,9 @@ class Receiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
                     receiver._received.append(Received(self.command, self.path, headers, body))
+                    status = receiver._answers.pop(0) if receiver._answers else receiver.status
                 receiver._gate.wait(10)
-                self.send_response(receiver.status)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
