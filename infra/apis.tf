@@ -1,6 +1,7 @@
 # The Google APIs the deployment uses. docs/deploy.md enables the same list with gcloud before
 # the first `terraform apply` (Terraform itself needs Service Usage and Resource Manager first).
-# calendar-json is the Google Calendar API that the OAuth client's tokens are used against.
+# calendar-json is the Google Calendar API that the OAuth client's tokens are used against;
+# monitoring holds the alert policies, notification channels and the dashboard (monitoring.tf).
 
 locals {
   apis = [
@@ -14,6 +15,7 @@ locals {
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
+    "monitoring.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "serviceusage.googleapis.com",

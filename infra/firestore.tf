@@ -71,3 +71,27 @@ resource "google_firestore_field" "override" {
     }
   }
 }
+
+# Backups: a daily backup kept var.firestore_backup_retention_days (at most 7, Firestore's limit
+# for daily backups) and, if wanted, a weekly one (Sundays) kept up to 14 weeks. Point-in-time
+# recovery (above) covers the last 7 days minute by minute; a backup survives a deleted database.
+# A backup lives in the database's location and is restored into a database of its own or in
+# place (docs/operations.md, "Backups and restore"). The schedules belong to the database: they
+# go with it (its backups do not) and the next apply makes them again.
+resource "google_firestore_backup_schedule" "daily" {
+  database  = google_firestore_database.main.name
+  retention = "${var.firestore_backup_retention_days * 86400}s"
+
+  daily_recurrence {}
+}
+
+resource "google_firestore_backup_schedule" "weekly" {
+  count = var.firestore_weekly_backup_retention_weeks > 0 ? 1 : 0
+
+  database  = google_firestore_database.main.name
+  retention = "${var.firestore_weekly_backup_retention_weeks * 7 * 86400}s"
+
+  weekly_recurrence {
+    day = "SUNDAY"
+  }
+}

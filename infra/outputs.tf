@@ -37,3 +37,13 @@ output "tasks_service_account" {
   description = "The identity in the queue's OIDC token for sync_link, the only one that may invoke it (null until sync_link is deployed)."
   value       = one(google_service_account.tasks[*].email)
 }
+
+output "alert_notification_channels" {
+  description = "The notification channels every alert policy notifies (empty: alerts open incidents only)."
+  value       = local.alert_channels
+}
+
+output "monitoring_dashboard" {
+  description = "The dashboard of the sync (Console -> Monitoring -> Dashboards)."
+  value       = google_monitoring_dashboard.sync.id
+}

@@ -114,3 +114,56 @@ variable "rollout" {
   default     = "1"
   description = "Change (e.g. to a date) to roll every function to a fresh build and revision. Instances cache secret values: after adding a secret version, roll so that all instances read it (docs/operations.md)."
 }
+
+# Monitoring (monitoring.tf): where alerts go. Both are optional; without them the alerts still
+# open incidents in the Console (Monitoring -> Alerting), but nobody is told.
+variable "alert_email" {
+  type        = string
+  default     = ""
+  description = "An e-mail address that receives the alerts (an e-mail notification channel is created for it). Empty: none."
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be empty or an e-mail address."
+  }
+}
+
+variable "alert_notification_channels" {
+  type        = list(string)
+  default     = []
+  description = "Existing Cloud Monitoring notification channels that receive the alerts as well (projects/<project>/notificationChannels/<id>), e.g. one made in the Console for SMS or a chat tool."
+
+  validation {
+    condition     = alltrue([for c in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "alert_notification_channels must be channel names of the form projects/<project>/notificationChannels/<id>."
+  }
+}
+
+variable "alerts_enabled" {
+  type        = bool
+  default     = true
+  description = "Create the alert policies (Cloud Monitoring bills each condition per month; five conditions). false keeps the log-based metrics and the dashboard."
+}
+
+# Backups (firestore.tf): on top of point-in-time recovery (7 days, always on).
+variable "firestore_backup_retention_days" {
+  type        = number
+  default     = 7
+  description = "Days each daily Firestore backup is kept (Firestore allows at most 7 for daily backups). Backups hold appointment texts and sealed refresh tokens: keep them no longer than needed."
+
+  validation {
+    condition     = var.firestore_backup_retention_days >= 1 && var.firestore_backup_retention_days <= 7 && floor(var.firestore_backup_retention_days) == var.firestore_backup_retention_days
+    error_message = "firestore_backup_retention_days must be a whole number from 1 to 7."
+  }
+}
+
+variable "firestore_weekly_backup_retention_weeks" {
+  type        = number
+  default     = 0
+  description = "Weeks each weekly Firestore backup (Sundays) is kept; 0: no weekly backups (Firestore allows at most 14 weeks)."
+
+  validation {
+    condition     = var.firestore_weekly_backup_retention_weeks >= 0 && var.firestore_weekly_backup_retention_weeks <= 14 && floor(var.firestore_weekly_backup_retention_weeks) == var.firestore_weekly_backup_retention_weeks
+    error_message = "firestore_weekly_backup_retention_weeks must be a whole number from 0 to 14."
+  }
+}

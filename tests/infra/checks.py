@@ -44,7 +44,7 @@ REQUIRED_APIS = {
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
     "artifactregistry.googleapis.com", "firestore.googleapis.com", "secretmanager.googleapis.com",
     "cloudscheduler.googleapis.com", "iam.googleapis.com", "calendar-json.googleapis.com",
-    "cloudtasks.googleapis.com",
+    "cloudtasks.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com",
 }
 # The private functions, and the one identity that may invoke each (with an OIDC token).
 PRIVATE = {"sync": "the Scheduler's service account", "sync_link": "the tasks service account (sync-tasks)"}
@@ -887,6 +887,225 @@ def _retries(w: World, queue: dict[str, Any]) -> Problems:
     return out
 
 
+# --- Monitoring and backups (infra/monitoring.tf, infra/firestore.tf) --------------------------
+
+# A (logger, message) pair in a log-based metric's filter: `=` the whole message, `=~"^..."` the
+# fixed beginning of a message the code formats.
+LOG_PAIR = re.compile(r'jsonPayload\.logger="([^"]*)" AND jsonPayload\.message(=~|=)"([^"]*)"')
+APP_RESOURCE = 'resource.type="cloud_run_revision" AND '
+USER_METRIC = re.compile(r'logging\.googleapis\.com/user/'
+                         r'\$\{google_logging_metric\.(\w+)(?:\["(\w+)"\]|\[0\])?\.name\}')
+SCHEDULER_LOG = "cloudscheduler.googleapis.com%2Fexecutions"
+ATTEMPT_FINISHED = "type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"
+ALERT_CHANNELS = ("${concat(var.alert_notification_channels, "
+                  "google_monitoring_notification_channel.email[*].id)}")
+# The counts an alert policy may have: off with alerts_enabled, and only while what it watches
+# is deployed.
+ALERT_COUNTS = {"${local.alerts ? 1 : 0}": None, "${local.alerts && local.schedule_sync ? 1 : 0}": "sync",
+                "${local.alerts && local.sync_tasks ? 1 : 0}": "sync_link"}
+# What must raise an alert (item 10 of the issue): the app metrics by key, the Scheduler's
+# failures and its silence, and the worker's 5xx answers.
+ALERTED_APP_METRICS = ("sync_errors", "config_errors")
+# Firestore's limits for a backup's retention.
+DAILY_BACKUP_MAX = 7 * 86400
+WEEKLY_BACKUP_MAX = 14 * 7 * 86400
+# The variables of monitoring and backups, with the defaults that keep them optional.
+MONITORING_DEFAULTS = {"alert_email": "", "alert_notification_channels": [], "alerts_enabled": True}
+
+
+def hcl_text(value: Any) -> str:
+    """A parsed HCL string (python-hcl2 has undone its escapes: `\\"` is `"`)."""
+    return "" if value is None else str(value)
+
+
+def log_pairs(text: str) -> list[tuple[str, str, str]]:
+    """The (logger, operator, value) pairs a log filter selects."""
+    return LOG_PAIR.findall(text)
+
+
+def matching_log_calls(w: World, logger: str, op: str, value: str) -> list[Any]:
+    """The code's log calls that a pair of a filter selects."""
+    calls = [c for c in w.facts.log_calls if c.logger == logger and c.message is not None]
+    if op == "=":
+        return [c for c in calls if "%" not in c.message and c.message == value]
+    if not value.startswith("^") or re.search(r"[\\.*+?()\[\]{}|$]", value[1:]) or len(value) < 4:
+        return []
+    return [c for c in calls if c.message.split("%", 1)[0].startswith(value[1:])]
+
+
+def check_log_metrics(w: World) -> Problems:
+    """Every log-based metric counts log lines that really are written: the app metrics select
+    log calls of functions/ by logger and message (nothing else of the payload), the Scheduler's
+    metrics the attempts of the job Terraform creates."""
+    out: Problems = []
+    metrics = w.cfg.locals.get("app_log_metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return ["local.app_log_metrics must be a map literal of the log-based metrics of the code"]
+    app = w.cfg.resource("google_logging_metric", "app")
+    expect = {"for_each": "${local.app_log_metrics}", "filter": "${each.value.filter}",
+              "name": "${local.log_metric_prefix}/${each.key}"}
+    out += [f"google_logging_metric.app.{k} must be {v}" for k, v in expect.items() if app.get(k) != v]
+    for key, spec in metrics.items():
+        text = hcl_text(spec.get("filter", "") if isinstance(spec, dict) else "")
+        pairs = log_pairs(text)
+        if not text.startswith(APP_RESOURCE) or not pairs:
+            out.append(f"log metric {key}: its filter must be {APP_RESOURCE!r} and (logger, message) pairs")
+            continue
+        if text.count("jsonPayload.") != 2 * len(pairs):
+            out.append(f"log metric {key}: the filter reads jsonPayload fields other than logger and "
+                       "message, which tests/infra cannot tie to the code")
+        for logger, op, value in pairs:
+            if not matching_log_calls(w, logger, op, value):
+                out.append(f"log metric {key}: no log call in functions/ writes {value!r} as {logger} "
+                           f"(jsonPayload.message{op}): the code renamed or dropped it, or the filter "
+                           "is wrong")
+    for name in ("scheduler_attempts", "scheduler_failures"):
+        body = w.cfg.resource("google_logging_metric", name)
+        try:
+            n = len(instances(w, name, body))
+        except Unevaluable as exc:
+            out.append(str(exc))
+            continue
+        if n != (1 if w.has_sync else 0):
+            out.append(f"google_logging_metric.{name} must exist exactly while sync (its Scheduler job) does")
+        if not str(body.get("filter", "")).startswith("${local.scheduler_log} AND "):
+            out.append(f"google_logging_metric.{name} must filter local.scheduler_log")
+        for block in blocks(body, "metric_descriptor") or [{}]:
+            if (block.get("metric_kind"), block.get("value_type")) != ("DELTA", "INT64"):
+                out.append(f"google_logging_metric.{name} must be a counter (DELTA, INT64)")
+    attempts = hcl_text(w.cfg.resource("google_logging_metric", "scheduler_attempts").get("filter", ""))
+    if ATTEMPT_FINISHED not in attempts:
+        out.append("scheduler_attempts must count the job's AttemptFinished entries")
+    failures = hcl_text(w.cfg.resource("google_logging_metric", "scheduler_failures").get("filter", ""))
+    if "severity>=ERROR" not in failures:
+        out.append("scheduler_failures must count the job's failed attempts (severity>=ERROR)")
+    job = w.cfg.resource("google_cloud_scheduler_job", "sync").get("name")
+    log = hcl_text(w.cfg.locals.get("scheduler_log", ""))
+    if f'resource.labels.job_id="{job}"' not in log or SCHEDULER_LOG not in log \
+            or 'resource.type="cloud_scheduler_job"' not in log:
+        out.append(f"local.scheduler_log must select the executions log of the Scheduler job {job!r}")
+    for block in blocks(app, "metric_descriptor") or [{}]:
+        if (block.get("metric_kind"), block.get("value_type")) != ("DELTA", "INT64"):
+            out.append("google_logging_metric.app must be counters (DELTA, INT64)")
+    return out
+
+
+def _conditions(policy: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, filter) of each condition of a policy, kind: threshold | absent | other."""
+    out = []
+    for cond in blocks(policy, "conditions"):
+        for kind in ("condition_threshold", "condition_absent"):
+            for block in blocks(cond, kind):
+                out.append((kind.removeprefix("condition_"), str(block.get("filter", ""))))
+        if not any(k in cond for k in ("condition_threshold", "condition_absent")):
+            out.append(("other", ""))
+    return out
+
+
+def check_alerts(w: World) -> Problems:
+    """Alert policies on the failures item 10 names, notifying the configured channels, each on
+    a metric that exists; a dashboard that shows every log-based metric."""
+    out: Problems = []
+    policies = w.cfg.of_type("google_monitoring_alert_policy")
+    metrics = set(w.cfg.locals.get("app_log_metrics") or {})
+    if squash(w.cfg.locals.get("alert_channels")) != squash(ALERT_CHANNELS):
+        out.append(f"local.alert_channels must be {ALERT_CHANNELS}")
+    if squash(w.cfg.locals.get("alerts")) != squash("${var.alerts_enabled}"):
+        out.append("local.alerts must be var.alerts_enabled")
+    for var, default in MONITORING_DEFAULTS.items():
+        if w.cfg.variables.get(var, {}).get("default", object()) != default:
+            out.append(f"variable {var} must default to {default!r} (alerts are optional)")
+    channel = w.cfg.resource("google_monitoring_notification_channel", "email")
+    if (squash(channel.get("count")) != squash('${var.alert_email == "" ? 0 : 1}')
+            or channel.get("type") != "email"):
+        out.append("the e-mail notification channel must exist exactly when var.alert_email is set")
+    watched: set[str] = set()
+    for name, policy in policies.items():
+        count = squash(policy.get("count"))
+        shapes = {squash(k): v for k, v in ALERT_COUNTS.items()}
+        if count not in shapes:
+            out.append(f"alert policy {name}: count must be one of {sorted(ALERT_COUNTS)} "
+                       "(alerts_enabled switches it)")
+        if policy.get("notification_channels") != "${local.alert_channels}":
+            out.append(f"alert policy {name} must notify local.alert_channels")
+        if not blocks(policy, "documentation"):
+            out.append(f"alert policy {name} needs documentation: what it means and what to do")
+        conditions = _conditions(policy)
+        if not conditions or ("other", "") in conditions:
+            out.append(f"alert policy {name} must have threshold or absence conditions only")
+        for kind, text in conditions:
+            for resource, key in USER_METRIC.findall(text):
+                ref_ok = (resource == "app" and key in metrics) or \
+                         (resource != "app" and not key and w.cfg.resource("google_logging_metric", resource))
+                if not ref_ok:
+                    index = f"[{key}]" if key else ""
+                    out.append(f"alert policy {name} watches google_logging_metric.{resource}{index}, "
+                               "which does not exist")
+                    continue
+                watched.add(f"{kind}:{key or resource}")
+                needs = "sync" if resource.startswith("scheduler") else None
+                if needs and shapes.get(count) != needs:
+                    out.append(f"alert policy {name} watches a Scheduler metric, so it must exist only "
+                               "with sync")
+            worker = hcl_text(w.cfg.locals.get("worker_service", ""))
+            if "run.googleapis.com/request_count" in text and 'response_code_class="5xx"' in text:
+                if "${local.worker_service}" in text:
+                    watched.add("threshold:worker_5xx")
+                if shapes.get(count) != "sync_link":
+                    out.append(f"alert policy {name} watches sync_link, so it must exist only with sync_link")
+                if worker != "sync_link".replace("_", "-"):
+                    out.append(f"local.worker_service {worker!r} is not the Cloud Run service of sync_link")
+    required = {*(f"threshold:{m}" for m in ALERTED_APP_METRICS), "threshold:scheduler_failures",
+                "absent:scheduler_attempts", "threshold:worker_5xx"}
+    out += [f"no alert policy raises {r.replace(':', ' on ')}" for r in sorted(required - watched)]
+    dashboard = hcl_text(w.cfg.resource("google_monitoring_dashboard", "sync").get("dashboard_json", ""))
+    if not dashboard:
+        out.append("google_monitoring_dashboard.sync is missing")
+    shown = {*metrics, "scheduler_attempts", "scheduler_failures"}
+    out += [f"the dashboard does not show the log-based metric {m}" for m in sorted(shown)
+            if f'"{m}"' not in dashboard and f"/{m}" not in dashboard]
+    return out
+
+
+def check_backups(w: World) -> Problems:
+    """A daily Firestore backup schedule on the database the code uses, within Firestore's
+    retention limits; a weekly one only when asked for."""
+    out: Problems = []
+    daily = w.cfg.resource("google_firestore_backup_schedule", "daily")
+    weekly = w.cfg.resource("google_firestore_backup_schedule", "weekly")
+    if not daily:
+        return ["google_firestore_backup_schedule.daily is missing: no backups of Firestore"]
+    for label, body in (("daily", daily), ("weekly", weekly)):
+        if body and body.get("database") != "${google_firestore_database.main.name}":
+            out.append(f"the {label} backup schedule must back up google_firestore_database.main")
+    if not blocks(daily, "daily_recurrence") or "count" in daily or "for_each" in daily:
+        out.append("google_firestore_backup_schedule.daily must always exist, with daily_recurrence")
+    weekly_count = "${var.firestore_weekly_backup_retention_weeks > 0 ? 1 : 0}"
+    if weekly and (not blocks(weekly, "weekly_recurrence")
+                   or squash(weekly.get("count")) != squash(weekly_count)):
+        out.append("google_firestore_backup_schedule.weekly must have weekly_recurrence and exist only when "
+                   "firestore_weekly_backup_retention_weeks > 0")
+    cases = (("daily", daily, "firestore_backup_retention_days", (1, 7), DAILY_BACKUP_MAX, 86400),
+             ("weekly", weekly, "firestore_weekly_backup_retention_weeks", (1, 14), WEEKLY_BACKUP_MAX,
+              7 * 86400))
+    for label, body, var, bounds, limit, unit in cases:
+        if not body:
+            continue
+        for n in bounds:
+            try:
+                seconds = _seconds(Evaluator(w.cfg, {**w.variables, var: n}).value(body.get("retention")))
+            except Unevaluable as exc:
+                out.append(f"the {label} backup's retention: {exc}")
+                break
+            if seconds != n * unit or seconds > limit:
+                out.append(f"the {label} backup's retention at {var} = {n} is {seconds} s: it must be {var} "
+                           f"in seconds and at most Firestore's {limit} s")
+    days = w.variables.get("firestore_backup_retention_days")
+    if not isinstance(days, int) or not 1 <= days <= 7:
+        out.append(f"default firestore_backup_retention_days {days!r} must be 1..7")
+    return out
+
+
 def check_variables(w: World) -> Problems:
     needed = ("project_id", "region", "sync_interval_minutes", "sync_horizon_days", "sync_poll_minutes",
               "sync_debounce_seconds", *GOVERNOR_VARIABLES)
@@ -924,7 +1143,8 @@ CHECKS: dict[str, Callable[[World], Problems]] = {
     f.__name__.removeprefix("check_"): f for f in (
         check_parse, check_function_set, check_function_resource, check_source, check_env,
         check_secrets, check_no_secret_values, check_iam, check_service_accounts, check_access,
-        check_scheduler, check_tasks, check_firestore, check_outputs, check_apis, check_variables)
+        check_scheduler, check_tasks, check_firestore, check_outputs, check_apis, check_variables,
+        check_log_metrics, check_alerts, check_backups)
 }
 
 

@@ -4,7 +4,9 @@
 - which secrets each entry point's code can reach (a call graph over the package's AST);
 - which routes of each function do not authenticate the caller, and how each route does;
 - which entry points queue Cloud Tasks (their code reaches a `create_task` call);
-- the Firestore queries, with the fields they filter and order on.
+- the Firestore queries, with the fields they filter and order on;
+- the log lines the package writes: logger, severity, message and extra fields (for the
+  log-based metrics of infra/monitoring.tf).
 
 The call graph is deliberately simple (names resolved through imports, module-level instances,
 route decorators); `functions.config` and `functions.context` are not walked into: a secret
@@ -69,6 +71,17 @@ class Query:
         return bool(self.inequality or self.order)
 
 
+@dataclass(frozen=True)
+class LogCall:
+    """One log call, as Cloud Logging will show its entry: `jsonPayload.logger` is the logger's
+    name, `jsonPayload.message` the message (a `%s` template is formatted at run time)."""
+    where: str                        # file:line
+    logger: str
+    severity: str                     # DEBUG | INFO | WARNING | ERROR | CRITICAL
+    message: str | None               # the literal message (template); None: not a literal
+    fields: frozenset[str] = frozenset()  # the keys of extra={...}, each a jsonPayload field
+
+
 @dataclass
 class CodeFacts:
     exports: list[str]
@@ -79,6 +92,7 @@ class CodeFacts:
     # entry point -> handler -> the AUTHENTICATE functions it calls
     route_auth: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     enqueuers: frozenset[str] = frozenset()       # entry points whose code creates Cloud Tasks
+    log_calls: list[LogCall] = field(default_factory=list)  # every log line functions/ writes
     env_defaults: dict[str, str | None] = field(default_factory=lambda: dict(config.ENV_DEFAULTS))
     required_env: tuple[str, ...] = config.REQUIRED_ENV
     secret_names: tuple[str, ...] = config.SECRET_NAMES
@@ -355,6 +369,53 @@ def queries_in(path: Path) -> list[Query]:
     return found
 
 
+# --- Log calls -------------------------------------------------------------------------------
+
+# logging's methods and the severity functions/logs.py writes for each (exception() is ERROR).
+LOG_LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR",
+              "exception": "ERROR", "critical": "CRITICAL"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _loggers(tree: ast.Module, module: str) -> dict[str, str]:
+    """Module-level `log = logging.getLogger(__name__ | "name")`: variable -> logger name."""
+    found = {}
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "logging.getLogger"
+                and len(node.value.args) == 1):
+            arg = node.value.args[0]
+            if isinstance(arg, ast.Name) and arg.id == "__name__":
+                found[node.targets[0].id] = module
+            elif (name := _const(arg)) is not None:
+                found[node.targets[0].id] = name
+    return found
+
+
+def log_calls_in(path: Path) -> list[LogCall]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    loggers = _loggers(tree, _module_name(path))
+    rel = path.relative_to(ROOT)
+    out = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in loggers
+                and node.func.attr in LOG_LEVELS):
+            continue
+        fields: set[str] = set()
+        for kw in node.keywords:
+            if kw.arg == "extra" and isinstance(kw.value, ast.Dict):
+                fields |= {k for key in kw.value.keys if (k := _const(key)) is not None}
+        message = _const(node.args[0]) if node.args else None
+        out.append(LogCall(f"{rel}:{node.lineno}", loggers[node.func.value.id], LOG_LEVELS[node.func.attr],
+                           message, frozenset(fields)))
+    return out
+
+
 # --- All facts -------------------------------------------------------------------------------
 
 def collect() -> CodeFacts:
@@ -370,4 +431,6 @@ def collect() -> CodeFacts:
                  for q in queries_in(p)],
         route_auth={e: graph.route_auth(e) for e in exports},
         enqueuers=frozenset(e for e in exports if TASKS in markers[e]),
+        log_calls=[c for p in sorted((ROOT / "functions").rglob("*.py")) if "__pycache__" not in p.parts
+                   for c in log_calls_in(p)],
     )
