@@ -122,6 +122,7 @@ def test_loopback_addresses_are_accepted(praxis: Any, address: str) -> None:
     ({"id": "x" * 65, "type": "web_hook"}, "push.channelIdInvalid"),
     ({"id": "k1", "type": "email"}, "push.channelTypeNotSupported"),
     ({"id": "k1"}, "required"),
+    ({"id": "k1", "type": "web_hook", "token": "t" * 257}, "invalid"),
 ])
 def test_malformed_watch_bodies_are_400(praxis: Any, receiver: Receiver, body: dict[str, Any],
                                         reason: str) -> None:
@@ -215,6 +216,12 @@ def test_every_api_write_sends_exists_and_reads_send_nothing(
     ctl.wait_push_idle()
     assert states(receiver.received) == [("sync", 1)] + [("exists", n) for n in range(2, 7)]
     assert {r.headers["x-goog-channel-token"] for r in got} == {"t"}
+
+
+def test_direct_store_writes_send_exists(praxis: Any, receiver: Receiver, google: EmulatorServer) -> None:
+    watch(praxis, receiver.url)
+    google.state.calendar.insert_event(PRAXIS, timed())  # as tests and the demo seed calendars
+    assert states(receiver.wait_for(2)) == [("sync", 1), ("exists", 2)]
 
 
 def test_phone_edits_send_exists(praxis: Any, receiver: Receiver, ctl: EmulatorControl) -> None:
@@ -330,7 +337,7 @@ def test_stop_needs_a_calendar_scope(calendar_for: Callable[..., Any], google: E
 
 
 def test_an_expired_channel_tells_nothing(praxis: Any, receiver: Receiver, ctl: EmulatorControl) -> None:
-    watch(praxis, receiver.url, params={"ttl": "60"})
+    channel = watch(praxis, receiver.url, params={"ttl": "60"})
     ctl.phone_create(PRAXIS, timed())
     assert states(receiver.wait_for(2)) == [("sync", 1), ("exists", 2)]
     ctl.advance_clock(61)
@@ -338,6 +345,9 @@ def test_an_expired_channel_tells_nothing(praxis: Any, receiver: Receiver, ctl: 
     ctl.wait_push_idle()
     assert len(receiver.received) == 2
     assert ctl.push_channels()[0]["status"] == "expired"
+    with pytest.raises(HttpError) as exc:
+        stop(praxis, channel)
+    assert error(exc)[:2] == (404, "notFound")
 
 
 def test_deleting_the_calendar_ends_its_channels_silently(

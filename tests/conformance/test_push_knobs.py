@@ -208,7 +208,7 @@ def test_a_delayed_notification_of_a_channel_stopped_meanwhile_is_not_sent(
         ("skipped", "channel stopped before delivery")]
 
 
-@pytest.mark.parametrize("status", [400, 404, 410, 501])
+@pytest.mark.parametrize("status", [302, 400, 404, 410, 501])
 def test_a_failed_answer_is_not_retried(ctl: EmulatorControl, praxis: Any, status: int) -> None:
     ctl.set_push(retry_base_ms=1)
     failing = Receiver(status)
