@@ -221,3 +221,31 @@ def test_extra_values_are_redacted_like_declared_ones() -> None:
     assert logs.redact("Frau Müller kommt um 9", ["Müller", "", "Q"]) == f"Frau {logs.REDACTED} kommt um 9"
     assert logs.redact("Xy und Q", ["Xy", "Q"]) == f"{logs.REDACTED} und Q"
     assert logs.redact("Frau Müller kommt um 9") == "Frau Müller kommt um 9"
+
+
+def test_values_of_two_calls_that_begin_alike_are_both_redacted(capture: io.StringIO) -> None:
+    # Two appointments of the same patient, declared as their items are read: the second must not
+    # push the first out of the index (both begin with "Fr").
+    logs.sensitive("Frau Müller, Hörtest")
+    logs.sensitive("Frau Müller, Anpassung")
+    logging.getLogger("x").info("%s / %s", "Frau Müller, Hörtest", "Frau Müller, Anpassung")
+    assert lines(capture)[0]["message"] == f"{logs.REDACTED} / {logs.REDACTED}"
+
+
+def test_extra_values_may_be_missing_or_blank_like_declared_ones() -> None:
+    logs.begin_request(None, None)
+    # None (notes not set), blanks and one character are not values: nothing of the text goes.
+    assert logs.redact("Termin  um 9: ü", [None, "  ", "ü"]) == "Termin  um 9: ü"  # type: ignore[list-item]
+
+
+def test_an_empty_sensitive_field_stays_empty(capture: io.StringIO) -> None:
+    # Nothing to hide: "[redacted]" would claim there was a title.
+    logging.getLogger("x").info('google said {"summary": "", "status": "confirmed"}')
+    assert lines(capture)[0]["message"] == 'google said {"summary": "", "status": "confirmed"}'
+
+
+def test_adjacent_findings_give_one_redaction(capture: io.StringIO) -> None:
+    # Where one value ends and the next begins is patient data too.
+    logs.sensitive("Frau Müller", "Diabetes")
+    logging.getLogger("x").info("Frau MüllerDiabetes, Termin um 9")
+    assert lines(capture)[0]["message"] == f"{logs.REDACTED}, Termin um 9"

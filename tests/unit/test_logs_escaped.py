@@ -90,3 +90,30 @@ def test_what_is_not_sensitive_stays_readable(capture: io.StringIO) -> None:
                                                       "pushed": 3, "reason": "duplicate"}))
     assert message(capture) == 'run: {"status": "linked", "resource_id": "anna", "pushed": 3, ' \
                                '"reason": "duplicate"}'
+
+
+# --- found by `make mutation`: each escaped form of a declared value is redacted whole -----------
+# A value with an apostrophe (no double quote), an umlaut and a vertical tab (Word's manual line
+# break, pasted into notes): JSON (ASCII or not), a str repr and a bytes repr escape it each in their
+# own way, and a repr of a text that also holds a `"` escapes the apostrophe too, so no two of these
+# forms are the same text and each must be known on its own.
+PASTED = "it's Frau Müller\x0bnoch Diabetes"
+
+
+R = logs.REDACTED
+
+
+@pytest.mark.parametrize(("form", "redacted"), [
+    (json.dumps, f'"{R}"'),                                         # it's Frau M\u00fcller\u000b...
+    (lambda v: json.dumps(v, ensure_ascii=False), f'"{R}"'),        # it's Frau Müller\u000b...
+    (repr, f'"{R}"'),                                               # "it's Frau Müller\x0b..."
+    (lambda v: repr(f'Termin "{v}"'), f"""'Termin "{R}"'"""),       # 'Termin "it\'s Frau Müller\x0b...
+    (lambda v: repr(v.encode()), f'b"{R}"'),                        # b"it's Frau M\xc3\xbcller\x0b..."
+    (lambda v: repr(f'Termin "{v}"'.encode()), f"""b'Termin "{R}"'"""),  # b'Termin "it\'s Frau M\xc3...
+], ids=["json", "json-utf8", "repr", "repr-both-quotes", "bytes-repr", "bytes-repr-both-quotes"])
+def test_each_escaped_form_of_a_declared_value_is_redacted_whole(capture: io.StringIO, form,
+                                                                 redacted: str) -> None:
+    logs.sensitive(PASTED)
+    logging.getLogger("x").warning("no answer on %s", form(PASTED))
+    # Not a character of the value is left, and nothing around it is taken.
+    assert message(capture) == "no answer on " + redacted
