@@ -25,10 +25,12 @@ import statistics
 import threading
 import time
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.sync_bench import ROOT, GoogleProcess, World
 from devtools.firestore_emulator import FirestoreEmulator, free_port
@@ -126,25 +128,47 @@ class Stack:
         self.tasks.stop()
 
 
-def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: float) -> list[float]:
-    """PUT `writes` appointments round-robin over the links at `pace` per second; a watcher
-    polls the calendars (control API, no latency) and notes when each event appears."""
+@dataclass
+class Write:
+    """One planner write of the latency run, with the times of its way to Google (epoch s)."""
+
+    calendar: str
+    link: str
+    sent: float
+    answered: float = 0.0
+    created: float = 0.0  # the event's `created` on the Google emulator (its own clock)
+
+
+def _epoch(rfc3339: str) -> float:
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
+
+
+def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: float) -> list[Write]:
+    """PUT `writes` appointments round-robin over the links at `pace` per second. Each write's
+    latency runs from sending its PUT to its event's `created` time on the Google emulator (the
+    same clock: one machine); a watcher polls the calendars (control API, no emulated latency)
+    only to learn when every event is there."""
     from functions.sync.mapping import event_id_for
 
-    pending: dict[str, tuple[str, float]] = {}  # event id → (calendar, put time)
-    lock, latencies, done = threading.Lock(), [], threading.Event()
+    pending: dict[str, Write] = {}  # event id → its write
+    lock, done, finished = threading.Lock(), threading.Event(), []
 
     def watch() -> None:
         while not done.is_set() or pending:
             with lock:
-                calendars = {cal for cal, _ in pending.values()}
+                calendars = {w.calendar for w in pending.values()}
             for cal in calendars:
-                seen = {e["id"] for e in google.control.events(cal) if e["status"] != "cancelled"}
-                now = time.monotonic()
+                seen = {e["id"]: e for e in google.control.events(cal) if e["status"] != "cancelled"}
                 with lock:
-                    for event_id in [e for e, (c, _) in pending.items() if c == cal and e in seen]:
-                        latencies.append(now - pending.pop(event_id)[1])
-            time.sleep(0.2)
+                    for event_id in [e for e, w in pending.items() if w.calendar == cal and e in seen]:
+                        write = pending.pop(event_id)
+                        write.created = _epoch(seen[event_id]["created"])
+                        finished.append(write)
+            time.sleep(1.0)  # the latency is read off `created`: polling more often only loads the emulator
+
+    def put(write: Write, appointment_id: str, resource: str, day: int, hour: int) -> None:
+        stack.put(appointment_id, resource, day, hour)
+        write.answered = time.time()
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -154,21 +178,61 @@ def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: floa
             resource = stack.resources[n % len(stack.resources)]
             appointment_id = f"w{n}"
             time.sleep(max(0.0, started + n / pace - time.monotonic()))
+            write = Write(stack.calendars[resource], task_prefix(stack.branch, resource), time.time())
             with lock:
-                pending[event_id_for(stack.branch, appointment_id)] = (stack.calendars[resource],
-                                                                       time.monotonic())
-            pool.submit(stack.put, appointment_id, resource, 2 + n % 20, 8 + n % 9)
+                pending[event_id_for(stack.branch, appointment_id)] = write
+            pool.submit(put, write, appointment_id, resource, 2 + n % 20, 8 + n % 9)
     done.set()
     watcher.join(timeout=120)
-    dispatches = stack.tasks.dispatches()
-    answers_seen = Counter(str(d.get("status")) for d in dispatches)
-    runs = sorted(d["finished_at"] - d["dispatched_at"] for d in dispatches)
-    print(f"  task answers: {dict(answers_seen)}; a task's run: median {statistics.median(runs):.2f} s, "
-          f"max {runs[-1]:.2f} s" if runs else "  no task ran")
     if pending:
         answers = [(d.get("status"), d.get("code")) for d in stack.tasks.dispatches()[-5:]]
         raise RuntimeError(f"{len(pending)} events never reached Google (last task answers: {answers})")
-    return latencies
+    print_parts(finished, stack.tasks.dispatches())
+    return finished
+
+
+def print_parts(writes: list[Write], dispatches: list[dict[str, Any]]) -> None:
+    """Where a write's latency goes: the PUT's answer, the wait for its task (the debounce window,
+    then the queue), and the task's run up to the event's creation."""
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in dispatches:
+        runs[model_link(d["task"])].append(d)
+    answer, wait, run = [], [], []
+    for w in writes:
+        task = next((d for d in sorted(runs[w.link], key=lambda d: d["dispatched_at"])
+                     if d["dispatched_at"] >= w.answered and d["dispatched_at"] <= w.created), None)
+        if task is None:  # carried by a run that had started before the PUT was answered
+            continue
+        answer.append(w.answered - w.sent)
+        wait.append(task["dispatched_at"] - w.answered)
+        run.append(w.created - task["dispatched_at"])
+    answers = Counter(str(d.get("status")) for d in dispatches)
+    durations = sorted(d["finished_at"] - d["dispatched_at"] for d in dispatches)
+
+    def p(values: list[float]) -> str:
+        return f"p50 {statistics.median(values):.2f} s, p95 {_p95(values):.2f} s" if values else "-"
+
+    print(f"  task answers: {dict(answers)}; a task's whole run: {p(durations)}")
+    print(f"  a write's parts ({len(answer)} of {len(writes)} matched to their task): PUT answered "
+          f"{p(answer)}; waiting for its task {p(wait)}; its task's run until the event {p(run)}")
+
+
+def task_prefix(branch_id: str, resource_id: str) -> str:
+    """What every task name of this link starts with (schedule.py names them)."""
+    from functions.domain import link_id
+    from functions.sync.schedule import poll_task
+
+    return poll_task(link_id(branch_id, resource_id), datetime.now(UTC)).name.split("-poll-")[0]
+
+
+def model_link(task_name: str) -> str:
+    """The link id in a task's name (`<link>-change-...` / `<link>-poll-...`)."""
+    short = task_name.rsplit("/", 1)[-1]
+    return short.split("-change-")[0].split("-poll-")[0]
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,12 +244,13 @@ def main(argv: list[str] | None = None) -> int:
             google.control.set_latency(args.rtt_ms)
             stack = Stack(google, args.links)
             try:
-                latencies = measure_latency(stack, google, args.writes, args.writes_per_s)
+                writes = measure_latency(stack, google, args.writes, args.writes_per_s)
             finally:
                 stack.stop()
     finally:
         google.stop()
-    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else latencies[0]
+    latencies = [w.created - w.sent for w in writes]
+    p95 = _p95(latencies)
     per_day = 24 * 60 / args.poll_minutes * 1.0
     sim = simulate_dispatch(args.simulated_links, args.poll_minutes, rate, args.requests_per_task)
     results = {

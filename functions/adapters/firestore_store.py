@@ -74,6 +74,17 @@ class FirestoreStore:
         snap = self._resources(branch_id).document(resource_id).get()
         return _resource(branch_id, resource_id, snap.to_dict()) if snap.exists else None
 
+    def link_and_resource(self, branch_id: str, resource_id: str) -> tuple[Link | None, Resource | None]:
+        """One resource and its link, read together (one round trip): what a task's run needs."""
+        link_ref = self._link_ref(branch_id, resource_id)
+        resource_ref = self._resources(branch_id).document(resource_id)
+        snaps = {s.reference.path: s for s in self.db.get_all([link_ref, resource_ref])}
+        link_snap, resource_snap = snaps[link_ref.path], snaps[resource_ref.path]
+        link = self.link_from(link_snap.to_dict()) if link_snap.exists else None
+        resource = (_resource(branch_id, resource_id, resource_snap.to_dict())
+                    if resource_snap.exists else None)
+        return link, resource
+
     def list_resources(self, branch_id: str) -> list[Resource]:
         return [_resource(branch_id, s.id, s.to_dict()) for s in self._resources(branch_id).stream()]
 

@@ -42,7 +42,7 @@ from functions.adapters.google_events import (
     SyncTokenExpired,
     list_events,
 )
-from functions.adapters.sync_store import LeaseLost, SyncStore
+from functions.adapters.sync_store import SYNCING, LeaseLost, SyncStore
 from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
@@ -174,8 +174,12 @@ class Engine:
 
     def _branch_jobs(self, branch: Branch, resource_id: str | None) -> list[tuple[Link, Branch, Resource]]:
         """The branch's syncing links (or the one asked for) with their resource."""
+        if resource_id is not None:  # one link (a task): its two documents, not the branch's
+            link, resource = self.ctx.store.link_and_resource(branch.branch_id, resource_id)
+            if link is None or resource is None or str(link.status) not in SYNCING:
+                return []
+            return [(link, branch, resource)]
         links = [self.ctx.store.link_from(d) for d in self.sync_store.syncing_links(branch.branch_id)]
-        links = [link for link in links if resource_id is None or link.resource_id == resource_id]
         if not links:
             return []
         resources = {r.resource_id: r for r in self.ctx.store.list_resources(branch.branch_id)}
