@@ -102,3 +102,89 @@ def test_cloudbuild_passes_real_variables(cfg: Config) -> None:
     passed = set(re.findall(r"-var=(\w+)=", BUILD_STEPS))
     assert passed <= set(cfg.variables)
     assert {name for name, spec in cfg.variables.items() if "default" not in spec} <= passed
+
+
+# --- Data protection, alerts, costs (issue items 9-11) -------------------------------------------
+
+PRIVACY = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
+
+
+def test_privacy_names_every_privacy_level_in_its_table() -> None:
+    from functions.domain import PRIVACY_LEVELS
+    from functions.sync.model import Privacy
+
+    assert set(PRIVACY_LEVELS) == {str(p) for p in Privacy}
+    header = next(line for line in PRIVACY.splitlines() if line.startswith("| event field |"))
+    assert [c.strip(" `") for c in header.strip("|").split("|")[1:]] == list(PRIVACY_LEVELS)
+
+
+def test_privacy_says_what_the_mapping_writes() -> None:
+    from functions.sync import limits, mapping
+
+    for label in mapping.BUSY_LABELS.values():
+        assert f'"{label}"' in PRIVACY, f"the busy label {label!r}"
+    assert f"`{mapping.MARKER_APPOINTMENT_ID}`" in PRIVACY
+    assert f'`{mapping.MARKER_SOURCE}: "{mapping.SOURCE_VALUE}"`' in PRIVACY
+    for limit in (limits.TITLE_MAX, limits.LOCATION_MAX, limits.NOTES_MAX):
+        assert f"{limit:,}" in PRIVACY
+
+
+def test_privacy_lists_every_firestore_collection_the_code_writes() -> None:
+    names = set()
+    for path in (ROOT / "functions").rglob("*.py"):
+        names |= set(re.findall(r'collection\("(\w+)"\)', path.read_text(encoding="utf-8")))
+    assert names, "the code writes no collection?"
+    for name in names:
+        where = rf"`(?:[\w{{}}:/]+/)?{name}(?:/[\w{{}}:()]+)*`"
+        assert re.search(where, PRIVACY), f"privacy.md: where is {name}?"
+
+
+def test_privacy_names_the_retention_settings(cfg: Config) -> None:
+    for name in ("firestore_backup_retention_days", "firestore_weekly_backup_retention_weeks"):
+        assert name in cfg.variables and f"`{name}`" in PRIVACY
+    assert "docs/privacy.md" in README
+
+
+def test_deploy_has_no_stale_scheduler_paragraph() -> None:
+    assert "Until it does this, the Scheduler's runs are" not in DEPLOY
+    assert "`authenticate_sync`" in DEPLOY
+
+
+def test_deploy_says_how_to_lock_the_providers(cfg: Config) -> None:
+    assert "terraform providers lock -platform=linux_amd64" in DEPLOY
+    assert ".terraform.lock.hcl" in DEPLOY
+    assert not (ROOT / "infra" / ".terraform.lock.hcl").exists() or "git add .terraform.lock.hcl" in DEPLOY
+
+
+def test_the_planner_screens_call_only_paths_the_contract_has() -> None:
+    section = DEPLOY.split("### The staff pages are a local demo", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| "))
+    calls = re.findall(r"`(?:(GET|PUT|POST|DELETE)|PUT` / `DELETE) (/[\w{}/]+)", table)
+    assert len(calls) >= 10
+    contract = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    paths = set(re.findall(r"^  (/\S+):$", contract, re.M))
+    normalised = {re.sub(r"\{\w+\}", "{}", p) for p in paths}
+    for _, path in calls:
+        assert re.sub(r"\{\w+\}", "{}", path) in normalised, f"deploy.md calls {path}, not in openapi.yaml"
+
+
+def test_deploy_prices_every_billed_service() -> None:
+    section = DEPLOY.split("## Costs per 1,000 linked resources and month", 1)[1].split("\n## ", 1)[0]
+    for item in ("Cloud Tasks", "invocations", "function compute", "Firestore reads", "Firestore writes",
+                 "Cloud Scheduler", "Cloud Logging", "Cloud Monitoring"):
+        assert f"| {item}" in section, f"deploy.md, Costs: {item}?"
+
+
+def test_operations_explains_every_alert_and_metric(cfg: Config) -> None:
+    for name, policy in cfg.of_type("google_monitoring_alert_policy").items():
+        assert f"| {policy['display_name']} |" in OPERATIONS, f"docs/operations.md, Alerts: {name}?"
+    metrics = [*cfg.locals["app_log_metrics"], "scheduler_attempts", "scheduler_failures"]
+    for key in metrics:
+        name = f"{cfg.locals['log_metric_prefix']}/{key}"
+        assert f"`{name}`" in OPERATIONS, f"docs/operations.md: metric {name}?"
+
+
+def test_operations_restores_a_backup() -> None:
+    for command in ("gcloud firestore backups list", "gcloud firestore databases restore",
+                    "--destination-database='(default)'", "--no-delete-protection"):
+        assert command in OPERATIONS
