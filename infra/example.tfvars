@@ -12,3 +12,10 @@ calendar_quota_per_minute      = 10000
 calendar_quota_per_user_minute = 600
 sync_quota_share               = 0.5
 sync_requests_per_task         = 4
+
+# Monitoring and backups (both optional; see docs/operations.md, Alerts and Backups and restore).
+alert_email                             = "it@praxis-beispiel.de"
+alert_notification_channels             = []
+alerts_enabled                          = true
+firestore_backup_retention_days         = 7
+firestore_weekly_backup_retention_weeks = 0

@@ -155,7 +155,7 @@ resource "google_monitoring_alert_policy" "sync_errors" {
   conditions {
     display_name = "A link's sync raised or a function answered 500"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app["sync_errors"].name}\""
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.app["sync_errors"].name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -189,7 +189,7 @@ resource "google_monitoring_alert_policy" "config_errors" {
   conditions {
     display_name = "Unreadable tokens, refused OIDC tokens or syncs that could not be queued"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.app["config_errors"].name}\""
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.app["config_errors"].name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -225,7 +225,7 @@ resource "google_monitoring_alert_policy" "scheduler" {
   conditions {
     display_name = "At least 3 failed attempts in 10 minutes"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.scheduler_failures[0].name}\""
+      filter          = "resource.type=\"cloud_scheduler_job\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.scheduler_failures[0].name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 2
       duration        = "0s"
@@ -242,7 +242,7 @@ resource "google_monitoring_alert_policy" "scheduler" {
   conditions {
     display_name = "No attempt for 10 minutes"
     condition_absent {
-      filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.scheduler_attempts[0].name}\""
+      filter   = "resource.type=\"cloud_scheduler_job\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.scheduler_attempts[0].name}\""
       duration = "600s"
       aggregations {
         alignment_period     = "300s"

@@ -1,5 +1,7 @@
-# Terraform owns every deployed piece: functions, their identities, Firestore, secrets (without
-# values), the Scheduler job. Cloud Build only runs the tests and then `terraform apply`.
+# Terraform owns every deployed piece: functions, their identities, Firestore and its backups,
+# secrets (without values), the Scheduler job, the queue, the alerts. Cloud Build only runs the
+# tests and then `terraform apply`. The providers' exact versions belong in a committed
+# .terraform.lock.hcl (docs/deploy.md, step 5, says how to make it).
 
 terraform {
   required_version = ">= 1.5"
