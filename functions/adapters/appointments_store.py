@@ -28,7 +28,7 @@ deployment is noticed (engine.py lists that link's resource completely).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +52,9 @@ class StoredAppointment:
     origin: str
     seqs: Mapping[str, int] = field(default_factory=dict)  # position per resource (see above)
     legacy_seq: int = 0  # the branch-wide position of a document not written since issue 10
+    # What the write that returned this found (not stored): the resource the appointment was
+    # live on before it, read in the write's own transaction (its link's sync is due too).
+    was_on: str | None = None
 
     def position(self, resource_id: str) -> int:
         """Its latest change's position in the change sequence of `resource_id` (0: none)."""
@@ -145,7 +148,8 @@ class AppointmentStore:
                 tx.set(snap.reference, {"appointment_seq": seqs[snap.id]}, merge=True)
             doc = {**fields, "seqs": seqs}  # replaces the document: a legacy `seq` goes
             tx.set(ref, doc)
-            return _from_doc(appointment_id, doc)
+            was_on = current.appointment.resource_id if current and not current.deleted else None
+            return replace(_from_doc(appointment_id, doc), was_on=was_on)
 
         return run(self.db.transaction())
 

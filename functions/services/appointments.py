@@ -92,19 +92,11 @@ def put(ctx: Context, caller: Caller, branch_id: str, appointment_id: str,
     appointment = _parse(appointment_id, body)
     _sensitive(appointment)
     require_resource(ctx, branch_id, appointment.resource_id)
-    before = _queued_resources(ctx, store, appointment_id)
     stored = store.put(appointment, origin="planner")
-    dispatch.link_changed(ctx, branch_id, before | {appointment.resource_id}, ctx.now())
+    # a move changes two links: the one it left (read in the write's transaction) and its new one
+    left = {stored.was_on} if stored.was_on else set()
+    dispatch.link_changed(ctx, branch_id, left | {appointment.resource_id}, ctx.now())
     return stored.to_api()
-
-
-def _queued_resources(ctx: Context, store: AppointmentStore, appointment_id: str) -> set[str]:
-    """The resource an appointment is booked on before a write, when writes queue their link's
-    sync (a move changes both links; a deletion the old one)."""
-    if ctx.settings.tasks.queue is None:
-        return set()
-    current = store.get(appointment_id)
-    return {current.appointment.resource_id} if current is not None and not current.deleted else set()
 
 
 def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> dict[str, Any]:
@@ -119,11 +111,10 @@ def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> di
 
 def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> None:
     v.ident(appointment_id, "appointment_id")
-    store = _store(ctx, caller, branch_id)
-    before = _queued_resources(ctx, store, appointment_id)
-    if not store.delete(appointment_id, origin="planner"):
+    tombstone = _store(ctx, caller, branch_id).delete(appointment_id, origin="planner")
+    if tombstone is None:
         raise NotFound(f"Appointment {appointment_id} does not exist.")
-    dispatch.link_changed(ctx, branch_id, before, ctx.now())
+    dispatch.link_changed(ctx, branch_id, {tombstone.appointment.resource_id}, ctx.now())
 
 
 def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,

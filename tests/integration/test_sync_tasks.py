@@ -82,10 +82,15 @@ def test_a_planner_write_reaches_google_by_itself_within_seconds(stack: tuple[Ap
     control = EmulatorControl(api.google.root)
     put(api, "t1")
     wait_for(lambda: event_id_for(BRANCH, "t1") in live(control, cal))  # nobody called /sync
-    put(api, "t1", resource_id="raum-1")  # raum-1 is not linked: only anna's link is queued
+    put(api, "t1", resource_id="raum-1")  # the link it left is queued (raum-1 is not linked)
     wait_for(lambda: live(control, cal) == {})
-    r = api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t1")
+    r = api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t1")  # on raum-1: no sync
     assert r.status_code == 204
+    put(api, "t2")
+    wait_for(lambda: event_id_for(BRANCH, "t2") in live(control, cal))
+    r = api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t2")  # queues anna's link
+    assert r.status_code == 204
+    wait_for(lambda: live(control, cal) == {})
 
 
 def test_a_burst_of_writes_is_one_sync(stack: tuple[Api, Any]) -> None:
