@@ -97,6 +97,7 @@ class Link:
     # items that cannot be synced (cannot be mapped, or Google refused the write), by appointment
     # id: {reason, since}; retried when the item changes and at the daily complete listing
     quarantine: dict[str, Any] | None = None
+    consented_at: Any = None  # datetime of the grant's consent (a Testing app's dies 7 days later)
 
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""

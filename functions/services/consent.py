@@ -153,7 +153,7 @@ def _store_grant(ctx: Context, b: str, r: str, bound: dict, grant: google_oauth.
     link = Link(b, r, LinkStatus.CONSENTED, account_email=email,
                 granted_scopes=list(grant.granted_scopes),
                 sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"),
-                items_of=_items_kept(previous, email))
+                items_of=_items_kept(previous, email), consented_at=ctx.now())
     ctx.store.take_over_link(b, r)  # a run still working with the old grant writes nothing more
     if link.items_of is None:
         ctx.store.forget_sync_items(b, r)

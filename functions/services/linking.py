@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from functions import status_log
 from functions import validation as v
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -72,6 +73,7 @@ class GoogleSession:
             "last_error": STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT]})
         self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
                              self.caller.role, action, {})
+        status_log.link_status_changed(self.link, str(LinkStatus.NEEDS_RECONSENT), action, self.ctx.now())
         raise Conflict("needs_reconsent", STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT])
 
     def __exit__(self, kind: type | None, exc: BaseException | None, _tb: object) -> None:

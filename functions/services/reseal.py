@@ -19,9 +19,11 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from google.cloud import firestore
 
+from functions import status_log
 from functions.adapters.sync_store import SyncStore
 from functions.context import Context, get_context
 from functions.crypto import TokenDecryptError
@@ -75,6 +77,8 @@ def reseal_all(ctx: Context, *, after: str | None = None, report_only: bool = Fa
                               {"status": LinkStatus.NEEDS_RECONSENT, "last_error": UNREADABLE})
             store.audit(link.branch_id, link.resource_id, "reseal", "system", "token_unreadable",
                         {"key_version": str(sealed.get("kid"))})
+            status_log.link_status_changed(link, str(LinkStatus.NEEDS_RECONSENT),
+                                           status_log.TOKEN_UNREADABLE, datetime.now(UTC))
             report.versions[str(sealed.get("kid"))] += 1
             continue
         if sync_store.reseal(link, sealed, fresh):

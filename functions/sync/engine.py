@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions import status_log
 from functions.adapters.appointments_store import AppointmentStore
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -390,6 +391,7 @@ class Engine:
     def _mark(self, link: Link, status: LinkStatus, action: str, **extra: Any) -> LinkOutcome:
         self.sync_store.mark(link, {"status": status, "last_error": STATUS_MESSAGES[status], **extra})
         self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
+        status_log.link_status_changed(link, str(status), action, self.now())
         return LinkOutcome(link.link_id, str(status), failed=True)
 
     def _blocked(self, link: Link, plan: Plan) -> LinkOutcome:
@@ -410,4 +412,5 @@ class Engine:
         self.ctx.store.audit(
             link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked", finding
         )
+        status_log.link_status_changed(link, "blocked", status_log.MASS_CHANGE_BLOCKED, self.now())
         return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,12 +145,18 @@ def test_sync_token_loss_reconciles_without_duplicates(linked: tuple[Api, str],
     assert len(live(control, cal)) == 3
 
 
-def test_dead_grant_marks_the_link_and_stops_calls(linked: tuple[Api, str], control: EmulatorControl) -> None:
+def test_dead_grant_marks_the_link_and_stops_calls(linked: tuple[Api, str], control: EmulatorControl,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     api, _ = linked
     put(api, "t1")
     control.kill_grants()
-    assert sync(api)["failed"] == 1
+    with caplog.at_level(logging.WARNING, logger="functions.status_log"):
+        assert sync(api)["failed"] == 1
     assert api.status()["status"] == "needs_reconsent"
+    # the one line the alerts count (infra/monitoring.tf), with the consent's age in hours
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "link_status_changed"]
+    assert (line.link, line.status, line.reason) == (f"{BRANCH}:anna", "needs_reconsent", "grant_dead")
+    assert 0 <= line.consent_age_hours < 1
     control.reset_counters()
     sync(api)
     assert control.counters()["requests"]["http"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,14 +60,18 @@ def test_both_sides_changed(linked: tuple[Api, str], control: EmulatorControl, p
 # --- circuit breaker -------------------------------------------------------------------------
 
 def test_mass_deletion_is_blocked_until_an_admin_confirms(linked: tuple[Api, str],
-                                                         control: EmulatorControl) -> None:
+                                                         control: EmulatorControl,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
     api, cal = linked
     for i in range(15):
         put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
     sync(api)
     for i in range(12):  # 12 > max(10, 20 % of 15)
         control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
-    assert sync(api)["failed"] == 1
+    with caplog.at_level(logging.WARNING, logger="functions.status_log"):
+        assert sync(api)["failed"] == 1
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "link_status_changed"]
+    assert (line.status, line.reason) == ("blocked", "mass_change_blocked")
     status = api.status()
     assert status["status"] == "linked"
     assert status["blocked"]["planner_deletions"] == 12
