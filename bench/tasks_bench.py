@@ -184,6 +184,9 @@ def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: floa
             pool.submit(put, write, appointment_id, resource, 2 + n % 20, 8 + n % 9)
     done.set()
     watcher.join(timeout=120)
+    from devtools.run import LOCAL_QUEUE
+
+    stack.tasks.wait_until_empty(LOCAL_QUEUE, timeout=60)  # the last windows' tasks, then stop
     if pending:
         answers = [(d.get("status"), d.get("code")) for d in stack.tasks.dispatches()[-5:]]
         raise RuntimeError(f"{len(pending)} events never reached Google (last task answers: {answers})")
@@ -272,8 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         (f"simulated {args.simulated_links:,} links: peak Google requests/min",
          results["dispatch_peak_requests_per_min"], f"≤ {PROJECT_REQUESTS_PER_MINUTE:,}"),
     ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nChange-driven sync: RTT {args.rtt_ms:.0f} ms, writes at {args.writes_per_s:g}/s, "
-          f"debounce {os.environ.get('SYNC_DEBOUNCE_SECONDS', '2')} s, queue rate {rate:.0f}/s\n")
+          f"debounce {os.environ.get('SYNC_DEBOUNCE_SECONDS', '2')} s, queue rate {rate:.0f}/s "
+          f"(machine load average {load})\n")
     print(f"{'figure':<66} {'measured':>10}  target")
     for name, value, target in rows:
         print(f"{name:<66} {value!s:>10}  {target}")

@@ -34,3 +34,19 @@ def test_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
     # one listing, 120 writes in batches of 50, one token
     assert figures["fill_round_trips_2000"] == 1 + 3 + 1
     assert "idle cycle over 6 links" in done.stdout and "median of" in done.stdout
+
+
+def test_tasks_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    """The change-driven part: a few writes through the real stack, and the dispatch model."""
+    out = tmp_path / "bench-results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tasks_bench", "--links", "3", "--writes", "6", "--writes-per-s", "3",
+         "--rtt-ms", "5", "--simulated-links", "2000", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert {"planner_to_google_p95_s", "idle_requests_per_link_per_day", "links_within_free_quota",
+            "dispatch_peak_requests_per_min"} <= set(figures)
+    assert figures["idle_requests_per_link_per_day"] == 288.0  # one listing per 5-minute check
+    assert 0 < figures["dispatch_peak_requests_per_min"] <= figures["dispatch_governor_limit_per_min"]
+    assert "a write's parts (" in done.stdout  # every write was matched to the task that carried it
