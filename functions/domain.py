@@ -98,6 +98,8 @@ class Link:
     # id: {reason, since}; retried when the item changes and at the daily complete listing
     quarantine: dict[str, Any] | None = None
     consented_at: Any = None  # datetime of the grant's consent (a Testing app's dies 7 days later)
+    # deletions the runs of the last hour applied, [{at, google, planner}] (sync/breaker.py)
+    recent_deletions: list[dict[str, Any]] | None = None
 
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""
@@ -106,6 +108,7 @@ class Link:
         self.last_full_sync_at, self.reproject = None, False
         self.throttled_until, self.blocked, self.lease_owner, self.lease_until = None, None, None, None
         self.quarantine = None
+        self.recent_deletions = None
 
     @property
     def link_id(self) -> str:

@@ -47,7 +47,7 @@ from functions.adapters.sync_store import SYNCING, LeaseLost, SyncStore
 from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
-from functions.sync import mapping, model, recovery
+from functions.sync import breaker, mapping, model, recovery
 from functions.sync.apply import Applier
 from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
 from functions.sync.plan import plan_link
@@ -258,6 +258,7 @@ class Engine:
             states,
             now,
             force=force,
+            earlier=breaker.recent(link.recent_deletions, now),
         )
         if plan.blocked is not None and link.blocked == asdict(plan.blocked):
             return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)
@@ -280,6 +281,9 @@ class Engine:
             "blocked": None,
             "throttled_until": None,
             "quarantine": quarantine or None,
+            # a forced run was an admin's decision: its deletions and those before count no more
+            "recent_deletions": None if force else (
+                breaker.remember(link.recent_deletions, now, plan.actions) or None),
         }
         if applier.ok:
             fields |= {

@@ -112,8 +112,10 @@ def plan_link(
     now: datetime,
     *,
     force: bool = False,
+    earlier: breaker.Recent = breaker.NONE_RECENT,
 ) -> Plan:
-    """Decide every action of one sync run for one link. Pure: no I/O, no clock."""
+    """Decide every action of one sync run for one link. Pure: no I/O, no clock. `earlier`:
+    the deletions the link's runs of the last hour applied (the breaker counts them too)."""
     states = tuple(states)
     window = Window(now, policy)
     items = gather(link, policy, planner, google, states, window)
@@ -130,7 +132,7 @@ def plan_link(
             item.invalid.append("planner" if item.appointment is not None else "google")
             actions.extend(rules.decide(item))
     synced_items = sum(state.ends_at > now for state in states)
-    blocked = breaker.check(actions, synced_items=synced_items, force=force)
+    blocked = breaker.check(actions, synced_items=synced_items, force=force, earlier=earlier)
     if blocked is not None:
         return Plan(blocked=blocked)
     return Plan(actions=tuple(actions), full_sync_needed=full_sync_needed, items=frozenset(items))

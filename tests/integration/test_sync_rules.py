@@ -84,6 +84,29 @@ def test_mass_deletion_is_blocked_until_an_admin_confirms(linked: tuple[Api, str
     assert "blocked" not in api.status()
 
 
+def test_a_mass_deletion_in_slices_is_blocked_too(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    """Change-driven runs see a bulk deletion a few events at a time (one run per debounce
+    window or notification): the breaker counts the last hour's deletions with the run's own."""
+    api, cal = linked
+    for i in range(30):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    for i in range(6):
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    assert sync(api)["pulled"] == 6  # 6 of 30: fine on its own
+    for i in range(6, 12):
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    assert sync(api)["failed"] == 1  # 12 of 30 within the hour: held back
+    status = api.status()
+    assert status["blocked"]["planner_deletions"] == 12 and status["blocked"]["synced_items"] == 30
+    assert appointment(api, "t6")["title"]
+    forced = sync(api, branch_id=BRANCH, resource_id="anna", force=True)
+    assert forced["pulled"] == 6 and forced["failed"] == 0
+    for i in range(12, 18):  # after the admin's decision the count starts over
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    assert sync(api)["pulled"] == 6
+
+
 def test_ten_deletions_are_not_mass_deletions(linked: tuple[Api, str], control: EmulatorControl) -> None:
     api, cal = linked
     for i in range(12):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.sync import mapping
+from functions.sync import breaker, mapping
 from functions.sync.model import (
     Action,
     Appointment,
@@ -102,6 +102,7 @@ def run(
     planner_complete: bool | None = None,
     force: bool = False,
     link: Link = LINK,
+    earlier: breaker.Recent = breaker.NONE_RECENT,
 ) -> Plan:
     return plan_link(
         link,
@@ -111,6 +112,7 @@ def run(
         tuple(states),
         now,
         force=force,
+        earlier=earlier,
     )
 
 
