@@ -263,6 +263,9 @@ def event_body(appointment: Appointment, policy: Policy, keep: Collection[str] =
         "start": _event_time(appointment.start, appointment.all_day, policy.timezone),
         "end": _event_time(appointment.end, appointment.all_day, policy.timezone),
         "status": "confirmed",
+        # health data: only the calendar's owner sees the details, whoever else it is shared
+        # with (attendees are never set: Google would mail them the appointment)
+        "visibility": "private",
         "extendedProperties": {"private": _markers(appointment.id)},
     }
     return {key: value for key, value in body.items() if key not in keep}

@@ -48,6 +48,7 @@ def test_planner_appointment_reaches_google_once(linked: tuple[Api, str], contro
     assert event["summary"] == "Hörtest Frau Müller" and event["location"] == "Raum 2"
     assert event["start"]["timeZone"] == "Europe/Berlin"
     assert "Müller" not in str(event.get("extendedProperties"))
+    assert event["visibility"] == "private" and "attendees" not in event
     assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     assert len(live(control, cal)) == 1
 

@@ -173,6 +173,13 @@ def test_full_privacy_body_shows_everything_but_markers_hold_ids_only() -> None:
     assert body["extendedProperties"] == {"private": {"plannerAppointmentId": "a1", "plannerSync": "1"}}
 
 
+@pytest.mark.parametrize("privacy", list(Privacy))
+def test_every_event_is_private_and_has_no_attendees(privacy: Privacy) -> None:
+    body = mapping.event_body(appointment(), with_privacy(privacy))
+    assert body["visibility"] == "private"
+    assert "attendees" not in body
+
+
 @pytest.mark.parametrize(("language", "label"), [("de", "Belegt"), ("en", "Busy"), ("de-AT", "Belegt")])
 def test_busy_shows_only_the_label(language: str, label: str) -> None:
     body = mapping.event_body(appointment(), replace(POLICY, privacy=Privacy.BUSY, language=language))
