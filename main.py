@@ -6,6 +6,7 @@ itself (a path the framework cannot route, e.g. one with `%0A`, never reaches a 
 """
 
 from functions.entrypoints.consent import oauth_callback, oauth_start
+from functions.entrypoints.google_push import google_push
 from functions.entrypoints.links import links, revoke
 from functions.entrypoints.planner import planner
 from functions.entrypoints.sync import sync
@@ -14,4 +15,4 @@ from functions.http import install_framework_errors
 
 install_framework_errors()
 
-__all__ = ["links", "oauth_callback", "oauth_start", "planner", "revoke", "sync", "sync_link"]
+__all__ = ["google_push", "links", "oauth_callback", "oauth_start", "planner", "revoke", "sync", "sync_link"]

@@ -41,6 +41,10 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "SYNC_TASKS_INVOKER_EMAIL": None,  # default: sync-tasks@PROJECT.iam.gserviceaccount.com
     "SYNC_POLL_MINUTES": "5",          # the backstop: every link is checked this often (divides 60)
     "SYNC_DEBOUNCE_SECONDS": "2",      # planner writes within this window are one sync
+    # Google push notifications (unset GOOGLE_PUSH_URL: no channels, every link polls as above)
+    "GOOGLE_PUSH_URL": None,           # the public HTTPS URL of the google_push function
+    "SYNC_PUSH_POLL_MINUTES": "60",    # the backstop of a link whose channel is healthy (divides 60)
+    "GOOGLE_PUSH_TTL_SECONDS": "604800",  # the lifetime asked for a channel (Google's default: 7 days)
 }
 REQUIRED_ENV = ("PUBLIC_BASE_URL",)
 SECRET_NAMES = ("oauth-client", "token-key", "planner-jwt-key")
@@ -98,6 +102,13 @@ def _whole(env: Mapping[str, str], name: str, low: int, high: int) -> int:
     return value
 
 
+def _divisor_of_hour(env: Mapping[str, str], name: str) -> int:
+    minutes = _whole(env, name, 1, 60)
+    if 60 % minutes:
+        raise ConfigError(f"{name}={minutes} must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
+    return minutes
+
+
 @dataclass(frozen=True)
 class TaskSettings:
     """Cloud Tasks: the queue of link tasks, who may call the worker, when links are due."""
@@ -113,10 +124,7 @@ class TaskSettings:
         queue = (env.get("SYNC_QUEUE") or "").strip() or None
         if queue is not None and not re.fullmatch(r"projects/[^/]+/locations/[^/]+/queues/[^/]+", queue):
             raise ConfigError(f"SYNC_QUEUE={queue!r} must be projects/PROJECT/locations/REGION/queues/NAME")
-        poll = _whole(env, "SYNC_POLL_MINUTES", 1, 60)
-        if 60 % poll:
-            raise ConfigError(f"SYNC_POLL_MINUTES={poll} must divide 60 "
-                              "(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
+        poll = _divisor_of_hour(env, "SYNC_POLL_MINUTES")
         project = env.get("GOOGLE_CLOUD_PROJECT")
         return cls(
             queue=queue,
@@ -126,6 +134,29 @@ class TaskSettings:
             poll_minutes=poll,
             debounce_seconds=_whole(env, "SYNC_DEBOUNCE_SECONDS", 1, 60),
         )
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Google push notifications: where Google posts them, how long a channel is asked to live,
+    when it is renewed, and how often a link with a healthy channel is still polled."""
+
+    url: str | None = None
+    poll_minutes: int = 60
+    ttl_seconds: int = 604_800
+    renew_fraction: float = 0.8  # a new channel replaces the old one at 80 % of its life
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PushSettings:
+        url = (env.get("GOOGLE_PUSH_URL") or "").strip() or None
+        if url is not None:
+            url = _url({"GOOGLE_PUSH_URL": url}, "GOOGLE_PUSH_URL")
+        return cls(url=url, poll_minutes=_divisor_of_hour(env, "SYNC_PUSH_POLL_MINUTES"),
+                   ttl_seconds=_whole(env, "GOOGLE_PUSH_TTL_SECONDS", 3600, 30 * 86_400))
 
 
 @dataclass(frozen=True)
@@ -141,6 +172,7 @@ class Settings:
     sync_invoker: str | None = None
     planner_token: PlannerTokenRules = PlannerTokenRules()
     tasks: TaskSettings = TaskSettings()
+    push: PushSettings = PushSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +198,7 @@ class Settings:
                 if env.get("GOOGLE_CLOUD_PROJECT") else None),
             planner_token=PlannerTokenRules.from_env(env),
             tasks=TaskSettings.from_env(env),
+            push=PushSettings.from_env(env),
         )
 
     @property

@@ -100,6 +100,20 @@ class Link:
     consented_at: Any = None  # datetime of the grant's consent (a Testing app's dies 7 days later)
     # deletions the runs of the last hour applied, [{at, google, planner}] (sync/breaker.py)
     recent_deletions: list[dict[str, Any]] | None = None
+    # Google push (services/push.py): the link's current channel and whether it is healthy.
+    # `push` decides the backstop: true moves the link's minute from `poll_bucket` (every
+    # SYNC_POLL_MINUTES) to `push_bucket` (every SYNC_PUSH_POLL_MINUTES); the store writes both.
+    push: bool = False
+    channel_id: str | None = None
+    channel_opened_at: Any = None          # datetime
+    channel_expires_at: Any = None         # datetime: Google's `expiration`
+    channel_confirmed: bool = False        # its first notification arrived with the right token
+    push_retry_at: Any = None              # datetime: Google refused a watch; no new try before
+
+    def clear_channel(self) -> None:
+        """The channel is stopped or given up: poll at the normal interval again."""
+        self.push, self.channel_id, self.channel_confirmed = False, None, False
+        self.channel_opened_at = self.channel_expires_at = self.push_retry_at = None
 
     def reset_sync(self) -> None:
         """A new calendar or a new grant: start over with a full listing of both sides."""
@@ -120,6 +134,10 @@ class Link:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        if self.status in (LinkStatus.LINKED, LinkStatus.THROTTLED):
+            out["push"] = {"active": bool(self.push), "expires_at": (
+                self.channel_expires_at.isoformat() if self.channel_id and self.channel_expires_at
+                else None)}
         if self.quarantine:
             out["quarantined"] = [
                 {"appointment_id": key, "reason": entry["reason"], "since": entry["since"].isoformat()}

@@ -1,6 +1,7 @@
 """Queue a link's sync on Cloud Tasks (the official google-cloud-tasks client, REST transport).
 
-One task = one link's sync: an HTTP POST of `{branch_id, resource_id}` to the `sync_link`
+One task = one link's sync: an HTTP POST of `{branch_id, resource_id, reason}` (and, for a push
+task, `channel_id`) to the `sync_link`
 worker with an OIDC token of the tasks service account (the worker checks it like `sync`
 checks the Scheduler's). Tasks are named (`functions/sync/schedule.py`), so a link queued twice
 for the same purpose and window is one task: Cloud Tasks answers the second ALREADY_EXISTS.
@@ -45,6 +46,9 @@ class LinkQueue:
 
     def _task(self, branch_id: str, resource_id: str, slot: TaskSlot) -> dict[str, Any]:
         url = self.settings.sync_link_url
+        body: dict[str, str] = {"branch_id": branch_id, "resource_id": resource_id, "reason": slot.reason}
+        if slot.channel_id is not None:
+            body["channel_id"] = slot.channel_id
         return {
             "name": f"{self.queue}/tasks/{slot.name}",
             "schedule_time": slot.due,
@@ -52,7 +56,7 @@ class LinkQueue:
                 "http_method": tasks_v2.HttpMethod.POST,
                 "url": url,
                 "headers": {"Content-Type": "application/json"},
-                "body": json.dumps({"branch_id": branch_id, "resource_id": resource_id}).encode(),
+                "body": json.dumps(body).encode(),
                 "oidc_token": {"service_account_email": self.settings.tasks.invoker, "audience": url},
             },
         }

@@ -115,13 +115,15 @@ class FirestoreStore:
             filter=firestore.FieldFilter("google_calendar_id", "==", calendar_id))
         return [self.link_from(s.to_dict()) for s in query.stream()]
 
-    def links_in_buckets(self, buckets: list[int]) -> list[Link]:
-        """Links whose backstop minute is one of `buckets` (an indexed `in` query, ≤ 30 values
-        each): the dispatcher reads only the links due now, never all of them."""
+    def links_in_buckets(self, buckets: list[int], field: str = "poll_bucket") -> list[Link]:
+        """Links whose backstop minute (`poll_bucket`, or `push_bucket` for links with a healthy
+        push channel) is one of `buckets` (an indexed `in` query, ≤ 30 values each): the
+        dispatcher reads only the links due now, never all of them."""
+        assert field in BUCKET_FIELDS
         found: list[Link] = []
         for start in range(0, len(buckets), 30):
             query = self.db.collection("links").where(
-                filter=firestore.FieldFilter("poll_bucket", "in", buckets[start:start + 30]))
+                filter=firestore.FieldFilter(field, "in", buckets[start:start + 30]))
             found += [self.link_from(s.to_dict()) for s in query.stream()]
         return found
 
@@ -132,10 +134,11 @@ class FirestoreStore:
     def save_link(self, link: Link, *, calendar_on_resource: bool = True) -> None:
         """Write the link and, in the same batch, the resource's ID field (google_calendar_id)."""
         batch = self.db.batch()
-        # poll_bucket: the link's backstop minute (sync/schedule.py), for the dispatcher's query
+        # poll_bucket / push_bucket: the link's backstop minute (sync/schedule.py), for the
+        # dispatcher's queries
         batch.set(self._link_ref(link.branch_id, link.resource_id), {**asdict(link),
                   "status": str(link.status), "updated_at": now(),
-                  "poll_bucket": poll_bucket(link.link_id)})
+                  **push_fields(link.link_id, link.push)})
         if calendar_on_resource:
             batch.set(self._resources(link.branch_id).document(link.resource_id),
                       {"google_calendar_id": link.google_calendar_id}, merge=True)
@@ -233,6 +236,18 @@ class FirestoreStore:
 
     def _state_ref(self, state: str) -> firestore.DocumentReference:
         return self.db.collection("consent_states").document(_state_key(state))
+
+
+BUCKET_FIELDS = ("poll_bucket", "push_bucket")
+
+
+def push_fields(lid: str, active: bool) -> dict[str, Any]:
+    """The link's `push` flag with its backstop minute in the field that goes with it: a link
+    with a healthy channel is found by `push_bucket` (the long interval), any other by
+    `poll_bucket`. A link saved before push has only `poll_bucket`: it is polled as before."""
+    bucket = poll_bucket(lid)
+    return {"push": active, "poll_bucket": None if active else bucket,
+            "push_bucket": bucket if active else None}
 
 
 def _live_state(snap: firestore.DocumentSnapshot) -> dict[str, Any]:

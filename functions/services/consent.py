@@ -30,6 +30,7 @@ from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.domain import Link, LinkStatus
 from functions.errors import Conflict
+from functions.services import push
 from functions.services.setup import require_branch, require_resource
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def _store_grant(ctx: Context, b: str, r: str, bound: dict, grant: google_oauth.
                 granted_scopes=list(grant.granted_scopes),
                 sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"),
                 items_of=_items_kept(previous, email), consented_at=ctx.now())
+    push.stop_for(ctx, previous, ctx.now())  # the old grant's channels, while it still works
     ctx.store.take_over_link(b, r)  # a run still working with the old grant writes nothing more
     if link.items_of is None:
         ctx.store.forget_sync_items(b, r)

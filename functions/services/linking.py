@@ -26,6 +26,7 @@ from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Link, LinkStatus
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
+from functions.services import dispatch, push
 from functions.services.setup import require_branch, require_resource
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
             _check_choice(api, current, calendar_id)
             _refuse_shared(ctx, current, calendar_id)
             cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
+        # the channels of the link so far (a relink; the same calendar again gets a fresh one)
+        push.stop_for(ctx, current, ctx.now(), api)
     pair = {"account_email": current.account_email or "", "google_calendar_id": calendar_id}
     # The same account and calendar as the stored item states (a re-consent, the same calendar
     # picked again): keep them, so the first run, a complete listing, brings the phone's
@@ -165,6 +168,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     ctx.store.audit(b, r, caller.sub, caller.role, "linked",
                     {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared,
                      "kept_item_states": keep})
+    # the first sync at once (it also opens the link's push channel), not at the next poll
+    dispatch.link_changed(ctx, b, {r}, ctx.now())
     return {"status": "linked", "google_calendar_id": calendar_id, "cleared": cleared}
 
 

@@ -1,4 +1,5 @@
-"""Withdraw consent: revoke at Google, forget the tokens, stop syncing. The calendar is left as is."""
+"""Withdraw consent: stop the push channels, revoke at Google, forget the tokens, stop syncing.
+The calendar is left as is."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import LinkStatus
 from functions.errors import Conflict
+from functions.services import push
 from functions.services.setup import require_resource
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ def revoke(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
     if link.status == LinkStatus.NONE:
         raise Conflict("not_linked", "This resource has no Google consent to withdraw.")
     at_google = False
+    push.stop_for(ctx, link, ctx.now())  # with the grant, before it is revoked
     if link.sealed_refresh_token:
         try:
             token = ctx.cipher.decrypt(link.sealed_refresh_token, link.link_id)

@@ -17,6 +17,7 @@ from functions.domain import (
     Resource,
 )
 from functions.errors import BadRequest, NotFound
+from functions.services import dispatch
 
 
 def require_branch(ctx: Context, branch_id: str) -> Branch:
@@ -50,6 +51,11 @@ def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any
         language=v.choice(body, "language", LANGUAGES, default=existing.language if existing else "de"),
     )
     ctx.store.put_branch(branch)
+    if existing and existing.google_sync_enabled and not branch.google_sync_enabled:
+        # switched off: each link's task finds the branch off and stops its push channel
+        syncing = {r for r, status in ctx.store.link_statuses(branch_id).items()
+                   if status in (LinkStatus.LINKED, LinkStatus.THROTTLED)}
+        dispatch.link_changed(ctx, branch_id, syncing, ctx.now())
     if existing and existing.language != branch.language:
         # the busy label changes on every event of the branch: list everything next run
         for resource_id, status in ctx.store.link_statuses(branch_id).items():

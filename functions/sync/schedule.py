@@ -9,9 +9,18 @@
   window of `debounce` seconds maps to the same task name, due at the window's end). A failed
   run is retried by the queue itself (its retry config backs off), and at the latest by the
   next backstop poll: no schedule is written, on failure either.
+- **Push**: a Google notification queues its link at once, debounced by *round*: every
+  notification of a channel until the link's push task starts (the run counts the round up
+  first) maps to one task name, due `debounce` seconds after the first. So a burst within that
+  time is one sync whatever clock window it crosses, and no notification that came before the
+  run's listing is lost (it read the old round, so its change is older than the listing). The
+  hour in the name keeps a round whose task never started (a failed dispatch) from blocking
+  its name for longer than Cloud Tasks remembers names.
+- **Backstop with push**: a link whose channel is healthy is checked every `push interval`
+  minutes instead, found by its own field (`push_bucket`, the same minute of the hour).
 - **Task names** make a link's task unique per purpose and window, so Cloud Tasks' own
   deduplication (ALREADY_EXISTS for a name used within the last hour) keeps a link from being
-  queued twice for the same reason.
+  queued twice for the same reason. A task also carries why it runs (`reason`).
 """
 
 from __future__ import annotations
@@ -19,10 +28,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 MINUTES_PER_HOUR = 60
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+# Why a task runs (in its body): a backstop poll, a planner change, a Google notification.
+POLL, CHANGE, PUSH = "poll", "change", "push"
+REASONS = (POLL, CHANGE, PUSH)
 
 
 def poll_bucket(link_id: str) -> int:
@@ -52,6 +65,8 @@ class TaskSlot:
 
     name: str
     due: datetime
+    reason: str = CHANGE
+    channel_id: str | None = None  # push: the channel whose notification queued it
 
 
 def _safe(link_id: str) -> str:
@@ -64,7 +79,7 @@ def _safe(link_id: str) -> str:
 def poll_task(link_id: str, now: datetime) -> TaskSlot:
     """The backstop check of this minute: due at once."""
     minute = int(now.timestamp()) // 60
-    return TaskSlot(f"{_safe(link_id)}-poll-{minute}", now)
+    return TaskSlot(f"{_safe(link_id)}-poll-{minute}", now, POLL)
 
 
 def change_task(link_id: str, now: datetime, debounce_seconds: int) -> TaskSlot:
@@ -75,3 +90,13 @@ def change_task(link_id: str, now: datetime, debounce_seconds: int) -> TaskSlot:
     window = int(now.timestamp()) // debounce_seconds
     due = datetime.fromtimestamp((window + 1) * debounce_seconds, UTC)
     return TaskSlot(f"{_safe(link_id)}-change-{debounce_seconds}-{window}", due)
+
+
+def push_task(link_id: str, channel_id: str, round_: int, now: datetime, debounce_seconds: int) -> TaskSlot:
+    """A Google notification on `channel_id`: every notification of the channel's current round
+    is one task, due `debounce_seconds` after the first of them."""
+    if debounce_seconds < 1:
+        raise ValueError("the debounce window is at least one second")
+    hour = int(now.timestamp()) // 3600
+    due = now + timedelta(seconds=debounce_seconds)
+    return TaskSlot(f"{_safe(link_id)}-push-{channel_id}-{round_}-{hour}", due, PUSH, channel_id)

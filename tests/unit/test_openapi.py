@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
 SOURCE = ROOT / "functions"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ANONYMOUS = {("GET", "/oauth_callback"), ("GET", "/oauth_callback/begin")}  # a browser: no token
+# a browser (no token); Google's push notifications (each channel's own token, in a header)
+ANONYMOUS = {("GET", "/oauth_callback"), ("GET", "/oauth_callback/begin"), ("POST", "/google_push")}
 HOW_TO = "Document it in openapi.yaml (see how the neighbouring operations are written)."
 # Only one caller's OIDC token opens it (Cloud Tasks' service account): authentication is the
 # whole check, so a wrong caller is 401, never 403.

@@ -1,0 +1,275 @@
+"""Google push notifications end to end: the functions on a loopback port, the local Cloud Tasks
+API, the Firestore emulator and the Google emulator delivering notifications to `google_push`."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devtools.google_emulator import EmulatorServer
+from functions.services import dispatch, push
+from functions.sync import channels, schedule
+from functions.sync.engine import ACCOUNTS
+from tests.integration.conftest import BRANCH
+from tests.integration.push_support import PushStack, frozen_now, push_stack, wait_for
+from tests.integration.test_sync import at
+from tests.integration.test_sync_tasks import put
+
+pytestmark = pytest.mark.firestore
+
+
+@pytest.fixture
+def stack(google: EmulatorServer, firestore_project: str,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[PushStack]:
+    with push_stack(google, monkeypatch) as s:
+        yield s
+
+
+def linked(stack: PushStack) -> str:
+    """anna linked to a new calendar; its first task has run and its channel is confirmed."""
+    stack.api.setup_branch()
+    cal = stack.api.link_new_calendar()
+    wait_for(lambda: stack.link().push)
+    stack.settle()
+    return cal
+
+
+def test_linking_opens_a_channel_with_a_hashed_token(stack: PushStack) -> None:
+    cal = linked(stack)
+    link = stack.link()
+    [opened] = stack.google_channels("active")
+    assert opened["id"] == link.channel_id and opened["calendar_id"] == cal
+    assert opened["address"] == stack.api.public + "/google_push"
+    doc = stack.channel(link.channel_id)
+    assert doc["status"] == "active" and doc["confirmed"]
+    assert doc["google_resource_id"] == opened["resource_id"]
+    token = opened["token"]
+    assert len(token) >= 40 and token not in str(doc)  # only its hash is stored
+    assert doc["token_sha256"] == channels.token_hash(token) != hashlib.sha256(token.encode()).hexdigest()
+    assert link.push
+    assert link.channel_expires_at.timestamp() * 1000 == pytest.approx(opened["expiration"], abs=1)
+    status = stack.api.status()
+    assert status["push"] == {"active": True, "expires_at": link.channel_expires_at.isoformat()}
+    snap = stack.ctx.store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    assert snap["poll_bucket"] is None and snap["push_bucket"] is not None  # the long interval
+
+
+def notify(stack: PushStack, channel: dict, state: str = "exists", number: int = 2,
+           **headers: str) -> tuple[int, dict]:
+    """A notification as Google sends it (empty body), for `channel` (the emulator's view)."""
+    sent = {"X-Goog-Channel-ID": channel["id"], "X-Goog-Channel-Token": channel["token"] or "",
+            "X-Goog-Resource-ID": channel["resource_id"], "X-Goog-Resource-URI": channel["resource_uri"],
+            "X-Goog-Resource-State": state, "X-Goog-Message-Number": str(number)} | headers
+    r = stack.api.client.post("/google_push", headers={k: v for k, v in sent.items() if v is not None})
+    return r.status_code, r.get_json()
+
+
+def queued(stack: PushStack) -> int:
+    record = stack.tasks.state.queues.get("projects/demo-planner/locations/europe-west3/queues/sync-links")
+    return len(record.tasks) if record else 0
+
+
+def test_a_wrong_token_is_refused_and_queues_nothing(stack: PushStack) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    runs = len(stack.tasks.dispatches())
+    assert notify(stack, channel, **{"X-Goog-Channel-Token": "nicht-das-token"})[0] == 403
+    assert notify(stack, channel, **{"X-Goog-Channel-Token": None})[0] == 403  # none at all
+    assert queued(stack) == 0
+    stack.settle()
+    assert len(stack.tasks.dispatches()) == runs
+
+
+def test_unknown_stopped_and_foreign_channels_answer_200_and_queue_nothing(stack: PushStack) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    unknown = channel | {"id": "0" * 32}
+    assert notify(stack, unknown) == (200, {"status": "ignored"})
+    assert notify(stack, channel | {"id": "../links/x"}) == (200, {"status": "ignored"})
+    other = notify(stack, channel, **{"X-Goog-Resource-ID": "another-resource"})
+    assert other == (200, {"status": "ignored"})
+    stack.ctx.store.db.collection("channels").document(channel["id"]).update({"status": "stopped"})
+    assert notify(stack, channel) == (200, {"status": "ignored"})
+    assert queued(stack) == 0
+
+
+def test_missing_or_malformed_headers_are_400(stack: PushStack) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    for name in ("X-Goog-Channel-ID", "X-Goog-Resource-ID", "X-Goog-Resource-State", "X-Goog-Message-Number"):
+        status, body = notify(stack, channel, **{name: None})
+        assert status == 400 and body["error"]["code"] == "missing_header", name
+    assert notify(stack, channel, **{"X-Goog-Message-Number": "zwei"})[0] == 400
+    assert stack.api.client.get("/google_push").status_code == 405
+    assert queued(stack) == 0
+
+
+def test_a_burst_of_twenty_notifications_is_one_task_and_one_sync(stack: PushStack) -> None:
+    cal = linked(stack)
+    [channel] = stack.google_channels("active")
+    stack.control.reset_counters()
+    answers = [notify(stack, channel, number=10 + i)[1]["status"] for i in range(20)]
+    assert answers == ["queued"] + ["already_queued"] * 19
+    stack.settle()
+    assert len(stack.push_runs()) == 1
+    assert stack.control.counters()["calendars"][cal]["read"] == 1  # one events.list
+
+
+def feed(stack: PushStack) -> list[dict]:
+    r = stack.api.call("GET", f"/planner/branches/{BRANCH}/changes")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["changes"]
+
+
+def phone_event(summary: str = "Zahnarzt") -> dict:
+    return {"summary": summary, "start": {"dateTime": at(3, 10)}, "end": {"dateTime": at(3, 11)}}
+
+
+def test_a_phone_edit_reaches_the_planner_by_push_without_any_poll(stack: PushStack) -> None:
+    cal = linked(stack)
+    stack.control.phone_create(cal, phone_event())
+    change = wait_for(lambda: [c for c in feed(stack) if c["origin"] == "google"], timeout=10)
+    assert change[0]["appointment"]["title"] == "Zahnarzt"
+    stack.settle()
+    assert stack.push_runs() and not [d for d in stack.tasks.dispatches() if "-poll-" in d["task"]]
+
+
+def past_minute(bucket: int) -> datetime:
+    """The latest minute ≤ now whose minute of the hour is `bucket` (a poll due at once)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    at_bucket = now.replace(minute=bucket)
+    return at_bucket if at_bucket <= now else at_bucket - timedelta(hours=1)
+
+
+def test_dropped_notifications_are_caught_by_the_backstop(stack: PushStack) -> None:
+    cal = linked(stack)
+    old = stack.link().channel_id
+    stack.control.set_push(drop_rate=1.0)
+    stack.control.phone_create(cal, phone_event("Verpasst"))
+    stack.settle()
+    assert not [c for c in feed(stack) if c["origin"] == "google"]  # no notification: nothing yet
+    bucket = schedule.poll_bucket(f"{BRANCH}:anna")
+    ctx = stack.ctx
+    missed = past_minute((bucket + 1) % 60)  # not its push minute: not due
+    assert dispatch.dispatch(ctx, missed) == {"dispatched": 0, "already_queued": 0}
+    assert dispatch.dispatch(ctx, past_minute(bucket))["dispatched"] == 1  # the push backstop
+    stack.settle()
+    [change] = [c for c in feed(stack) if c["origin"] == "google"]
+    assert change["appointment"]["title"] == "Verpasst"
+    link = stack.link()
+    assert not link.push and link.channel_id != old  # missing notifications: renewed, normal interval
+    states = {c["id"]: c["status"] for c in stack.google_channels()}
+    assert states == {old: "stopped", link.channel_id: "active"}
+    assert dispatch.dispatch(ctx, past_minute((bucket + 5) % 60))["dispatched"] == 1  # every 5 min again
+
+
+def test_a_renewal_overlap_writes_nothing_twice(stack: PushStack) -> None:
+    cal = linked(stack)
+    ctx = stack.ctx
+    link = stack.link()
+    api, _ = ACCOUNTS.get(ctx, link)
+    assert push.open_channel(ctx, api, link, ctx.now())  # the new one; the old is not stopped yet
+    wait_for(lambda: stack.link().push)
+    assert len(stack.google_channels("active")) == 2
+    stack.control.reset_counters()
+    stack.control.phone_create(cal, phone_event("Beide Kanäle"))
+    put(stack.api, "t1")
+    stack.settle()
+    log = [e for e in stack.control.push_log() if e["state"] == "exists" and e["outcome"] == "delivered"]
+    assert {e["channel_id"] for e in log} == {c["id"] for c in stack.google_channels("active")}
+    assert stack.control.counters()["calendars"][cal]["write"] == 1  # t1's event, once
+    events = [e for e in stack.control.events(cal) if e["status"] != "cancelled"]
+    assert sorted(e["summary"] for e in events) == ["Beide Kanäle", "Hörtest"]
+    google_changes = [c for c in feed(stack) if c["origin"] == "google"]
+    assert [c["appointment"]["title"] for c in google_changes] == ["Beide Kanäle"]
+
+
+def test_a_channel_is_renewed_at_80_percent_of_its_life(stack: PushStack,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    linked(stack)
+    old = stack.link()
+    life = old.channel_expires_at - old.channel_opened_at
+    early = old.channel_opened_at + life * 0.79
+    frozen_now(monkeypatch, early)
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
+    assert stack.link().channel_id == old.channel_id  # not yet
+    stack.control.advance_clock((life * 0.81).total_seconds())
+    frozen_now(monkeypatch, old.channel_opened_at + life * 0.81)
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
+    new = wait_for(lambda: (link := stack.link()).push and link)
+    assert new.channel_id != old.channel_id
+    states = {c["id"]: c["status"] for c in stack.google_channels()}
+    assert states == {old.channel_id: "stopped", new.channel_id: "active"}
+    assert stack.channel(old.channel_id)["status"] == "stopped"
+
+
+def test_revoke_stops_the_channel(stack: PushStack) -> None:
+    linked(stack)
+    channel_id = stack.link().channel_id
+    r = stack.api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}, role="admin")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
+    assert stack.channel(channel_id)["status"] == "stopped"
+    assert "push" not in stack.api.status() and not stack.link().channel_id
+
+
+def test_a_relink_stops_the_old_channel_and_opens_one_on_the_new_calendar(stack: PushStack) -> None:
+    linked(stack)
+    old = stack.link().channel_id
+    r = stack.api.call("POST", f"/links/{BRANCH}/anna", {"new_calendar": {"summary": "Anna neu"}},
+                       role="admin")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    new_calendar = r.get_json()["google_calendar_id"]
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {old: "stopped"}
+    link = wait_for(lambda: (lk := stack.link()).push and lk)  # the task after linking opens it
+    [active] = stack.google_channels("active")
+    assert active["id"] == link.channel_id != old and active["calendar_id"] == new_calendar
+
+
+def test_switching_the_branch_off_stops_its_channels(stack: PushStack) -> None:
+    linked(stack)
+    channel_id = stack.link().channel_id
+    r = stack.api.call("PUT", f"/planner/branches/{BRANCH}", {"timezone": "Europe/Berlin",
+                                                             "google_sync_enabled": False})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    wait_for(lambda: stack.google_channels("stopped"))
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
+    link = stack.link()
+    assert not link.push and not link.channel_id
+
+
+def test_a_dead_grant_gives_the_channel_up_and_polls_at_the_normal_interval(stack: PushStack) -> None:
+    cal = linked(stack)
+    channel_id = stack.link().channel_id
+    stack.control.kill_grants("praxis.berlin@example.com")
+    ACCOUNTS._apis.clear()  # a fresh instance: the cached access token would still be refused
+    stack.control.phone_create(cal, phone_event())  # its notification queues the run that finds out
+    link = wait_for(lambda: (lk := stack.link()).status == "needs_reconsent" and not lk.channel_id and lk)
+    assert not link.push and stack.channel(channel_id)["status"] == "abandoned"
+    snap = stack.ctx.store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    assert snap["poll_bucket"] == schedule.poll_bucket(f"{BRANCH}:anna") and snap["push_bucket"] is None
+    stack.settle()
+    assert notify(stack, stack.google_channels()[0]) == (200, {"status": "ignored"})
+
+
+def test_the_echoes_of_our_own_writes_cost_one_idle_check(stack: PushStack) -> None:
+    cal = linked(stack)
+    stack.control.reset_counters()
+    stack.control.clear_push_log()
+    before = len(stack.tasks.dispatches())
+    time.sleep(1.05 - time.time() % 1)  # the three writes in one debounce window: one change task
+    for i in range(3):
+        put(stack.api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    wait_for(lambda: len([e for e in stack.control.events(cal) if e["status"] != "cancelled"]) == 3)
+    stack.settle()
+    echoes = [e for e in stack.control.push_log() if e["state"] == "exists" and e["outcome"] == "delivered"]
+    assert len(echoes) >= 3  # each write came back as a notification
+    runs = stack.tasks.dispatches()[before:]
+    assert len([d for d in runs if "-push-" in d["task"]]) == 1
+    reads = stack.control.counters()["calendars"][cal]["read"]
+    changes = len([d for d in runs if "-change-" in d["task"]])
+    assert reads == changes + 1  # each change task's listing, and one idle check for all echoes
