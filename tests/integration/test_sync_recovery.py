@@ -1,0 +1,203 @@
+"""What a run does about an item whose write a precondition refused (functions/sync/recovery.py):
+the re-read of the item on Google may find it gone or not answer at all, and the texts it brings
+are patient data like every other (found by `make mutation`)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions import logs
+from functions.adapters.appointments_store import AppointmentStore
+from functions.adapters.google_events import ROUNDS
+from functions.adapters.sync_store import SyncStore
+from functions.context import get_context
+from functions.sync.mapping import event_id_for
+from functions.sync.model import Appointment
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.interleave import Steps
+from tests.integration.test_sync import at, live, put, sync
+from tests.integration.test_sync_rules import appointment, audit_reasons
+
+pytestmark = pytest.mark.firestore
+
+
+def refuse_then_reread(control: EmulatorControl, cal: str, event_id: str, code: int, count: int = 1) -> None:
+    """The phone edits the event after the run planned (its patch then answers 412), and the
+    run's re-read of it (a GET of that one event) answers `code` `count` times."""
+    control.phone_patch(cal, event_id, {"summary": "Handy"})
+    reason = {404: "notFound", 503: "backendError"}[code]
+    control.add_fault(code, reason=reason, count=count, method="GET", path_regex=f"/events/{event_id}$")
+
+
+def test_an_item_gone_when_it_is_re_read_is_planned_as_deleted_on_google(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """The event vanished (deleted and purged) between the refused write and its re-read: that
+    is a deletion on Google, decided in the same run (the planner's edit brings the event back)."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    put(api, "t1", title="Planer")
+    steps.before("acquire", lambda: refuse_then_reread(control, cal, event_id, 404))
+    result = steps.run(lambda: sync(api))
+    assert result["failed"] == 0
+    assert "last_error" not in api.status()
+    assert appointment(api, "t1")["title"] == "Planer"
+    assert live(control, cal)[event_id]["summary"] == "Planer"
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
+
+
+def test_an_item_google_does_not_answer_for_is_left_for_the_next_run(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """The re-read fails every attempt: nothing is decided about the item (it is not taken for
+    deleted), the cursors stay, and the next run resolves the conflict."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    put(api, "t1", title="Planer")
+    steps.before("acquire", lambda: refuse_then_reread(control, cal, event_id, 503, count=ROUNDS))
+    result = steps.run(lambda: sync(api))
+    assert (result["failed"], result["pushed"], result["pulled"]) == (1, 0, 0)
+    assert "1 change(s) could not be written" in api.status()["last_error"]
+    assert appointment(api, "t1")["title"] == "Planer"
+    assert live(control, cal)[event_id]["summary"] == "Handy"
+    settled = sync(api)
+    assert (settled["conflicts"], settled["failed"]) == (1, 0)
+    assert appointment(api, "t1")["title"] == live(control, cal)[event_id]["summary"] == "Planer"
+    assert audit_reasons(api) == ["both_changed_planner_wins"]
+    assert "last_error" not in api.status()
+
+
+# --- patient data of a run never reaches a log line ----------------------------------------------
+
+TITLE, LOCATION, NOTES = "Hörtest Frau Müller", "Praxis Dr. Schäfer", "Tinnitus links"
+SUMMARY, DESCRIPTION, PLACE = "Kontrolle Herr Özdemir", "Diabetes seit 2019", "Hausbesuch Lindenweg"
+PIECES = (TITLE, LOCATION, NOTES, SUMMARY, DESCRIPTION, PLACE, "Müller", "Schäfer", "Özdemir",
+          "Tinnitus", "Diabetes", "Lindenweg")
+
+
+@pytest.fixture
+def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
+    stream = io.StringIO()
+    logs.configure_logging(stream=stream)
+    yield stream
+
+
+def explode(*_args: object, **_kwargs: object) -> None:
+    # What a store error may say: every text of the run, bare.
+    raise RuntimeError(" / ".join(PIECES[:6]))
+
+
+def assert_logged_without_patient_data(stream: io.StringIO) -> None:
+    out = stream.getvalue()
+    assert "sync of a link failed" in out and "RuntimeError" in out  # the failure is logged ...
+    for piece in PIECES:
+        assert piece not in out, piece                             # ... without patient data
+
+
+def test_a_failing_run_logs_no_text_of_the_appointments_and_events_it_read(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch,
+        log_lines: io.StringIO) -> None:
+    api, cal = linked
+    put(api, "t1", title=TITLE, location=LOCATION, notes=NOTES)
+    control.phone_create(cal, {"summary": SUMMARY, "description": DESCRIPTION, "location": PLACE,
+                               "start": {"dateTime": at(3)}, "end": {"dateTime": at(3, 10)}})
+    monkeypatch.setattr(SyncStore, "acquire", explode)  # after the run read both sides
+    assert sync(api)["failed"] == 1
+    assert_logged_without_patient_data(log_lines)
+
+
+def test_a_run_that_fails_after_a_re_read_logs_none_of_the_texts_it_brought(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch,
+        steps: Steps, log_lines: io.StringIO) -> None:
+    """Both sides edit t1 after the run read it: only the re-read sees the new texts."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    put(api, "t1", title="Zwischenstand")
+
+    def both_sides_edit() -> None:
+        put(api, "t1", title=TITLE, location=LOCATION, notes=NOTES)
+        control.phone_patch(cal, event_id, {"summary": SUMMARY, "description": DESCRIPTION,
+                                            "location": PLACE})
+
+    steps.before("acquire", both_sides_edit)
+    steps.before("finish", lambda: explode())  # after the re-planned writes
+    assert steps.run(lambda: sync(api))["failed"] == 1
+    assert_logged_without_patient_data(log_lines)
+
+
+# --- the link's quarantine over several runs ------------------------------------------------------
+
+def put_unmappable(appointment_id: str, title: str = "Kaputt") -> None:
+    """Data stored before times were validated: a time the sync cannot represent."""
+    AppointmentStore(get_context().store.db, BRANCH).put(Appointment(
+        appointment_id, "anna", "9999-12-31T20:00:00-14:00", "9999-12-31T21:00:00-14:00", title))
+
+
+def quarantine_audit(api: Api) -> list[tuple[str, dict]]:
+    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    return [(e["action"], e["details"]) for e in entries if e["action"].startswith("quarantine")]
+
+
+def test_an_item_still_bad_when_seen_again_keeps_its_quarantine_entry(linked: tuple[Api, str]) -> None:
+    """Edited but still unmappable: it stays in quarantine since it first went in, audited once."""
+    api, _ = linked
+    put_unmappable("bad")
+    sync(api)
+    (first,) = api.status()["quarantined"]
+    put_unmappable("bad", title="Kaputt, noch immer")
+    assert sync(api)["failed"] == 0
+    assert api.status()["quarantined"] == [first]  # the same reason, the same since
+    assert quarantine_audit(api) == [
+        ("quarantined", {"appointment_id": "bad", "reason": "invalid_appointment"})]
+
+
+def test_a_complete_listing_releases_an_item_that_is_gone_from_both_sides(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    """An item quarantined before it ever synced, then deleted in the planner: the next complete
+    run (here after Google dropped the sync token) does not see it, and that is enough."""
+    api, cal = linked
+    put_unmappable("bad")
+    sync(api)
+    AppointmentStore(get_context().store.db, BRANCH).delete_if("bad", None)
+    control.invalidate_sync_tokens(cal)
+    assert sync(api)["failed"] == 0
+    status = api.status()
+    assert "quarantined" not in status and "last_error" not in status
+    assert quarantine_audit(api)[-1] == ("quarantine_released", {"appointment_id": "bad"})
+
+
+def test_a_mass_deletion_that_races_the_run_is_not_applied_by_its_re_plan(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """The run plans to pull eleven phone edits; before it writes, the planner deletes the eleven
+    appointments. The re-plan of the refused writes would delete eleven events: the breaker holds
+    it back, and the run reports the items as not written (its cursors stay)."""
+    api, cal = linked
+    for i in range(11):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    for i in range(11):
+        control.phone_patch(cal, event_id_for(BRANCH, f"t{i}"), {"summary": "Verschoben"})
+
+    def planner_deletes_all() -> None:
+        for i in range(11):
+            api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t{i}")
+
+    steps.before("acquire", planner_deletes_all)
+    result = steps.run(lambda: sync(api))
+    assert (result["failed"], result["pulled"]) == (1, 0)
+    assert "11 change(s) could not be written" in api.status()["last_error"]
+    assert len(live(control, cal)) == 11
+    assert sync(api)["failed"] == 1  # the next run sees the deletions again: a mass change
+    assert "mass_change_blocked" in api.status()["last_error"]
+    assert len(live(control, cal)) == 11
