@@ -6,9 +6,12 @@
 # filters one field (with or without ordering by it) or only combines equality filters, which
 # Firestore serves by merging single-field indexes. That includes a resource's appointment
 # changes, `seqs.<resource> > cursor` ordered by it: Firestore indexes every map subfield by
-# itself (no exemption may switch that off for `seqs`). Its one override is the TTL policy on
+# itself (no exemption may switch that off for `seqs`). Its overrides are TTL policies: on
 # consent_states.expires_at (single-use OAuth states expire after 10 minutes; the code refuses
-# expired ones itself, TTL only removes them, usually within a day).
+# expired ones itself, TTL only removes them, usually within a day), and on channels.delete_at
+# (a push channel's document, a day after the channel was stopped or expired; the webhook
+# answers a notification for a channel it no longer knows with 200 and nothing else). The
+# dispatcher's two backstop queries (`poll_bucket in`, `push_bucket in`) are one field each.
 
 locals {
   firestore = jsondecode(file("${path.module}/../firestore.indexes.json"))

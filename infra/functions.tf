@@ -7,7 +7,8 @@
 #
 #   public          true:  allUsers may invoke it; the gate is in the code (the planner's HS256
 #                          JWT on every route; for oauth_callback the single-use OAuth state,
-#                          bound to the browser that began the consent).
+#                          bound to the browser that began the consent; for google_push each
+#                          push channel's own random token, which Google sends back in a header).
 #                   false: private; only principals granted roles/run.invoker may invoke it
 #                          (for sync: the Scheduler's own service account, for sync_link: the
 #                          queue's, each with an OIDC token).
@@ -25,13 +26,19 @@
 # waits behind a sync the planner asked for (one branch, or `force`), which runs in `sync` itself.
 # sync_link: one link per request; timeout below Cloud Tasks' 10-minute dispatch deadline (the
 # task's, the code sets none), max_instances at least the queue's max_concurrent_dispatches.
+# google_push: Google's push notifications (public: Google cannot send a token of ours in
+# Authorization, and Google must reach it). It reads no secret: it compares the channel token
+# with the hash stored in Firestore and queues the link's task. Each notification is one
+# Firestore read and one task creation, so 20 instances carry a few hundred a second.
+# revoke reads oauth-client: it stops the link's push channels with the grant before revoking it.
 locals {
   functions = {
+    google_push    = { public = true, secrets = [], memory = "512M", timeout_seconds = 60, max_instances = 20 }
     links          = { public = true, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 300, max_instances = 10 }
     oauth_callback = { public = true, secrets = ["oauth-client", "token-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     oauth_start    = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     planner        = { public = true, secrets = ["planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 20 }
-    revoke         = { public = true, secrets = ["token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
+    revoke         = { public = true, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 60, max_instances = 5 }
     sync           = { public = false, secrets = ["oauth-client", "token-key", "planner-jwt-key"], memory = "512M", timeout_seconds = 540, max_instances = 2 }
     sync_link      = { public = false, secrets = ["oauth-client", "token-key"], memory = "512M", timeout_seconds = 540, max_instances = 10 }
   }
@@ -45,10 +52,20 @@ locals {
   # GOOGLE_* endpoint variables are left unset on purpose: their defaults are Google's
   # production endpoints. Secrets are NOT here: the code reads them from Secret Manager.
   env = {
-    PUBLIC_BASE_URL      = local.public_base_url
-    GOOGLE_CLOUD_PROJECT = var.project_id
-    SYNC_HORIZON_DAYS    = tostring(var.sync_horizon_days)
+    PUBLIC_BASE_URL        = local.public_base_url
+    GOOGLE_CLOUD_PROJECT   = var.project_id
+    SYNC_HORIZON_DAYS      = tostring(var.sync_horizon_days)
+    GOOGLE_PUSH_URL        = local.push_url
+    SYNC_PUSH_POLL_MINUTES = tostring(var.sync_push_poll_minutes)
   }
+
+  # Google push (docs/deploy.md, "Push notifications"): on while google_push and the queue are
+  # deployed and var.push_enabled. GOOGLE_PUSH_URL is the webhook's HTTPS URL, which every link's
+  # channel names as its address; empty, no channel is opened (and those open are stopped at
+  # each link's next run) and every link polls every sync_poll_minutes. With push, a link whose
+  # channel is healthy is polled every sync_push_poll_minutes only.
+  push     = contains(keys(local.functions), "google_push") && local.sync_tasks && var.push_enabled
+  push_url = local.push ? "${local.public_base_url}/google_push" : ""
 
   # Change-driven sync (tasks.tf), for the functions that queue link tasks, and only while the
   # queue exists: with SYNC_QUEUE, `sync` dispatches the links due each minute (every link once

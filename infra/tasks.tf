@@ -4,8 +4,10 @@
 # `sync_link` is in local.functions (removing that line removes it, and `sync` syncs every link
 # itself again, as before the queue).
 #
-# Who queues: `sync` (the Scheduler's call every minute: the links whose backstop minute it is)
-# and `planner` (a changed appointment's link, debounced) - local.task_enqueuers, which
+# Who queues: `sync` (the Scheduler's call every minute: the links whose backstop minute it is),
+# `planner` (a changed appointment's link, debounced; every link of a branch switched off, so
+# its task stops the push channel), `links` (a new link's first sync at once) and `google_push`
+# (a Google notification's link, debounced) - local.task_enqueuers, which
 # tests/infra checks against the code (the functions whose code creates tasks). Each of them may
 # create tasks on this one queue (roles/cloudtasks.enqueuer) and act as sync-tasks
 # (roles/iam.serviceAccountUser on that one account): a task that carries an OIDC token of a
@@ -18,7 +20,7 @@
 locals {
   sync_tasks = contains(keys(local.functions), "sync_link")
 
-  task_enqueuers  = ["planner", "sync"]
+  task_enqueuers  = ["google_push", "links", "planner", "sync"]
   queue_enqueuers = { for name in local.task_enqueuers : name => name if local.sync_tasks && contains(keys(local.functions), name) }
 
   # SYNC_QUEUE: the queue's resource name, known before it exists (no dependency cycle between

@@ -39,6 +39,23 @@ variable "sync_poll_minutes" {
   }
 }
 
+variable "push_enabled" {
+  type        = bool
+  default     = true
+  description = "Google push notifications: each linked calendar gets a channel to the google_push function (GOOGLE_PUSH_URL), so phone edits arrive within seconds and a link with a healthy channel is polled only every sync_push_poll_minutes. false: no channels (those open are stopped at each link's next run), every link polls every sync_poll_minutes."
+}
+
+variable "sync_push_poll_minutes" {
+  type        = number
+  default     = 60
+  description = "SYNC_PUSH_POLL_MINUTES: the backstop of a link whose push channel is healthy (confirmed, not expiring); a link without one polls every sync_poll_minutes. Must divide 60."
+
+  validation {
+    condition     = var.sync_push_poll_minutes >= 1 && var.sync_push_poll_minutes <= 60 && 60 % var.sync_push_poll_minutes == 0
+    error_message = "sync_push_poll_minutes must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)."
+  }
+}
+
 variable "sync_debounce_seconds" {
   type        = number
   default     = 2
@@ -142,7 +159,7 @@ variable "alert_notification_channels" {
 variable "alerts_enabled" {
   type        = bool
   default     = true
-  description = "Create the alert policies (Cloud Monitoring bills each condition per month; five conditions). false keeps the log-based metrics and the dashboard."
+  description = "Create the alert policies (Cloud Monitoring bills each condition per month; eight conditions). false keeps the log-based metrics and the dashboard."
 }
 
 # Backups (firestore.tf): on top of point-in-time recovery (7 days, always on).

@@ -26,10 +26,11 @@ REVIEWED_ROLES = {
     "roles/datastore.user",                 # function runtime: Firestore
     "roles/secretmanager.secretAccessor",   # function runtime: one secret's values
     "roles/secretmanager.viewer",           # function runtime: list one secret's enabled versions
-    "roles/run.invoker",                    # allUsers on public functions; the Scheduler on sync;
+    "roles/run.invoker",                    # allUsers on public functions (google_push too: Google
+                                            # posts to it); the Scheduler on sync;
                                             # the tasks account on sync_link
-    "roles/cloudtasks.enqueuer",            # sync, planner: create tasks on the sync-links queue
-    "roles/iam.serviceAccountUser",         # sync, planner: act as sync-tasks (that account only)
+    "roles/cloudtasks.enqueuer",            # the task enqueuers: create tasks on the sync-links queue
+    "roles/iam.serviceAccountUser",         # the task enqueuers: act as sync-tasks (that account only)
     "roles/logging.logWriter",              # function builds
     "roles/artifactregistry.writer",        # function builds
     "roles/storage.objectAdmin",            # function builds: read the uploaded source
@@ -214,7 +215,7 @@ def suggested_line(w: World, name: str) -> str:
     secrets = ", ".join(f'"{s}"' for s in w.facts.secret_names if s in w.facts.secrets.get(name, ()))
     private = name in PRIVATE
     public = "false" if private else "true"
-    timeout, cap = {"sync": (540, 2), "sync_link": (540, 10)}.get(name, (60, 5))
+    timeout, cap = {"sync": (540, 2), "sync_link": (540, 10), "google_push": (60, 20)}.get(name, (60, 5))
     return (f'{name} = {{ public = {public}, secrets = [{secrets}], memory = "512M", '
             f"timeout_seconds = {timeout}, max_instances = {cap} }}")
 
@@ -360,7 +361,29 @@ def check_env(w: World) -> Problems:
         if rendered.get("GOOGLE_CLOUD_PROJECT") != project:
             out.append("GOOGLE_CLOUD_PROJECT must be var.project_id")
         out += _task_env_problems(w, fn, settings)
+        out += _push_env_problems(w, fn, settings)
     return sorted(set(out), key=out.index)
+
+
+def _push_env_problems(w: World, fn: str, settings: Settings) -> Problems:
+    """Push on (google_push and the queue deployed, var.push_enabled): every function is told
+    the webhook's HTTPS URL under PUBLIC_BASE_URL and the long backstop; off: no URL at all."""
+    push = settings.push
+    on = ("google_push" in w.functions and w.has_tasks and w.variables.get("push_enabled") is True)
+    if not on:
+        if not push.url:
+            return []
+        return [f"{fn} gets GOOGLE_PUSH_URL {push.url!r}, but push is off (google_push, the queue or "
+                "var.push_enabled missing): channels would name a webhook that is not there"]
+    out = []
+    expected = settings.public_base_url + "/google_push"
+    if push.url != expected:
+        out.append(f"GOOGLE_PUSH_URL of {fn} is {push.url!r}, not the webhook {expected!r}")
+    elif not expected.startswith("https://"):
+        out.append("GOOGLE_PUSH_URL must be https: Google delivers push notifications to HTTPS only")
+    if push.poll_minutes != w.variables.get("sync_push_poll_minutes"):
+        out.append(f"SYNC_PUSH_POLL_MINUTES of {fn} is {push.poll_minutes}, not var.sync_push_poll_minutes")
+    return out
 
 
 def _task_env_problems(w: World, fn: str, settings: Settings) -> Problems:
@@ -591,6 +614,13 @@ def check_access(w: World) -> Problems:
             if public is not True:
                 out.append("oauth_callback must be public: Google redirects the user's browser to it")
             continue    # its gate is the single-use OAuth state, not a JWT
+        if name == "google_push":
+            if public is not True:
+                out.append("google_push must be public: Google posts its push notifications to it")
+            if spec.get("secrets"):
+                out.append(f"google_push is granted {spec.get('secrets')}: the webhook anyone may call "
+                           "reads no secret (a channel's token is checked against its stored hash)")
+            continue    # its gate is each channel's own token, compared with its stored hash
         if name in PRIVATE and public is not False:
             out.append(f"{name} must be private: only {PRIVATE[name]} may invoke it")
         if public is True:
@@ -702,6 +732,9 @@ def check_firestore(w: World) -> Problems:
             for o in spec.get("fieldOverrides", []) if o.get("ttl") is True}
     if ("consent_states", "expires_at") not in ttls:
         out.append("firestore.indexes.json needs the TTL override on consent_states.expires_at")
+    if "google_push" in w.facts.exports and ("channels", "delete_at") not in ttls:
+        out.append("firestore.indexes.json needs the TTL override on channels.delete_at (ended push "
+                   "channels' documents)")
     store = (ROOT / "functions" / "adapters" / "firestore_store.py").read_text(encoding="utf-8")
     if '"consent_states"' not in store or '"expires_at"' not in store:
         out.append("functions/adapters/firestore_store.py no longer writes consent_states.expires_at: "
@@ -1108,14 +1141,15 @@ def check_backups(w: World) -> Problems:
 
 def check_variables(w: World) -> Problems:
     needed = ("project_id", "region", "sync_interval_minutes", "sync_horizon_days", "sync_poll_minutes",
-              "sync_debounce_seconds", *GOVERNOR_VARIABLES)
+              "sync_debounce_seconds", "push_enabled", "sync_push_poll_minutes", *GOVERNOR_VARIABLES)
     out = [f"variable {v} is missing" for v in needed if v not in w.cfg.variables]
     interval = w.variables.get("sync_interval_minutes")
     if not isinstance(interval, int) or not 1 <= interval <= 30 or 60 % interval:
         out.append(f"default sync_interval_minutes {interval!r} is not a divisor of 60 between 1 and 30")
-    poll = w.variables.get("sync_poll_minutes")
-    if not isinstance(poll, int) or not 1 <= poll <= 60 or 60 % poll:
-        out.append(f"default sync_poll_minutes {poll!r} is not a divisor of 60")
+    for name in ("sync_poll_minutes", "sync_push_poll_minutes"):
+        poll = w.variables.get(name)
+        if not isinstance(poll, int) or not 1 <= poll <= 60 or 60 % poll:
+            out.append(f"default {name} {poll!r} is not a divisor of 60")
     try:
         Settings.from_env({"PUBLIC_BASE_URL": "https://x.test",
                            "SYNC_HORIZON_DAYS": str(w.variables.get("sync_horizon_days"))})

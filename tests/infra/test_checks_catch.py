@@ -37,8 +37,12 @@ resource "google_project_iam_binding" "firestore" {
 PLANNER_LINE = ('    planner        = { public = true, secrets = ["planner-jwt-key"], memory = "512M", '
                 'timeout_seconds = 60, max_instances = 20 }\n')
 LINKS = 'links          = { public = true, secrets = ["oauth-client", "token-key"'
-HORIZON = "    SYNC_HORIZON_DAYS    = tostring(var.sync_horizon_days)"
-PROJECT = "    GOOGLE_CLOUD_PROJECT = var.project_id"
+HORIZON = "    SYNC_HORIZON_DAYS      = tostring(var.sync_horizon_days)"
+PROJECT = "    GOOGLE_CLOUD_PROJECT   = var.project_id"
+PUSH_URL = "    GOOGLE_PUSH_URL        = local.push_url"
+PUSH_POLL = "    SYNC_PUSH_POLL_MINUTES = tostring(var.sync_push_poll_minutes)"
+PUSH_LINE = 'google_push    = { public = true, secrets = [], '
+
 ENV = "    environment_variables          = local.function_env[each.key]"
 VOLUME = '\n    secret_volumes {\n      mount_path = "/etc/secrets"\n      secret     = "token-key"\n    }'
 RUNS_AS = "    service_account_email          = google_service_account.fn[each.key].email"
@@ -60,7 +64,7 @@ WORKER = 'sync_link      = { public = false, secrets = ["oauth-client", "token-k
 WORKER_SIZE = WORKER + "timeout_seconds = 540, "
 QUEUERS = "# The functions that queue"
 TASKS_MEMBER = '  member   = "serviceAccount:${google_service_account.tasks[0].email}"'
-ENQUEUERS = 'task_enqueuers  = ["planner", "sync"]'
+ENQUEUERS = 'task_enqueuers  = ["google_push", "links", "planner", "sync"]'
 ACT_AS_PROJECT = '''
 resource "google_project_iam_member" "act_as_anyone" {
   project = var.project_id
@@ -93,7 +97,7 @@ BROKEN_TERRAFORM = [
     ("a secret mounted into the function", "functions.tf", ENV, ENV + VOLUME, "mounts secrets"),
     ("the emulator in production", "functions.tf", PROJECT, PROJECT + '\n    FIRESTORE_EMULATOR_HOST = "x:1"',
      "local.env sets FIRESTORE_EMULATOR_HOST"),
-    ("PUBLIC_BASE_URL not set", "functions.tf", "    PUBLIC_BASE_URL      = local.public_base_url\n", "",
+    ("PUBLIC_BASE_URL not set", "functions.tf", "    PUBLIC_BASE_URL        = local.public_base_url\n", "",
      "local.env does not set PUBLIC_BASE_URL"),
     ("a wrong base URL", "functions.tf", 'cloudfunctions.net"', 'run.app"', "PUBLIC_BASE_URL renders to"),
     ("an unknown variable", "functions.tf", PROJECT, PROJECT + '\n    SYNC_HORIZON    = "30"', "never reads"),
@@ -160,11 +164,23 @@ BROKEN_TERRAFORM = [
      TASKS_MEMBER.replace("tasks[0]", "scheduler[0]"), "sync_link may be invoked by sa:scheduler"),
     ("the tasks account with another role than the invoker's", "tasks.tf", 'role     = "roles/run.invoker"',
      'role     = "roles/cloudtasks.enqueuer"', "the tasks service account may not invoke sync_link"),
-    ("the planner may not queue", "tasks.tf", ENQUEUERS, 'task_enqueuers  = ["sync"]',
+    ("the planner may not queue", "tasks.tf", ENQUEUERS, 'task_enqueuers  = ["google_push", "links", "sync"]',
      "the code of planner queues link tasks, but local.task_enqueuers does not list it"),
+    ("the webhook may not queue", "tasks.tf", ENQUEUERS, 'task_enqueuers  = ["links", "planner", "sync"]',
+     "the code of google_push queues link tasks, but local.task_enqueuers does not list it"),
     ("a function that queues nothing may queue", "tasks.tf", ENQUEUERS,
-     'task_enqueuers  = ["links", "planner", "sync"]',
-     "local.task_enqueuers lists links, whose code queues no task"),
+     'task_enqueuers  = ["google_push", "links", "oauth_start", "planner", "sync"]',
+     "local.task_enqueuers lists oauth_start, whose code queues no task"),
+    ("the webhook private", "functions.tf", PUSH_LINE, PUSH_LINE.replace("public = true", "public = false"),
+     "google_push must be public: Google posts its push notifications to it"),
+    ("the webhook reads a secret", "functions.tf", PUSH_LINE, PUSH_LINE.replace("[]", '["token-key"]'),
+     "the webhook anyone may call reads no secret"),
+    ("no push URL", "functions.tf", PUSH_URL + "\n", "",
+     "GOOGLE_PUSH_URL of sync_link is None, not the webhook"),
+    ("a push URL elsewhere", "functions.tf", '"${local.public_base_url}/google_push"',
+     '"${local.public_base_url}/sync"', "GOOGLE_PUSH_URL of sync is"),
+    ("a fixed push backstop", "functions.tf", PUSH_POLL, '    SYNC_PUSH_POLL_MINUTES = "30"',
+     "SYNC_PUSH_POLL_MINUTES of sync is 30, not var.sync_push_poll_minutes"),
     ("actAs on the whole project", "tasks.tf", QUEUERS, ACT_AS_PROJECT + QUEUERS,
      "unexpected grant ('project', 'roles/iam.serviceAccountUser', 'sa:fn[sync]')"),
     ("the tasks emulator in production", "functions.tf", POLL,
@@ -347,12 +363,12 @@ def test_a_worker_that_takes_a_planner_jwt(texts: dict[str, str], facts: CodeFac
 
 
 def test_code_that_starts_queueing_tasks(texts: dict[str, str], facts: CodeFacts) -> None:
-    broken = _facts(facts, enqueuers=exporting_sync(facts).enqueuers | {"links"})
+    broken = _facts(facts, enqueuers=exporting_sync(facts).enqueuers | {"oauth_start"})
     problems = all_problems(world_of(with_sync(texts), broken))
-    for expected in ("the code of links queues link tasks, but local.task_enqueuers does not list it",
-                     "missing grant ('queue:sync-links', 'roles/cloudtasks.enqueuer', 'sa:fn[links]')",
-                     "missing grant ('account:tasks', 'roles/iam.serviceAccountUser', 'sa:fn[links]')",
-                     "the code of links queues link tasks, but its SYNC_QUEUE is None"):
+    for expected in ("the code of oauth_start queues link tasks, but local.task_enqueuers does not list it",
+                     "missing grant ('queue:sync-links', 'roles/cloudtasks.enqueuer', 'sa:fn[oauth_start]')",
+                     "missing grant ('account:tasks', 'roles/iam.serviceAccountUser', 'sa:fn[oauth_start]')",
+                     "the code of oauth_start queues link tasks, but its SYNC_QUEUE is None"):
         assert any(expected in p for p in problems), expected
 
 
@@ -374,3 +390,22 @@ def test_the_ttl_policy_missing_from_the_index_file(texts: dict[str, str], facts
     w = world_of(with_sync(texts), exporting_sync(facts))
     w.firestore = {**w.firestore, "fieldOverrides": []}
     assert any("TTL override on consent_states.expires_at" in p for p in all_problems(w))
+
+
+def test_a_push_url_while_push_is_switched_off(texts: dict[str, str], facts: CodeFacts) -> None:
+    base = with_sync(texts)
+    switch = 'variable "push_enabled" {\n  type        = bool\n  default     = '
+    off = edit(base, "variables.tf", switch + "true", switch + "false")
+    assert all_problems(world_of(off, exporting_sync(facts))) == []  # off: no URL, nothing to report
+    broken = edit(off, "functions.tf", PUSH_URL,
+                  '    GOOGLE_PUSH_URL        = "${local.public_base_url}/google_push"')
+    problems = all_problems(world_of(broken, exporting_sync(facts)))
+    url = "https://europe-west3-practice-sync-test.cloudfunctions.net/google_push"
+    assert any(f"gets GOOGLE_PUSH_URL '{url}', but push is off" in p for p in problems), problems
+
+
+def test_the_channels_ttl_missing_from_the_index_file(texts: dict[str, str], facts: CodeFacts) -> None:
+    w = world_of(with_sync(texts), exporting_sync(facts))
+    w.firestore = {**w.firestore, "fieldOverrides": [o for o in w.firestore["fieldOverrides"]
+                                                     if o["collectionGroup"] != "channels"]}
+    assert any("TTL override on channels.delete_at" in p for p in all_problems(w))

@@ -69,10 +69,11 @@ def test_every_entry_point_is_an_http_function_with_routes(facts: CodeFacts) -> 
         assert graph.routers_of(name), f"no router found for {name}: the route checks would be vacuous"
 
 
-def test_only_the_oauth_callback_routes_go_without_the_jwt(facts: CodeFacts) -> None:
+def test_only_the_oauth_callback_and_push_routes_go_without_the_jwt(facts: CodeFacts) -> None:
     missing = {name: routes for name, routes in facts.unauthenticated_routes.items() if routes}
     assert missing == {"oauth_callback": ["functions.entrypoints.consent.begin",
-                                          "functions.entrypoints.consent.callback"]}
+                                          "functions.entrypoints.consent.callback"],
+                       "google_push": ["functions.entrypoints.google_push.notify"]}
 
 
 def test_the_real_queries_are_found(facts: CodeFacts) -> None:

@@ -188,3 +188,12 @@ def test_operations_restores_a_backup() -> None:
     for command in ("gcloud firestore backups list", "gcloud firestore databases restore",
                     "--destination-database='(default)'", "--no-delete-protection"):
         assert command in OPERATIONS
+
+
+def test_operations_explains_every_push_warning(facts: CodeFacts) -> None:
+    """What an admin may read in the logs about push channels and notifications is explained."""
+    modules = ("functions.services.push", "functions.services.notifications", "functions.services.dispatch")
+    calls = [c for c in facts.log_calls if c.logger in modules and "push" in (c.message or "")]
+    assert len(calls) >= 5, "the push log lines are found"
+    for call in calls:
+        assert f'"{call.message}"' in OPERATIONS, f"docs/operations.md, Push notifications: {call.message!r}?"

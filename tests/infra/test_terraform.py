@@ -31,8 +31,9 @@ EXPECTED_SECRETS = {
     # calendars / link / preview call Google with the unsealed refresh token + JWT
     "links": {"oauth-client", "token-key", "planner-jwt-key"},
     # unseals the refresh token and posts it to Google's revoke endpoint, which needs no client
-    # credentials (functions/adapters/google_oauth.py revoke) + JWT
-    "revoke": {"token-key", "planner-jwt-key"},
+    # credentials (functions/adapters/google_oauth.py revoke), but first stops the link's push
+    # channels with it (channels.stop: an access token, refreshed with the client) + JWT
+    "revoke": {"oauth-client", "token-key", "planner-jwt-key"},
     # branches, resources, appointments, changes: Firestore only + JWT
     "planner": {"planner-jwt-key"},
     # unseals every linked refresh token and refreshes it with the client + JWT (planner calls)
@@ -41,12 +42,18 @@ EXPECTED_SECRETS = {
     # the worker takes the queue's OIDC token only, never a planner token (sync reads the key
     # for its planner callers, not for the sync itself)
     "sync_link": {"oauth-client", "token-key"},
+    # Google's push notifications: the channel's token is compared with its hash in Firestore,
+    # the link's task is queued; nothing secret (anyone may post to it)
+    "google_push": set(),
 }
 # Reached by a browser (the planner's frontend) or by Google's redirect: public, gated in code.
-EXPECTED_PUBLIC = {"planner", "oauth_start", "oauth_callback", "links", "revoke"}
+# Google posts push notifications to google_push: public too, gated by each channel's token.
+EXPECTED_PUBLIC = {"planner", "oauth_start", "oauth_callback", "links", "revoke", "google_push"}
 # Queue link tasks (functions/services/dispatch.py): sync dispatches the links due each minute,
 # planner queues a changed appointment's link. They get the enqueuer grant and SYNC_QUEUE.
-EXPECTED_ENQUEUERS = {"sync", "planner"}
+# sync: the backstop; planner: changed appointments, a branch switched off; links: a new link's
+# first sync; google_push: a notification's link
+EXPECTED_ENQUEUERS = {"sync", "planner", "links", "google_push"}
 
 
 @pytest.mark.parametrize("rule", list(CHECKS))

@@ -146,6 +146,28 @@ def _template_parts(text: str) -> list[tuple[str, str]]:
     return parts
 
 
+def _split_top(e: str, sep: str) -> tuple[str, str] | None:
+    """`e` split at the first `sep` outside quotes and brackets, or None."""
+    depth, quoted, i = 0, False, 0
+    while i < len(e):
+        ch = e[i]
+        if quoted:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and e.startswith(sep, i):
+            return e[:i].strip(), e[i + len(sep):].strip()
+        i += 1
+    return None
+
+
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Mod: operator.mod}
 _FUNCS = {"floor": math.floor, "ceil": math.ceil, "min": min, "max": max}
@@ -170,6 +192,12 @@ class Evaluator:
             return self.expr(parts[0][1])
         return "".join(text if kind == "text" else self._str(self.expr(text)) for kind, text in parts)
 
+    def _bool(self, text: str) -> bool:
+        v = self.expr(text)
+        if not isinstance(v, bool):
+            raise Unevaluable(f"not a condition: {text!r} is {v!r}")
+        return v
+
     def _str(self, v: Any) -> str:
         if isinstance(v, bool) or not isinstance(v, str | int | float):
             raise Unevaluable(f"cannot interpolate {v!r}")
@@ -177,6 +205,24 @@ class Evaluator:
 
     def expr(self, text: str) -> Any:
         e = text.strip()
+        # Conditions, as the push switch uses them: `c ? a : b`, `a && b`, `!a`, true/false,
+        # `contains(keys(local.functions), "name")` (is that function deployed?).
+        if (branches := _split_top(e, "?")) is not None:
+            cond, rest = branches
+            if (choice := _split_top(rest, ":")) is None:
+                raise Unevaluable(f"not understood: ${{{e}}}")
+            return self.expr(choice[0] if self._bool(cond) else choice[1])
+        if (both := _split_top(e, "&&")) is not None:
+            return self._bool(both[0]) and self._bool(both[1])
+        if e.startswith("!"):
+            return not self._bool(e[1:])
+        if e in ("true", "false"):
+            return e == "true"
+        if m := re.fullmatch(r'contains\(keys\(local\.functions\),\s*"(\w+)"\)', e):
+            functions = self.value(self.cfg.locals.get("functions"))
+            return isinstance(functions, dict) and m[1] in functions
+        if m := re.fullmatch(r'"(.*\$\{.*)"', e, re.S):  # a quoted template
+            return self.value(m[1])
         if m := re.fullmatch(r"var\.(\w+)", e):
             if m[1] not in self.vars:
                 raise Unevaluable(f"no value for var.{m[1]}")
