@@ -53,9 +53,13 @@ BENCH_ARGS ?=
 # The second part: the change-driven sync on Cloud Tasks (latency PUT -> Google, idle cost per day,
 # a dispatch model of 100,000 links); it adds its figures to bench-results.json.
 TASKS_BENCH_ARGS ?=
+# The third part: Google push notifications (phone edit -> planner latency with 1 s delivery delay,
+# idle requests per link and day with push, every change arriving with 20 % of notifications lost).
+PUSH_BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync_bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.tasks_bench $(TASKS_BENCH_ARGS)
+	$(BIN)/python -m bench.push_bench $(PUSH_BENCH_ARGS)
 
 # Mutation testing (mutmut) of the sync, the services and auth/crypto/logs: prints the score per
 # module and the survivors (devtools/mutation.py). Not part of `make test`. Kept verdicts make a

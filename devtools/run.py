@@ -1,4 +1,5 @@
-"""`make run`: Firestore emulator + Google emulator + every function on loopback, until Ctrl-C."""
+"""`make run`: Firestore emulator + Google emulator + every function on loopback, until Ctrl-C.
+Push notifications are on: the Google emulator posts to the local `google_push`."""
 
 from __future__ import annotations
 
@@ -106,6 +107,11 @@ def start_local_tasks(google_root: str, port: int = 0) -> tuple[Any, dict[str, s
                    "SYNC_TASKS_INVOKER_EMAIL": LOCAL_TASKS_INVOKER}
 
 
+def push_environment(public_base_url: str) -> dict[str, str]:
+    """Push notifications on: the local `google_push` is every channel's address."""
+    return {"GOOGLE_PUSH_URL": public_base_url + "/google_push"}
+
+
 def demo_links(google_root: str) -> dict[str, str]:
     return {
         "Administration, Filiale Berlin (admin view)": f"/admin.html?branch={DEMO_BRANCH}",
@@ -134,6 +140,9 @@ def main() -> int:
         os.environ.update(local_environment(google.root, base))
         tasks, tasks_env = start_local_tasks(google.root, args.tasks_port)
         os.environ.update(tasks_env)
+        # Google push: the emulator posts each linked calendar's notifications to google_push on
+        # loopback (plain http is allowed there only), so a phone edit arrives within seconds
+        os.environ.update(push_environment(base))
         from devtools.devserver import create_devserver_app, entry_points  # after the environment is set
 
         server = make_server("127.0.0.1", args.port, create_devserver_app(demo_links(google.root)),

@@ -105,11 +105,11 @@ function renderEvents() {
 async function phone(method, path, body, done) {
   try {
     const answer = await api(method, path, body);
-    lastAction("phone", done, "Der Terminplaner erfährt es bei der nächsten Prüfung des Kalenders (spätestens alle paar Minuten) oder mit „Jetzt synchronisieren“.");
+    lastAction("phone", done, "Google meldet die Änderung; der Terminplaner hat sie in wenigen Sekunden (ohne Meldung bei der nächsten Prüfung des Kalenders) oder sofort mit „Jetzt synchronisieren“.");
     return answer;
   } catch (err) {
     if (noContent(err)) {
-      lastAction("phone", done, "Der Terminplaner erfährt es bei der nächsten Prüfung des Kalenders (spätestens alle paar Minuten) oder mit „Jetzt synchronisieren“.");
+      lastAction("phone", done, "Google meldet die Änderung; der Terminplaner hat sie in wenigen Sekunden (ohne Meldung bei der nächsten Prüfung des Kalenders) oder sofort mit „Jetzt synchronisieren“.");
       return {};
     }
     showError("Die Änderung auf dem Handy ist fehlgeschlagen", err);

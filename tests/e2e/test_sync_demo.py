@@ -1,9 +1,9 @@
 """The sync demo page (sync.html) of `make run`, in real headless Chromium.
 
 A person watches a change travel: an appointment made in the planner reaches the Google calendar
-with "Jetzt synchronisieren"; "the phone" (the Google emulator's control API, through the dev
-server's same-origin proxy) moves, renames, creates and deletes events, and the next sync brings
-that to the planner; a mass deletion is held back until "Trotzdem synchronisieren". Each test
+by itself; "the phone" (the Google emulator's control API, through the dev server's same-origin
+proxy) moves, renames, creates and deletes events, and Google's push notification brings that to
+the planner within seconds, without "Jetzt synchronisieren" (which still syncs at once); a mass deletion is held back until "Trotzdem synchronisieren". Each test
 links a resource of a branch of its own through the APIs (the consent form is posted the way the
 browser would), so only the sync page itself is clicked.
 """
@@ -129,17 +129,19 @@ def test_a_change_travels_from_the_planner_to_the_phone_and_back(stack: Stack, p
     expect(page.locator('[data-test="last-sync"]')).not_to_have_text("noch nie")
     _screenshot(page, "sync-1-pushed")
 
-    # 2. On the phone the event moves an hour later; the sync brings the new time to the planner.
+    # 2. On the phone the event moves an hour later; Google's push notification brings the new time
+    #    to the planner within seconds, without "Jetzt synchronisieren" (nobody presses it).
     event.locator('[data-action="later"]').click()
     expect(event.locator('[data-test="event-time"]')).to_contain_text("11:00–12:00")
-    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("10:00–11:00")  # not yet
-    summary = _sync(page, 1)
-    expect(summary.locator('[data-test="sync-pulled"]')).to_have_text("1")
-    expect(summary.locator('[data-test="sync-failed"]')).to_have_text("0")
-    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("11:00–12:00")
+    expect(page.locator('[data-test="phone-last-action"]')).to_contain_text("in wenigen Sekunden")
+    expect(booked.locator('[data-test="appointment-time"]')).to_contain_text("11:00–12:00", timeout=15_000)
     expect(booked).to_have_attribute("data-origin", "google")
+    expect(page.locator('[data-test="sync-summary"]')).to_have_attribute("data-runs", "0")  # by push
+    link = stack.api("GET", f"/links/{branch}/anna", token=stack.token("planner"))
+    assert link["push"]["active"] is True, link
 
-    # 3. The phone creates an event of its own: after the sync the planner has it, from Google.
+    # 3. The phone creates an event of its own: the planner has it, from Google (by push, or at
+    #    once with "Jetzt synchronisieren", which still works).
     page.locator("#phone-title").fill("Zahnarzt (privat)")
     page.locator("#phone-date").fill(later_day)
     page.locator("#phone-start").fill("15:00")
@@ -148,9 +150,8 @@ def test_a_change_travels_from_the_planner_to_the_phone_and_back(stack: Stack, p
     own = _event(page, "Zahnarzt (privat)")
     expect(own).to_have_count(1)
     expect(own.locator('[data-test="event-origin"]')).to_have_attribute("data-origin", "phone")
-    expect(_appointment(page, "Zahnarzt")).to_have_count(0)
-    summary = _sync(page, 2)
-    expect(summary.locator('[data-test="sync-pulled"]')).to_have_text("1")
+    summary = _sync(page, 1)
+    expect(summary.locator('[data-test="sync-failed"]')).to_have_text("0")
     pulled = _appointment(page, "Zahnarzt (privat)")
     expect(pulled).to_have_count(1)
     expect(pulled).to_have_attribute("data-origin", "google")
@@ -168,11 +169,10 @@ def test_a_change_travels_from_the_planner_to_the_phone_and_back(stack: Stack, p
     renamed.locator('[data-action="next-day"]').click()
     next_day = date.fromisoformat(later_day) + timedelta(days=1)
     expect(renamed.locator('[data-test="event-time"]')).to_contain_text(next_day.strftime("%d.%m.%Y"))
-    _sync(page, 3)
-    moved = _appointment(page, "Zahnarzt Dr. Weber")
-    expect(moved).to_have_count(1)
+    moved = _appointment(page, "Zahnarzt Dr. Weber")  # by push
+    expect(moved).to_have_count(1, timeout=15_000)
     expect(moved.locator('[data-test="appointment-time"]')).to_contain_text(
-        f"{next_day.strftime('%d.%m.%Y')} · 15:00–16:00")
+        f"{next_day.strftime('%d.%m.%Y')} · 15:00–16:00", timeout=15_000)
     expect(_appointment(page, "Zahnarzt (privat)")).to_have_count(0)
 
     # 5. Deleted in the planner: by itself, the phone shows it cancelled (greyed), or not at all.
