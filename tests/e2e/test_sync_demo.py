@@ -3,9 +3,10 @@
 A person watches a change travel: an appointment made in the planner reaches the Google calendar
 by itself; "the phone" (the Google emulator's control API, through the dev server's same-origin
 proxy) moves, renames, creates and deletes events, and Google's push notification brings that to
-the planner within seconds, without "Jetzt synchronisieren" (which still syncs at once); a mass deletion is held back until "Trotzdem synchronisieren". Each test
-links a resource of a branch of its own through the APIs (the consent form is posted the way the
-browser would), so only the sync page itself is clicked.
+the planner within seconds, without "Jetzt synchronisieren" (which still syncs at once); a mass
+deletion is held back until "Trotzdem synchronisieren". Each test links a resource of a branch of
+its own through the APIs (the consent form is posted the way the browser would), so only the
+sync page itself is clicked.
 """
 
 from __future__ import annotations
