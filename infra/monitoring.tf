@@ -4,17 +4,20 @@
 #
 # The code logs JSON lines (functions/logs.py): Cloud Logging puts them into jsonPayload, with
 # `message` (the text the code logs, after redaction) and `logger` (the Python module that logs
-# it). Each filter below selects log calls by exactly these two fields, and tests/infra checks every
-# (logger, message) pair against the log calls in functions/: a renamed or removed log line fails
-# the tests instead of silently never counting again. A message the code formats (`%s`) is matched
-# on its fixed beginning (`=~"^..."`).
+# it). Each app metric's filter (local.app_log_metrics) selects log calls by exactly these two
+# fields, and tests/infra checks every (logger, message) pair against the log calls in functions/:
+# a renamed or removed log line fails the tests instead of silently never counting again. A message
+# the code formats (`%s`) is matched on its fixed beginning (`=~"^..."`).
 #
-# What the code does not log cannot be counted: a link's move to needs_reconsent (a dead grant,
-# for instance a refresh token that expired 7 days after its consent while the OAuth app is still
-# in "Testing"), to calendar_missing, or a mass change held back are written to Firestore and the
-# link's audit log only. docs/operations.md says how to find them until the code logs them.
+# A link entering a state someone must act on (needs_reconsent, calendar_missing, throttled, a mass
+# change held back) is one line with fixed fields (functions/status_log.py): `event` =
+# "link_status_changed", `link`, `status`, `reason` and, for a link with a recorded consent,
+# `consent_age_hours` (a number). The status metrics (link_status_changed, grant_dead_after_a_week)
+# select it by `jsonPayload.event`, never by its message, and tests/infra reads the event, the
+# reasons (the module's constants) and the statuses (what its callers pass) from the code: renamed
+# there, the tests fail.
 #
-# Alert conditions cost money (Cloud Monitoring bills each condition per month): there are five,
+# Alert conditions cost money (Cloud Monitoring bills each condition per month): there are eight,
 # and alerts_enabled = false removes all of them (the metrics and the dashboard stay).
 
 locals {
@@ -53,6 +56,9 @@ locals {
       filter       = "resource.type=\"cloud_run_revision\" AND ((jsonPayload.logger=\"functions.services.consent\" AND jsonPayload.message=\"code exchange failed\") OR (jsonPayload.logger=\"functions.services.consent\" AND jsonPayload.message=\"consent finished in another browser than it began in; refused\"))"
     }
   }
+
+  # The line functions/status_log.py writes whenever a link enters a state someone must act on.
+  link_status_log = "resource.type=\"cloud_run_revision\" AND jsonPayload.event=\"link_status_changed\""
 
   # Cloud Scheduler logs every attempt of the job (log cloudscheduler.googleapis.com/executions):
   # a finished attempt is an AttemptFinished entry, ERROR when the call of sync failed (its HTTP
@@ -128,6 +134,75 @@ resource "google_logging_metric" "scheduler_failures" {
   }
 
   depends_on = [google_cloud_scheduler_job.sync]
+}
+
+# Every link that enters a state someone must act on, by status (needs_reconsent, calendar_missing,
+# throttled, blocked: a mass change held back) and reason (grant_dead, token_unreadable,
+# calendar_missing, throttled, mass_change_blocked).
+resource "google_logging_metric" "link_status_changed" {
+  name        = "${local.log_metric_prefix}/link_status_changed"
+  description = "Links entering a state someone must act on (needs_reconsent, calendar_missing, throttled, a mass change held back), by status and reason."
+  filter      = local.link_status_log
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Links entering a state to act on"
+
+    labels {
+      key         = "function"
+      value_type  = "STRING"
+      description = "The Cloud Run service (function) that logged it."
+    }
+    labels {
+      key         = "status"
+      value_type  = "STRING"
+      description = "The link's new status: needs_reconsent, calendar_missing, throttled, or blocked (a mass change held back)."
+    }
+    labels {
+      key         = "reason"
+      value_type  = "STRING"
+      description = "Why: grant_dead, token_unreadable, calendar_missing, throttled or mass_change_blocked."
+    }
+  }
+
+  label_extractors = {
+    function = "EXTRACT(resource.labels.service_name)"
+    status   = "EXTRACT(jsonPayload.status)"
+    reason   = "EXTRACT(jsonPayload.reason)"
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# Grants that die about 7 days (168 hours) after their consent: Google expires the refresh tokens of
+# an OAuth app whose consent screen is still in "Testing" a week after the consent. The window of
+# 160 to 176 hours takes in when the link's next run meets the dead token; a grant revoked by its
+# user at any other age does not count here.
+resource "google_logging_metric" "grant_dead_after_a_week" {
+  name        = "${local.log_metric_prefix}/grant_dead_after_a_week"
+  description = "Grants that died 160 to 176 hours after their consent: the OAuth app is still in Testing (its refresh tokens expire after 7 days)."
+  filter      = "${local.link_status_log} AND jsonPayload.reason=\"grant_dead\" AND jsonPayload.consent_age_hours>=160 AND jsonPayload.consent_age_hours<=176"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Grants dead 7 days after consent"
+
+    labels {
+      key         = "function"
+      value_type  = "STRING"
+      description = "The Cloud Run service (function) that logged it."
+    }
+  }
+
+  label_extractors = {
+    function = "EXTRACT(resource.labels.service_name)"
+  }
+
+  depends_on = [google_project_service.apis]
 }
 
 # Where the alerts go: an e-mail address (optional) and/or channels made elsewhere (optional).
@@ -305,8 +380,116 @@ resource "google_monitoring_alert_policy" "tasks" {
   }
 }
 
+# A link that needs its employee: a new consent (needs_reconsent) or a calendar chosen again
+# (calendar_missing). One time series per status and reason, so the incident names both.
+resource "google_monitoring_alert_policy" "links_need_action" {
+  count = local.alerts ? 1 : 0
+
+  display_name          = "Planner sync: links need a new consent or calendar"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.alert_channels
+  user_labels           = { app = "planner-google-sync" }
+
+  conditions {
+    display_name = "A link entered needs_reconsent or calendar_missing"
+    condition_threshold {
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.link_status_changed.name}\" AND metric.labels.status=one_of(\"needs_reconsent\", \"calendar_missing\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.status", "metric.label.reason"]
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A link stopped syncing until its employee acts; the incident names the status and the reason, the log entries (Logging -> Log-based metrics -> planner-sync/link_status_changed -> View logs) name the link (jsonPayload.link, branch:resource). **needs_reconsent** (Google no longer accepts the grant: revoked, password changed, expired; token_unreadable: no enabled token-key version opens it): ask the employee to consent again in the planner (\"Google-Kalender verknüpfen\" on the resource). **calendar_missing** (the linked calendar was deleted or is no longer writable): ask them to pick the calendar again in the planner; no new consent is needed. Many links at once about a week after their consent: the OAuth app is still in Testing (its own alert). docs/operations.md, Alerts and Link statuses."
+  }
+}
+
+# A mass change held back by the circuit breaker: nothing of the link's run is applied until an
+# admin decides.
+resource "google_monitoring_alert_policy" "mass_change_blocked" {
+  count = local.alerts ? 1 : 0
+
+  display_name          = "Planner sync: mass change held back"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.alert_channels
+  user_labels           = { app = "planner-google-sync" }
+
+  conditions {
+    display_name = "A link's run was held back (status blocked)"
+    condition_threshold {
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.link_status_changed.name}\" AND metric.labels.status=\"blocked\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A link's run would have deleted more than max(10, 20 %) of its synced items on one side and was held back: an admin must decide. The log entry names the link (jsonPayload.link); its last_error (mass_change_blocked: the counts) and audit log say what the run would have deleted. Look at both sides (a wrong calendar, a broken listing, a bulk edit?). Intended: the planner backend runs sync once for the link with force = true. Not intended: fix the cause; the link stays held back meanwhile. docs/operations.md, Link statuses (Mass changes held back) and Alerts."
+  }
+}
+
+# Refresh tokens dying a week after their consent: the consent screen is still in "Testing".
+resource "google_monitoring_alert_policy" "testing_app" {
+  count = local.alerts ? 1 : 0
+
+  display_name          = "Planner sync: grants expire 7 days after consent (OAuth app in Testing)"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.alert_channels
+  user_labels           = { app = "planner-google-sync" }
+
+  conditions {
+    display_name = "A grant died 160 to 176 hours after its consent"
+    condition_threshold {
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.grant_dead_after_a_week.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A link's grant died about 7 days after its consent: the OAuth consent screen is still in \"Testing\", and Google expires a Testing app's refresh tokens after 7 days, so every link will fall to needs_reconsent a week after its consent. Publish the app (Google Auth Platform -> Audience -> Publish app: \"In production\"); an External app asking for these sensitive scopes must also be verified by Google (own domain, privacy policy, submission), or use an Internal app if every account belongs to the practice's Workspace. docs/deploy.md, step 2 and \"Going to production with an External app: verification, your own domain\". Then the affected employees consent once more in the planner; their new grants do not expire. docs/operations.md, Alerts."
+  }
+}
+
 # One page for the admin: the worker's answers and latency, the queue, the errors, the Scheduler,
-# Firestore and the Calendar API.
+# Firestore, the Calendar API and the links entering a state to act on.
 resource "google_monitoring_dashboard" "sync" {
   dashboard_json = jsonencode({
     displayName = "Planner - Google Calendar sync"
@@ -383,6 +566,26 @@ resource "google_monitoring_dashboard" "sync" {
             xyChart = { dataSets = [{ plotType = "STACKED_BAR", timeSeriesQuery = { timeSeriesFilter = {
               filter      = "metric.type=\"serviceruntime.googleapis.com/api/request_count\" AND resource.type=\"consumed_api\" AND resource.labels.service=\"calendar-json.googleapis.com\""
               aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_RATE", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.labels.response_code_class"] }
+            } } }] }
+          }
+        },
+        {
+          xPos = 0, yPos = 64, width = 24, height = 16
+          widget = {
+            title = "Links entering a state to act on, by status (per 5 minutes)"
+            xyChart = { dataSets = [{ plotType = "STACKED_BAR", timeSeriesQuery = { timeSeriesFilter = {
+              filter      = "metric.type=\"logging.googleapis.com/user/${local.log_metric_prefix}/link_status_changed\""
+              aggregation = { alignmentPeriod = "300s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.status"] }
+            } } }] }
+          }
+        },
+        {
+          xPos = 24, yPos = 64, width = 24, height = 16
+          widget = {
+            title = "Grants dead 7 days after consent (OAuth app in Testing; per hour)"
+            xyChart = { dataSets = [{ plotType = "STACKED_BAR", timeSeriesQuery = { timeSeriesFilter = {
+              filter      = "metric.type=\"logging.googleapis.com/user/${local.log_metric_prefix}/grant_dead_after_a_week\""
+              aggregation = { alignmentPeriod = "3600s", perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM" }
             } } }] }
           }
         },

@@ -939,6 +939,22 @@ ALERT_COUNTS = {"${local.alerts ? 1 : 0}": None, "${local.alerts && local.schedu
 # What must raise an alert (item 10 of the issue): the app metrics by key, the Scheduler's
 # failures and its silence, and the worker's 5xx answers.
 ALERTED_APP_METRICS = ("sync_errors", "config_errors")
+# The status line (functions/status_log.py) and its metrics: one counts every link entering a state
+# someone must act on, by status and reason; the other the grants that die a week after their
+# consent (an OAuth app still in "Testing").
+STATUS_METRIC = "link_status_changed"
+WEEK_METRIC = "grant_dead_after_a_week"
+STATUS_LABELS = {"function": "EXTRACT(resource.labels.service_name)", "status": "EXTRACT(jsonPayload.status)",
+                 "reason": "EXTRACT(jsonPayload.reason)"}
+# Google expires the refresh tokens of an app in "Testing" 7 days after the consent; the window
+# around it may be at most a day wide.
+TESTING_GRANT_HOURS = 7 * 24
+TESTING_WINDOW_HOURS = 24
+# The statuses someone must act on (the issue): links entering each raise an alert.
+ALERTED_STATUSES = ("needs_reconsent", "calendar_missing", "blocked")
+# One comparison of a status metric's filter, and a metric label selector of an alert's filter.
+PAYLOAD_TERM = re.compile(r'jsonPayload\.(\w+)(=|>=|<=|>|<)("[^"\\]*"|-?\d+(?:\.\d+)?)')
+LABEL_TERM = re.compile(r'metric\.labels\.(\w+)=(?:"([^"]*)"|one_of\(([^)]*)\))')
 # Firestore's limits for a backup's retention.
 DAILY_BACKUP_MAX = 7 * 86400
 WEEKLY_BACKUP_MAX = 14 * 7 * 86400
@@ -1023,6 +1039,134 @@ def check_log_metrics(w: World) -> Problems:
     return out
 
 
+def payload_terms(text: str) -> list[tuple[str, str, str | float]] | None:
+    """The comparisons (field, operator, value) of a status metric's filter: the functions'
+    resource, then jsonPayload comparisons joined by AND; None for anything else (OR, NOT, other
+    fields), which tests/infra cannot tie to the code."""
+    if not text.startswith(APP_RESOURCE):
+        return None
+    out: list[tuple[str, str, str | float]] = []
+    for part in text[len(APP_RESOURCE):].split(" AND "):
+        m = PAYLOAD_TERM.fullmatch(part)
+        if not m:
+            return None
+        out.append((m[1], m[2], m[3][1:-1] if m[3].startswith('"') else float(m[3])))
+    return out
+
+
+def status_line(w: World, event: Any) -> Any:
+    """The code's log line that writes `event` as its jsonPayload.event (None: none does)."""
+    return next((e for e in w.facts.event_lines if e.event == event), None)
+
+
+def _status_metric(w: World, name: str) -> tuple[Problems, list[tuple[str, str, str | float]], Any]:
+    """The problems of one status metric, its filter's comparisons and the code's line it selects."""
+    body = w.cfg.resource("google_logging_metric", name)
+    if not body:
+        return [f"google_logging_metric.{name} is missing"], [], None
+    out: Problems = []
+    if "count" in body or "for_each" in body:
+        out.append(f"google_logging_metric.{name} must always exist (links change status without sync too)")
+    if body.get("name") != f"${{local.log_metric_prefix}}/{name}":
+        out.append(f"google_logging_metric.{name} must be named local.log_metric_prefix/{name}")
+    for block in blocks(body, "metric_descriptor") or [{}]:
+        if (block.get("metric_kind"), block.get("value_type")) != ("DELTA", "INT64"):
+            out.append(f"google_logging_metric.{name} must be a counter (DELTA, INT64)")
+    try:
+        text = hcl_text(w.ev().value(body.get("filter", "")))
+    except Unevaluable as exc:
+        return [*out, f"log metric {name}: {exc}"], [], None
+    terms = payload_terms(text)
+    if terms is None:
+        return [*out, f"log metric {name}: its filter must be {APP_RESOURCE!r} and jsonPayload comparisons "
+                      "joined by AND"], [], None
+    fields = {f for f, _, _ in terms}
+    if fields & {"message", "logger"}:
+        out.append(f"log metric {name} must select the status line by jsonPayload.event, not by its message "
+                   "or logger")
+    events = [v for f, op, v in terms if f == "event" and op == "="]
+    if len(events) != 1:
+        return [*out, f'log metric {name} must select one jsonPayload.event="..."'], terms, None
+    line = status_line(w, events[0])
+    if line is None:
+        return [*out, f"log metric {name}: no log call in functions/ writes jsonPayload.event={events[0]!r}: "
+                      "functions/status_log.py renamed or dropped it, or the filter is wrong"], terms, None
+    out += [f"log metric {name} reads jsonPayload.{f}, which the status line ({line.call.where}) does not "
+            "write" for f in sorted(fields - line.call.fields)]
+    for f, op, v in terms:
+        if f in line.values and (op != "=" or v not in line.values[f]):
+            out.append(f"log metric {name}: jsonPayload.{f}{op}{v!r}, but the code logs {f} only as "
+                       f"{sorted(line.values[f])}")
+        if f == "reason" and v not in line.constants.values():
+            out.append(f"log metric {name}: reason {v!r} is not a constant of {line.call.module}")
+    return out, terms, line
+
+
+def check_status_metrics(w: World) -> Problems:
+    """The metrics on the status line (functions/status_log.py) select it by jsonPayload.event, read
+    only fields it writes and values its callers pass (the reasons: its constants); alerts raise on
+    each status someone must act on and on grants that die a week after their consent."""
+    out, terms, line = _status_metric(w, STATUS_METRIC)
+    body = w.cfg.resource("google_logging_metric", STATUS_METRIC)
+    if terms and {f for f, _, _ in terms} != {"event"}:
+        out.append(f"log metric {STATUS_METRIC} must count every status change: it selects the event only")
+    extractors = body.get("label_extractors") or {}
+    if body and extractors != STATUS_LABELS:
+        out.append(f"google_logging_metric.{STATUS_METRIC}.label_extractors must be {STATUS_LABELS}")
+    labels = {b.get("key") for d in blocks(body, "metric_descriptor") for b in blocks(d, "labels")}
+    if body and labels != set(extractors):
+        out.append(f"google_logging_metric.{STATUS_METRIC} must declare a label for each extractor")
+    if line is not None:
+        for key, extract in extractors.items():
+            read = re.fullmatch(r"EXTRACT\(jsonPayload\.(\w+)\)", str(extract))
+            if read and read[1] not in line.call.fields:
+                out.append(f"label {key} extracts jsonPayload.{read[1]}, which the status line lacks")
+
+    week, week_terms, week_line = _status_metric(w, WEEK_METRIC)
+    out += week
+    if week_line is not None:
+        if line is not None and week_line is not line:
+            out.append(f"log metric {WEEK_METRIC} must select the same line as {STATUS_METRIC}")
+        grant_dead = week_line.constants.get("GRANT_DEAD")
+        if grant_dead is None:
+            out.append(f"{week_line.call.module} has no constant GRANT_DEAD: which reason is a dead grant?")
+        elif ("reason", "=", grant_dead) not in week_terms:
+            out.append(f"log metric {WEEK_METRIC} must select jsonPayload.reason={grant_dead!r}")
+        lows = [v for f, op, v in week_terms if f == "consent_age_hours" and op in (">=", ">")]
+        highs = [v for f, op, v in week_terms if f == "consent_age_hours" and op in ("<=", "<")]
+        if not (len(lows) == len(highs) == 1 and all(isinstance(v, float) for v in (*lows, *highs))
+                and lows[0] < TESTING_GRANT_HOURS < highs[0] and highs[0] - lows[0] <= TESTING_WINDOW_HOURS):
+            out.append(f"log metric {WEEK_METRIC} must select jsonPayload.consent_age_hours within a day "
+                       f"around {TESTING_GRANT_HOURS} hours (a lower and an upper number)")
+        if {f for f, _, _ in week_terms} != {"event", "reason", "consent_age_hours"}:
+            out.append(f"log metric {WEEK_METRIC} must select the event, the reason and the consent's age")
+
+    alerted: set[str] = set()
+    week_alerted = False
+    for name, policy in w.cfg.of_type("google_monitoring_alert_policy").items():
+        for kind, text in _conditions(policy):
+            refs = USER_METRIC.findall(text)
+            week_alerted |= kind == "threshold" and (WEEK_METRIC, "") in refs
+            if (STATUS_METRIC, "") not in refs:
+                continue
+            for key, single, many in LABEL_TERM.findall(text):
+                values = {single} if single else set(re.findall(r'"([^"]*)"', many))
+                if key not in labels:
+                    out.append(f"alert policy {name} filters on metric.labels.{key}, which {STATUS_METRIC} "
+                               "does not have")
+                    continue
+                if key == "status" and kind == "threshold":
+                    alerted |= values
+                known = line.values.get(key) if line is not None else None
+                if known is not None:
+                    out += [f"alert policy {name}: the code never logs {key} {v!r} (it logs {sorted(known)})"
+                            for v in sorted(values - known)]
+    out += [f"no alert policy raises on links entering {s}" for s in ALERTED_STATUSES if s not in alerted]
+    if not week_alerted:
+        out.append(f"no alert policy raises on grants dying 7 days after their consent ({WEEK_METRIC})")
+    return out
+
+
 def _conditions(policy: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, filter) of each condition of a policy, kind: threshold | absent | other."""
     out = []
@@ -1094,7 +1238,7 @@ def check_alerts(w: World) -> Problems:
     dashboard = hcl_text(w.cfg.resource("google_monitoring_dashboard", "sync").get("dashboard_json", ""))
     if not dashboard:
         out.append("google_monitoring_dashboard.sync is missing")
-    shown = {*metrics, "scheduler_attempts", "scheduler_failures"}
+    shown = {*metrics, *(n for n in w.cfg.of_type("google_logging_metric") if n != "app")}
     out += [f"the dashboard does not show the log-based metric {m}" for m in sorted(shown)
             if f'"{m}"' not in dashboard and f"/{m}" not in dashboard]
     return out
@@ -1178,7 +1322,7 @@ CHECKS: dict[str, Callable[[World], Problems]] = {
         check_parse, check_function_set, check_function_resource, check_source, check_env,
         check_secrets, check_no_secret_values, check_iam, check_service_accounts, check_access,
         check_scheduler, check_tasks, check_firestore, check_outputs, check_apis, check_variables,
-        check_log_metrics, check_alerts, check_backups)
+        check_log_metrics, check_status_metrics, check_alerts, check_backups)
 }
 
 

@@ -6,7 +6,9 @@
 - which entry points queue Cloud Tasks (their code reaches a `create_task` call);
 - the Firestore queries, with the fields they filter and order on;
 - the log lines the package writes: logger, severity, message and extra fields (for the
-  log-based metrics of infra/monitoring.tf).
+  log-based metrics of infra/monitoring.tf);
+- the log lines with fixed fields that metrics select by `jsonPayload.event` (functions/status_log.py):
+  the event, the fields, the module's constants, and the values the callers pass for each field.
 
 The call graph is deliberately simple (names resolved through imports, module-level instances,
 route decorators); `functions.config` and `functions.context` are not walked into: a secret
@@ -21,6 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from functions import config
 
@@ -80,6 +83,29 @@ class LogCall:
     severity: str                     # DEBUG | INFO | WARNING | ERROR | CRITICAL
     message: str | None               # the literal message (template); None: not a literal
     fields: frozenset[str] = frozenset()  # the keys of extra={...}, each a jsonPayload field
+    # extra's fields with a fixed string value (a literal or a module constant): (field, value)
+    fixed: tuple[tuple[str, str], ...] = ()
+    # extra's fields that are a parameter of the function that logs: (field, parameter)
+    parameters: tuple[tuple[str, str], ...] = ()
+    function: str = ""                # the function (or method) that logs it; "" at module level
+
+    @property
+    def module(self) -> str:
+        return _module_name(ROOT / self.where.rsplit(":", 1)[0])
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """A log line with fixed fields that a log-based metric selects by `jsonPayload.event`, never
+    by its message (functions/status_log.py). `values` are what its callers pass for the fields
+    that are parameters of the logging function, traced through the callers' own parameters
+    (`_mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead")`); `unresolved` lists the arguments
+    the analysis could not read (a computed value)."""
+    call: LogCall
+    event: str
+    constants: dict[str, str]          # the string constants of its module (NAME -> value)
+    values: dict[str, frozenset[str]]  # field -> the values the callers pass
+    unresolved: tuple[str, ...] = ()   # file:line field, for each argument not read
 
 
 @dataclass
@@ -93,6 +119,7 @@ class CodeFacts:
     route_auth: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     enqueuers: frozenset[str] = frozenset()       # entry points whose code creates Cloud Tasks
     log_calls: list[LogCall] = field(default_factory=list)  # every log line functions/ writes
+    event_lines: list[EventLine] = field(default_factory=list)  # the log calls with an `event` field
     env_defaults: dict[str, str | None] = field(default_factory=lambda: dict(config.ENV_DEFAULTS))
     required_env: tuple[str, ...] = config.REQUIRED_ENV
     secret_names: tuple[str, ...] = config.SECRET_NAMES
@@ -113,6 +140,7 @@ class Module:
         self.defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
         self.instances: dict[str, str] = {}       # module-level `X = SomeClass(...)`
         self.routes: dict[str, list[str]] = {}    # router variable -> decorated handlers
+        self.constants = _string_constants(self.tree.body)  # module-level NAME = "text"
         for node in self.tree.body:
             self._index(node)
 
@@ -396,23 +424,178 @@ def _loggers(tree: ast.Module, module: str) -> dict[str, str]:
     return found
 
 
+def _string_constants(body: list[ast.stmt]) -> dict[str, str]:
+    """`NAME = "text"` at the top of a module or class body."""
+    out = {}
+    for node in body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and (value := _const(node.value)) is not None:
+            out[target.id] = value
+    return out
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _calls_by_function(tree: ast.Module) -> Iterator[tuple[Function | None, ast.Call]]:
+    """Every call with the innermost function (or method) around it, None at module level."""
+    def visit(node: ast.AST, inside: Function | None) -> Iterator[Any]:
+        for child in ast.iter_child_nodes(node):
+            around = child if isinstance(child, Function) else inside
+            if isinstance(child, ast.Call):
+                yield inside, child
+            yield from visit(child, around)
+    yield from visit(tree, None)
+
+
+def _extra_items(call: ast.Call, function: ast.AST | None) -> list[tuple[str, ast.expr]]:
+    """The (key, value) pairs of a log call's extra: a dict literal, or a variable of the
+    function assigned a dict literal (`extra = {...}`) and keys set on it (`extra["k"] = v`)."""
+    value = next((kw.value for kw in call.keywords if kw.arg == "extra"), None)
+    if isinstance(value, ast.Dict):
+        return [(k, v) for key, v in zip(value.keys, value.values, strict=True) if (k := _const(key))]
+    if not (isinstance(value, ast.Name) and function is not None):
+        return []
+    items = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                named = isinstance(target, ast.Name) and target.id == value.id
+                if named and isinstance(node.value, ast.Dict):
+                    items += [(k, v) for key, v in zip(node.value.keys, node.value.values, strict=True)
+                              if (k := _const(key))]
+                elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                      and target.value.id == value.id and (k := _const(target.slice)) and node.value):
+                    items.append((k, node.value))
+    return items
+
+
+def _parameters(function: ast.AST | None) -> list[str]:
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return []
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
+
+
 def log_calls_in(path: Path) -> list[LogCall]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     loggers = _loggers(tree, _module_name(path))
+    constants = _string_constants(tree.body)
     rel = path.relative_to(ROOT)
     out = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    for function, node in _calls_by_function(tree):
+        if not (isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in loggers
                 and node.func.attr in LOG_LEVELS):
             continue
-        fields: set[str] = set()
-        for kw in node.keywords:
-            if kw.arg == "extra" and isinstance(kw.value, ast.Dict):
-                fields |= {k for key in kw.value.keys if (k := _const(key)) is not None}
+        items = _extra_items(node, function)
+        params = _parameters(function)
+        fixed = tuple((k, v) for k, value in items
+                      if (v := _const(value) if not isinstance(value, ast.Name) else
+                          constants.get(value.id)) is not None)
+        parameters = tuple((k, value.id) for k, value in items
+                           if isinstance(value, ast.Name) and value.id in params)
         message = _const(node.args[0]) if node.args else None
         out.append(LogCall(f"{rel}:{node.lineno}", loggers[node.func.value.id], LOG_LEVELS[node.func.attr],
-                           message, frozenset(fields)))
+                           message, frozenset(k for k, _ in items), fixed, parameters,
+                           getattr(function, "name", "")))
+    return out
+
+
+# --- Log lines selected by their event (functions/status_log.py) ------------------------------
+
+class Arguments:
+    """What the callers of a function pass for one of its parameters: string literals, module
+    constants (`status_log.TOKEN_UNREADABLE`), enum members (`str(LinkStatus.NEEDS_RECONSENT)`),
+    and through a caller's own parameter what its callers pass (a few levels deep)."""
+
+    def __init__(self, modules: dict[str, Module]) -> None:
+        self.modules = modules
+        self.calls = {name: list(_calls_by_function(m.tree)) for name, m in modules.items()}
+
+    def constant(self, m: Module, node: ast.AST) -> str | None:
+        if (value := _const(node)) is not None:
+            return value
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "str" and len(node.args) == 1:
+            return self.constant(m, node.args[0])
+        if isinstance(node, ast.Name):
+            return m.constants.get(node.id) or (self.qualified(m.imports[node.id]) if node.id in m.imports
+                                                else None)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            base = node.value.id
+            if base in m.imports:
+                return self.qualified(f"{m.imports[base]}.{node.attr}")
+            if isinstance(m.defs.get(base), ast.ClassDef):
+                return _string_constants(m.defs[base].body).get(node.attr)
+        return None
+
+    def qualified(self, name: str) -> str | None:
+        """The value of `module.NAME` or `module.Class.NAME`."""
+        module, _, attr = name.rpartition(".")
+        if module in self.modules:
+            return self.modules[module].constants.get(attr)
+        outer, _, cls = module.rpartition(".")
+        node = self.modules[outer].defs.get(cls) if outer in self.modules else None
+        return _string_constants(node.body).get(attr) if isinstance(node, ast.ClassDef) else None
+
+    def _callers(self, module: str, function: str) -> Iterator[tuple[Module, Any, ast.Call, bool]]:
+        """(module, function around the call, call, called as a method) of every call of it."""
+        for name, m in self.modules.items():
+            for around, call in self.calls[name]:
+                f = call.func
+                if isinstance(f, ast.Name) and f.id == function and (
+                        name == module or m.imports.get(function) == f"{module}.{function}"):
+                    yield m, around, call, False
+                elif (isinstance(f, ast.Attribute) and f.attr == function and isinstance(f.value, ast.Name)
+                      and (m.imports.get(f.value.id) == module
+                           or (name == module and f.value.id in ("self", "cls")))):
+                    yield m, around, call, f.value.id in ("self", "cls")
+
+    def of(self, module: str, function: str, param: str, depth: int = 0) -> tuple[set[str], list[str]]:
+        node = self.modules[module].defs.get(function) if module in self.modules else None
+        if node is None:  # a method: look in the module's classes
+            node = next((d for c in ast.walk(self.modules[module].tree) if isinstance(c, ast.ClassDef)
+                         for d in c.body if isinstance(d, ast.FunctionDef) and d.name == function), None)
+        params = _parameters(node)
+        values: set[str] = set()
+        unresolved: list[str] = []
+        for m, around, call, method in self._callers(module, function):
+            where = f"{m.path.relative_to(ROOT)}:{call.lineno}"
+            positional = params[1:] if method and params[:1] in (["self"], ["cls"]) else params
+            arg = next((kw.value for kw in call.keywords if kw.arg == param), None)
+            if arg is None and param in positional and positional.index(param) < len(call.args):
+                arg = call.args[positional.index(param)]
+            if arg is None:
+                continue
+            if isinstance(arg, ast.Call) and ast.unparse(arg.func) == "str" and len(arg.args) == 1:
+                arg = arg.args[0]
+            if (value := self.constant(m, arg)) is not None:
+                values.add(value)
+            elif isinstance(arg, ast.Name) and arg.id in _parameters(around) and depth < 4:
+                more, missing = self.of(m.name, around.name, arg.id, depth + 1)
+                values |= more
+                unresolved += missing
+            else:
+                unresolved.append(f"{where} {param}")
+        return values, unresolved
+
+
+def event_lines(modules: dict[str, Module], calls: list[LogCall]) -> list[EventLine]:
+    args = Arguments(modules)
+    out = []
+    for call in calls:
+        fixed = dict(call.fixed)
+        if "event" not in fixed or call.module not in modules:
+            continue
+        values: dict[str, frozenset[str]] = {}
+        unresolved: list[str] = []
+        for name, param in call.parameters:
+            found, missing = args.of(call.module, call.function, param)
+            values[name] = frozenset(found)
+            unresolved += missing
+        out.append(EventLine(call, fixed["event"], dict(modules[call.module].constants), values,
+                             tuple(unresolved)))
     return out
 
 
@@ -420,7 +603,10 @@ def log_calls_in(path: Path) -> list[LogCall]:
 
 def collect() -> CodeFacts:
     exports = list(importlib.import_module("main").__all__)
-    graph = CallGraph(load_modules())
+    modules = load_modules()
+    graph = CallGraph(modules)
+    log_calls = [c for p in sorted((ROOT / "functions").rglob("*.py")) if "__pycache__" not in p.parts
+                 for c in log_calls_in(p)]
     markers = {e: graph.reach(e)[1] for e in exports}
     return CodeFacts(
         exports=exports,
@@ -431,6 +617,6 @@ def collect() -> CodeFacts:
                  for q in queries_in(p)],
         route_auth={e: graph.route_auth(e) for e in exports},
         enqueuers=frozenset(e for e in exports if TASKS in markers[e]),
-        log_calls=[c for p in sorted((ROOT / "functions").rglob("*.py")) if "__pycache__" not in p.parts
-                   for c in log_calls_in(p)],
+        log_calls=log_calls,
+        event_lines=event_lines(modules, log_calls),
     )

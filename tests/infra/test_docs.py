@@ -178,7 +178,8 @@ def test_deploy_prices_every_billed_service() -> None:
 def test_operations_explains_every_alert_and_metric(cfg: Config) -> None:
     for name, policy in cfg.of_type("google_monitoring_alert_policy").items():
         assert f"| {policy['display_name']} |" in OPERATIONS, f"docs/operations.md, Alerts: {name}?"
-    metrics = [*cfg.locals["app_log_metrics"], "scheduler_attempts", "scheduler_failures"]
+    metrics = [*cfg.locals["app_log_metrics"],
+               *(n for n in cfg.of_type("google_logging_metric") if n != "app")]
     for key in metrics:
         name = f"{cfg.locals['log_metric_prefix']}/{key}"
         assert f"`{name}`" in OPERATIONS, f"docs/operations.md: metric {name}?"
