@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -74,12 +74,32 @@ def test_an_item_google_does_not_answer_for_is_left_for_the_next_run(
     assert "last_error" not in api.status()
 
 
+
+def test_a_planner_edit_racing_a_phone_deletion_is_replanned_in_the_same_run(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """The run plans to delete t1 in the planner (deleted on the phone); before it writes, the
+    planner edits t1, so the deletion is refused. The re-read finds the event cancelled, and the
+    edit wins: the event is back, with the edit, in the same run."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    control.phone_delete(cal, event_id)
+    steps.before("acquire", lambda: put(api, "t1", title="Planer"))
+    result = steps.run(lambda: sync(api))
+    assert result["failed"] == 0
+    assert "last_error" not in api.status()
+    assert appointment(api, "t1")["title"] == "Planer"
+    assert live(control, cal)[event_id]["summary"] == "Planer"
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
+
 # --- patient data of a run never reaches a log line ----------------------------------------------
 
 TITLE, LOCATION, NOTES = "Hörtest Frau Müller", "Praxis Dr. Schäfer", "Tinnitus links"
 SUMMARY, DESCRIPTION, PLACE = "Kontrolle Herr Özdemir", "Diabetes seit 2019", "Hausbesuch Lindenweg"
-PIECES = (TITLE, LOCATION, NOTES, SUMMARY, DESCRIPTION, PLACE, "Müller", "Schäfer", "Özdemir",
-          "Tinnitus", "Diabetes", "Lindenweg")
+OTHER_TITLE = "Nachsorge Frau Weber"
+TEXTS = (TITLE, LOCATION, NOTES, SUMMARY, DESCRIPTION, PLACE)
+FRAGMENTS = ("Müller", "Schäfer", "Özdemir", "Tinnitus", "Diabetes", "Lindenweg")
 
 
 @pytest.fixture
@@ -91,15 +111,16 @@ def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     yield stream
 
 
-def explode(*_args: object, **_kwargs: object) -> None:
-    # What a store error may say: every text of the run, bare.
-    raise RuntimeError(" / ".join(PIECES[:6]))
+def exploding(*texts: str) -> Callable[..., None]:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(" / ".join(texts))  # what a store error may say: the texts, bare
+    return explode
 
 
-def assert_logged_without_patient_data(stream: io.StringIO) -> None:
+def assert_logged_without(stream: io.StringIO, *pieces: str) -> None:
     out = stream.getvalue()
     assert "sync of a link failed" in out and "RuntimeError" in out  # the failure is logged ...
-    for piece in PIECES:
+    for piece in pieces:
         assert piece not in out, piece                             # ... without patient data
 
 
@@ -108,16 +129,18 @@ def test_a_failing_run_logs_no_text_of_the_appointments_and_events_it_read(
         log_lines: io.StringIO) -> None:
     api, cal = linked
     put(api, "t1", title=TITLE, location=LOCATION, notes=NOTES)
+    put(api, "t2", title=OTHER_TITLE, start=at(4), end=at(4, 10))
     control.phone_create(cal, {"summary": SUMMARY, "description": DESCRIPTION, "location": PLACE,
                                "start": {"dateTime": at(3)}, "end": {"dateTime": at(3, 10)}})
-    monkeypatch.setattr(SyncStore, "acquire", explode)  # after the run read both sides
+    # after the run read both sides
+    monkeypatch.setattr(SyncStore, "acquire", exploding(*TEXTS, OTHER_TITLE))
     assert sync(api)["failed"] == 1
-    assert_logged_without_patient_data(log_lines)
+    assert_logged_without(log_lines, *TEXTS, OTHER_TITLE, *FRAGMENTS, "Weber")
 
 
 def test_a_run_that_fails_after_a_re_read_logs_none_of_the_texts_it_brought(
-        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch,
-        steps: Steps, log_lines: io.StringIO) -> None:
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps,
+        log_lines: io.StringIO) -> None:
     """Both sides edit t1 after the run read it: only the re-read sees the new texts."""
     api, cal = linked
     put(api, "t1", title="Anpassung")
@@ -131,9 +154,9 @@ def test_a_run_that_fails_after_a_re_read_logs_none_of_the_texts_it_brought(
                                             "location": PLACE})
 
     steps.before("acquire", both_sides_edit)
-    steps.before("finish", lambda: explode())  # after the re-planned writes
+    steps.before("finish", exploding(*TEXTS))  # after the re-planned writes
     assert steps.run(lambda: sync(api))["failed"] == 1
-    assert_logged_without_patient_data(log_lines)
+    assert_logged_without(log_lines, *TEXTS, *FRAGMENTS)
 
 
 # --- the link's quarantine over several runs ------------------------------------------------------
@@ -145,8 +168,11 @@ def put_unmappable(appointment_id: str, title: str = "Kaputt") -> None:
 
 
 def quarantine_audit(api: Api) -> list[tuple[str, dict]]:
+    """The quarantine's audit entries, each made by the sync itself (actor sync, role system)."""
     entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    return [(e["action"], e["details"]) for e in entries if e["action"].startswith("quarantine")]
+    quarantine = [e for e in entries if e["action"].startswith("quarantine")]
+    assert all((e["actor"], e["role"]) == ("sync", "system") for e in quarantine), quarantine
+    return [(e["action"], e["details"]) for e in quarantine]
 
 
 def test_an_item_still_bad_when_seen_again_keeps_its_quarantine_entry(linked: tuple[Api, str]) -> None:
