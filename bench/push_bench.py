@@ -279,7 +279,6 @@ def run(google: GoogleProcess, args: argparse.Namespace) -> tuple[dict[str, Any]
         "google_to_planner_p50_s": round(statistics.median(latencies), 2),
         "google_to_planner_max_s": round(max(latencies), 2),
         "idle_requests_per_link_per_day": round(per_day, 1),
-        "idle_requests_per_link_per_day_polling": POLLING_PER_DAY,
         "links_within_free_quota": math.floor(FREE_REQUESTS_PER_DAY / per_day),
         "push_drop_rate": args.drop_rate,
         "push_drop_all_arrived": all_arrived,

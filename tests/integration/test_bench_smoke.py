@@ -45,8 +45,8 @@ def test_tasks_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(out.read_text())
-    assert {"planner_to_google_p95_s", "idle_requests_per_link_per_day", "links_within_free_quota",
-            "dispatch_peak_requests_per_min"} <= set(figures)
-    assert figures["idle_requests_per_link_per_day"] == 288.0  # one listing per 5-minute check
+    assert {"planner_to_google_p95_s", "idle_requests_per_link_per_day_polling",
+            "links_within_free_quota_polling", "dispatch_peak_requests_per_min"} <= set(figures)
+    assert figures["idle_requests_per_link_per_day_polling"] == 288.0  # a listing per 5-minute check
     assert 0 < figures["dispatch_peak_requests_per_min"] <= figures["dispatch_governor_limit_per_min"]
     assert "a write's parts (" in done.stdout  # every write was matched to the task that carried it
