@@ -8,10 +8,11 @@ import pytest
 from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
-from functions.sync.mapping import event_id_for
+from functions.sync.mapping import appointment_id_for_event, event_id_for
 from tests.integration.conftest import BRANCH, Api, every_document
 from tests.integration.interleave import Steps
 from tests.integration.test_sync import at, live, put, sync
+from tests.integration.test_sync_rules import appointment, set_policy
 
 pytestmark = pytest.mark.firestore
 
@@ -23,19 +24,57 @@ def phone_event(control: EmulatorControl, cal: str, summary: str, day: int) -> d
                                       "end": {"dateTime": at(day, 13)}})
 
 
+@pytest.mark.parametrize("pull", ["create", "update", "delete"])
 def test_the_run_after_a_pull_skips_its_own_planner_writes(
-        linked: tuple[Api, str], control: EmulatorControl, firestore_client: firestore.Client) -> None:
-    """Two phone events become appointments; the next run finds nothing new in the planner (its
-    cursor is past the run's own writes): an idle check, not one Firestore write."""
+        linked: tuple[Api, str], control: EmulatorControl, firestore_client: firestore.Client,
+        pull: str) -> None:
+    """Two phone changes reach the planner (new events, edits or deletions of synced ones); the
+    next run finds nothing new there (its cursor is past the run's own writes): an idle check,
+    not one Firestore write."""
     api, cal = linked
-    phone_event(control, cal, "Vom Handy 1", 2)
-    phone_event(control, cal, "Vom Handy 2", 3)
+    if pull == "create":
+        phone_event(control, cal, "Vom Handy 1", 2)
+        phone_event(control, cal, "Vom Handy 2", 3)
+    else:
+        for key, day in (("t1", 2), ("t2", 3)):
+            put(api, key, start=at(day), end=at(day, 10))
+        sync(api)
+        for key in ("t1", "t2"):
+            if pull == "update":
+                control.phone_patch(cal, event_id_for(BRANCH, key), {"summary": "Verschoben"})
+            else:
+                control.phone_delete(cal, event_id_for(BRANCH, key))
     assert sync(api)["pulled"] == 2
     stamps = {d.reference.path: d.update_time for d in every_document(firestore_client)}
     control.reset_counters()
     assert sync(api) == IDLE
     assert control.counters()["calendars"][cal] == {"read": 1, "write": 0}
     assert {d.reference.path: d.update_time for d in every_document(firestore_client)} == stamps
+
+
+@pytest.mark.parametrize("first_pull", ["create", "update"])
+def test_a_pulled_item_stays_guarded_by_its_planner_version(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps, first_pull: str) -> None:
+    """t1 came from the phone (or its last change did). The phone edits it again, and before the
+    run writes that into the planner, the planner edits it too: the write is refused by the
+    version the item was synced at, and the conflict is decided (planner_wins)."""
+    api, cal = linked
+    if first_pull == "create":
+        event = phone_event(control, cal, "Vom Handy", 2)
+        assert sync(api)["pulled"] == 1
+        event_id = event["id"]
+        key = appointment_id_for_event(BRANCH, "anna", event_id)
+    else:
+        put(api, "t1", title="Anpassung")
+        sync(api)
+        event_id, key = event_id_for(BRANCH, "t1"), "t1"
+        control.phone_patch(cal, event_id, {"summary": "Vom Handy"})
+        assert sync(api)["pulled"] == 1
+    control.phone_patch(cal, event_id, {"summary": "Handy"})
+    steps.before("acquire", lambda: put(api, key, start=at(2, 12), end=at(2, 13), title="Planer"))
+    result = steps.run(lambda: sync(api))
+    assert (result["conflicts"], result["failed"]) == (1, 0)
+    assert appointment(api, key)["title"] == live(control, cal)[event_id]["summary"] == "Planer"
 
 
 def test_a_planner_write_between_the_runs_own_writes_is_not_skipped(
@@ -98,3 +137,62 @@ def test_a_resolved_conflict_is_audited_with_the_item_and_the_winner(
     assert (entry["actor"], entry["role"]) == ("sync", "system")
     assert entry["details"] == {"appointment_id": "t1", "event_id": event_id_for(BRANCH, "t1"),
                                 "reason": "both_changed_planner_wins", "winner": "planner"}
+
+
+def test_a_planner_deletion_racing_a_phone_edit_is_refused_by_the_events_etag(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """google_wins: the run plans to delete t1's event (deleted in the planner); before it writes,
+    the phone edits the event. The delete carries the synced etag, Google refuses it, and the
+    re-plan brings the edited appointment back."""
+    api, cal = linked
+    set_policy(api, "google_wins")
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    event_id = event_id_for(BRANCH, "t1")
+    api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/t1")
+    steps.before("acquire", lambda: control.phone_patch(cal, event_id, {"summary": "Handy"}))
+    result = steps.run(lambda: sync(api))
+    assert result["failed"] == 0
+    assert live(control, cal)[event_id]["summary"] == "Handy"
+    assert appointment(api, "t1")["title"] == "Handy"
+
+
+def test_each_deletion_counts_as_pushed(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    for key, day in (("t1", 2), ("t2", 3)):
+        put(api, key, start=at(day), end=at(day, 10))
+    sync(api)
+    for key in ("t1", "t2"):
+        api.call("DELETE", f"/planner/branches/{BRANCH}/appointments/{key}")
+    assert sync(api)["pushed"] == 2
+    assert live(control, cal) == {}
+
+
+def test_writes_google_keeps_failing_are_counted_in_the_links_error(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, _ = linked
+    keys = ("t1", "t2", "t3")
+    for day, key in enumerate(keys, start=2):
+        put(api, key, start=at(day), end=at(day, 10))
+    sync(api)
+    for day, key in enumerate(keys, start=2):
+        put(api, key, start=at(day, 11), end=at(day, 12))
+    failing = "|".join(event_id_for(BRANCH, key) for key in keys[:2])
+    control.add_fault(503, count=1000, method="PATCH", path_regex=f"/events/({failing})$")
+    result = sync(api)
+    assert (result["pushed"], result["failed"]) == (1, 1)
+    assert api.status()["last_error"].startswith("2 change(s) could not be written")
+    control.clear_faults()
+    assert sync(api)["pushed"] == 2
+
+
+def test_a_run_with_a_ghost_write_records_every_item_it_wrote(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    """One insert is performed but answered 503 (a ghost); its retry is a 409, so it is patched.
+    The other insert went through at once: both are recorded, the next run has nothing to do."""
+    api, _ = linked
+    for key, day in (("t1", 2), ("t2", 3)):
+        put(api, key, start=at(day), end=at(day, 10))
+    control.add_fault(503, count=1, kind="write", method="POST", ghost=True)
+    assert sync(api)["pushed"] == 2
+    assert sync(api) == IDLE
