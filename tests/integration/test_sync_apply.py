@@ -196,3 +196,19 @@ def test_a_run_with_a_ghost_write_records_every_item_it_wrote(
     control.add_fault(503, count=1, kind="write", method="POST", ghost=True)
     assert sync(api)["pushed"] == 2
     assert sync(api) == IDLE
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_into_the_planner(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps,
+        firestore_client: firestore.Client) -> None:
+    """Another run took the link over (a relink, a consent, an expired lease) after this one
+    planned to pull a phone edit: the planner write checks the lease in its transaction and the
+    edit is not written by the run that no longer owns the link."""
+    api, cal = linked
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    control.phone_patch(cal, event_id_for(BRANCH, "t1"), {"summary": "Handy"})
+    link = firestore_client.collection("links").document(f"{BRANCH}:anna")
+    steps.before("_write", lambda: link.update({"lease_owner": "another-run"}))
+    assert steps.run(lambda: sync(api))["failed"] == 1
+    assert appointment(api, "t1")["title"] == "Anpassung"
