@@ -74,6 +74,7 @@ class Link:
     status: LinkStatus = LinkStatus.NONE
     account_email: str | None = None
     google_calendar_id: str | None = None
+    google_calendar_name: str | None = None  # its summary when it was linked, for people to read
     granted_scopes: list[str] = field(default_factory=list)
     sealed_refresh_token: dict[str, str] | None = None
     last_sync_at: str | None = None
@@ -130,7 +131,8 @@ class Link:
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": str(self.status)}
-        for key in ("google_calendar_id", "account_email", "last_sync_at", "last_error", "blocked"):
+        for key in ("google_calendar_id", "google_calendar_name", "account_email", "last_sync_at",
+                    "last_error", "blocked"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.isoformat() if hasattr(value, "isoformat") else value

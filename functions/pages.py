@@ -24,8 +24,12 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
                           "Dieser Freigabe-Link ist ungültig. Bitte starten Sie die Freigabe im "
                           "Terminplaner neu."),
         "used_state": ("Link bereits verwendet",
-                       "Dieser Freigabe-Link wurde bereits verwendet. Bitte starten Sie die Freigabe im "
-                       "Terminplaner neu."),
+                       "Dieser Freigabe-Link wurde bereits verwendet. Haben Sie die Freigabe gerade in "
+                       "diesem Fenster erteilt, zeigt der Terminplaner, ob sie gelungen ist. Sonst starten "
+                       "Sie die Freigabe im Terminplaner neu."),
+        "in_progress": ("Freigabe wird abgeschlossen …",
+                        "Google hat zugestimmt; die Verbindung wird gerade eingerichtet. Diese Seite "
+                        "aktualisiert sich von selbst."),
         "expired_state": ("Link abgelaufen",
                           "Dieser Freigabe-Link ist abgelaufen (nach 10 Minuten). Bitte starten Sie die "
                           "Freigabe im Terminplaner neu."),
@@ -55,7 +59,11 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "invalid_state": ("Invalid link",
                           "This consent link is not valid. Please start again in the planner."),
         "used_state": ("Link already used",
-                       "This consent link has already been used. Please start again in the planner."),
+                       "This consent link has already been used. If you just gave consent in this "
+                       "window, the planner shows whether it worked. Otherwise please start again in "
+                       "the planner."),
+        "in_progress": ("Finishing the consent …",
+                        "Google agreed; the connection is being set up. This page refreshes by itself."),
         "expired_state": ("Link expired",
                           "This consent link has expired (after 10 minutes). Please start again in the "
                           "planner."),
@@ -101,14 +109,18 @@ def choose_language(accept_language: str | None) -> str:
     return best
 
 
+_REFRESH = '<meta http-equiv="refresh" content="2">'  # in_progress: ask again until it is done
+
+
 def render(kind: str, lang: str, details: dict[str, str] | None = None) -> str:
     title, text = TEXTS[lang][kind]
-    ok = kind == "success"
+    color = {"success": "#1b7f3b", "in_progress": "#0f4c94"}.get(kind, "#b3261e")
+    refresh = _REFRESH if kind == "in_progress" else ""
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="robots" content="noindex"><title>{html.escape(title)}</title>
+<meta name="robots" content="noindex">{refresh}<title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}
-h1{{color:{"#1b7f3b" if ok else "#b3261e"}}}dt{{font-weight:600}}dd{{margin:0 0 .5rem}}</style></head>
+h1{{color:{color}}}dt{{font-weight:600}}dd{{margin:0 0 .5rem}}</style></head>
 <body><h1 id="result" data-result="{kind}">{html.escape(title)}</h1>
 <p>{html.escape(text)}</p>{_details(lang, details)}</body></html>"""
 

@@ -7,8 +7,8 @@
 //   dialogs.js  calendar choice, revoke confirmation, history
 
 import { cancelConsent, startConsent } from "./consent.js";
-import { $, ROLE_TEXT, api, app, showError } from "./core.js";
-import { openCalendarDialog, revoke, setupDialogs, showAudit } from "./dialogs.js";
+import { $, ROLE_TEXT, api, app, clearTransient, showError } from "./core.js";
+import { confirmRelink, openCalendarDialog, revoke, setupDialogs, showAudit } from "./dialogs.js";
 import { loadBranch, loadResources, toggleSync } from "./table.js";
 
 function onTableClick(event) {
@@ -16,8 +16,11 @@ function onTableClick(event) {
   const row = event.target.closest("tr[data-resource-id]");
   if (!button || !row) return;
   const resourceId = row.dataset.resourceId;
+  clearTransient();  // the last action's success is no news any more
   const actions = {
-    link: () => startConsent(resourceId),
+    link: async () => {
+      if (await confirmRelink(resourceId)) startConsent(resourceId);
+    },
     choose: () => openCalendarDialog(resourceId),
     revoke: () => revoke(resourceId),
     audit: () => showAudit(resourceId),
@@ -41,7 +44,10 @@ async function signIn() {
 async function start() {
   setupDialogs();
   $("#resource-rows").addEventListener("click", onTableClick);
-  $("#reload").addEventListener("click", () => loadResources());
+  $("#reload").addEventListener("click", () => {
+    clearTransient();
+    loadResources();
+  });
   const sync = $("#sync-enabled");
   if (sync) sync.addEventListener("change", toggleSync);
   try {

@@ -4,7 +4,7 @@ import {
   ApiError, FLOW_TIMEOUT_MS, POLL_MS, api, app, el, linkPath, resourceName, showError, showMessage, statusOf,
 } from "./core.js";
 import { openCalendarDialog } from "./dialogs.js";
-import { refreshResource, replaceRow } from "./table.js";
+import { loadBranch, refreshResource, replaceRow } from "./table.js";
 
 function openConsentWindow() {
   // Opened at once, inside the click, so that no popup blocker stops it; pointed, when
@@ -39,6 +39,7 @@ function consentWindowResult(win) {
     const paragraph = doc.querySelector("p");
     const text = [heading, paragraph].filter(Boolean).map((n) => n.textContent.trim()).join(" – ");
     const marked = doc.querySelector("[data-result]");
+    if (marked && marked.dataset.result === "in_progress") return null;  // it reloads itself until done
     return { text: (text || doc.body.innerText || "").trim().slice(0, 400),
       result: marked ? marked.dataset.result : null };
   } catch {
@@ -61,6 +62,11 @@ async function startConsent(resourceId) {
   } catch (err) {
     if (win) win.close();
     showError(`Die Google-Freigabe für „${name}“ konnte nicht gestartet werden`, err);
+    if (err.code === "sync_disabled") {
+      // switched off meanwhile: the page shows the switch as it is now (and a paused link)
+      if (app.branch) await loadBranch();
+      await refreshResource(resourceId);
+    }
     return;
   }
   if (win && !win.closed) {

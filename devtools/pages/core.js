@@ -26,6 +26,7 @@ const ACCESS_TEXT = { owner: "Besitzer", writer: "Schreibrechte" };
 const ERROR_TEXT = {
   sync_disabled: "Die Google-Kalender-Synchronisation ist für diese Filiale ausgeschaltet. " +
     "Aktivieren Sie zuerst in den Filialeinstellungen „Mit Google Kalender synchronisieren“.",
+  invalid_field: "Eine Angabe ist ungültig.",
   forbidden: "Dafür fehlt Ihnen die Berechtigung.",
   unauthenticated: "Die Anmeldung ist ungültig oder abgelaufen. Bitte laden Sie die Seite neu.",
   primary_calendar: "Der Hauptkalender eines Google-Kontos kann nicht verknüpft werden. " +
@@ -35,8 +36,18 @@ const ERROR_TEXT = {
   not_linked: "Für diese Ressource gibt es keine Zustimmung, die zurückgezogen werden könnte.",
   calendar_not_found: "Diesen Kalender gibt es im Google-Konto nicht (mehr).",
 };
+// An employee cannot change the branch's switch: the page says who can (never "switch it on").
+const EMPLOYEE_ERROR_TEXT = {
+  sync_disabled: "Die Google-Kalender-Synchronisation ist für Ihre Filiale ausgeschaltet. " +
+    "Ihre Administration muss die Synchronisation für die Filiale einschalten; erst dann lässt sich " +
+    "Ihr Google-Kalender verknüpfen.",
+};
 // Which statuses have a stored consent that can be withdrawn.
 const REVOCABLE = new Set(["consented", "linked", "throttled", "needs_reconsent", "calendar_missing"]);
+// Which statuses sync (so the branch's switch, when off, pauses them).
+const SYNCING = new Set(["linked", "throttled"]);
+// Successes and notes leave the status area after this long (or at the next action).
+const MESSAGE_MS = 6000;
 const POLL_MS = 1000;
 const FLOW_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -120,6 +131,11 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+// One status area: a new message replaces the one before; a success or a note goes by itself
+// after MESSAGE_MS, and at the next action (clearTransient); errors and warnings stay until
+// replaced or closed.
+let messageTimer = null;
+
 function showMessage(kind, text, detail, extra, code) {
   const box = $("#messages");
   const close = el("button", { type: "button", className: "close", "aria-label": "Meldung schließen",
@@ -129,18 +145,46 @@ function showMessage(kind, text, detail, extra, code) {
     dataset: { test: "message", kind, code },
   }, el("div", { className: "message-text" }, el("span", { text }),
     detail ? el("small", { className: "detail", text: detail }) : null, extra || null), close);
-  box.prepend(item);
-  while (box.children.length > 5) box.lastElementChild.remove();
+  clearTimeout(messageTimer);
+  box.replaceChildren(item);
+  if (kind === "success" || kind === "info") {
+    messageTimer = setTimeout(() => item.remove(), MESSAGE_MS);
+  }
   return item;
 }
 
+/** The next action begins: a success or a note of the one before is no news any more. */
+function clearTransient() {
+  for (const item of document.querySelectorAll('#messages [data-kind="success"], #messages [data-kind="info"]')) {
+    item.remove();
+  }
+}
+
+function knownText(code) {
+  return (app.page === "employee" && EMPLOYEE_ERROR_TEXT[code]) || ERROR_TEXT[code];
+}
+
 function errorText(err) {
-  return ERROR_TEXT[err.code] || err.message || "Unbekannter Fehler.";
+  return knownText(err.code) || err.message || "Unbekannter Fehler.";
 }
 
 function errorDetail(err) {
   const head = err.status ? `HTTP ${err.status} · ${err.code}` : err.code;
-  return ERROR_TEXT[err.code] && err.message ? `${head} · ${err.message}` : head;
+  return knownText(err.code) && err.message ? `${head} · ${err.message}` : head;
+}
+
+/** Whether the branch's switch is off, so a syncing link of this resource is paused: the
+ *  branch as the admin page holds it (it follows the switch at once), else GET /links's word. */
+function syncPaused(resourceId) {
+  const link = app.links.get(resourceId) || {};
+  if (!SYNCING.has(link.status)) return false;
+  if (app.branch) return !app.branch.google_sync_enabled;
+  return link.branch_sync_enabled === false;
+}
+
+/** The linked calendar for people: its name where the link knows it, else its id. */
+function calendarLabel(link) {
+  return (link && (link.google_calendar_name || link.google_calendar_id)) || "";
 }
 
 function showError(context, err) {
@@ -166,6 +210,6 @@ function resourceName(resourceId) {
 
 export {
   ACCESS_TEXT, ACTION_TEXT, ApiError, ERROR_TEXT, FLOW_TIMEOUT_MS, KIND_TEXT, POLL_MS, REVOCABLE, ROLE_TEXT,
-  STATUS_TEXT, $, api, app, el, errorDetail, errorText, formatTime, linkPath, resourceName, resourcePath, seg,
-  showError, showMessage, statusOf,
+  STATUS_TEXT, SYNCING, $, api, app, calendarLabel, clearTransient, el, errorDetail, errorText, formatTime, linkPath,
+  resourceName, resourcePath, seg, showError, showMessage, statusOf, syncPaused,
 };

@@ -2,9 +2,13 @@
 // the confirmation of a revoke, and the history (audit log).
 
 import {
-  $, ACCESS_TEXT, ACTION_TEXT, api, app, el, errorDetail, errorText, formatTime, linkPath, resourceName, seg,
-  showError, showMessage,
+  $, ACCESS_TEXT, ACTION_TEXT, api, app, calendarLabel, el, errorDetail, errorText, formatTime, linkPath,
+  resourceName, seg, showError, showMessage,
 } from "./core.js";
+
+// What Google's calendars.insert takes for a name, and POST /links with it (openapi.yaml,
+// NewCalendar.summary maxLength).
+const NAME_MAX = 100;
 import { refreshResource } from "./table.js";
 
 const DIALOGS = `
@@ -27,7 +31,9 @@ const DIALOGS = `
       </label>
       <div class="new-name" id="new-name-box" hidden>
         <label for="new-calendar-name">Name des neuen Kalenders</label>
-        <input type="text" id="new-calendar-name" data-test="new-calendar-name" maxlength="200" autocomplete="off">
+        <input type="text" id="new-calendar-name" data-test="new-calendar-name" maxlength="${NAME_MAX}"
+          autocomplete="off" aria-describedby="new-calendar-count">
+        <small class="field-note" id="new-calendar-count" data-test="new-calendar-count"></small>
       </div>
     </fieldset>
     <div class="clear-box" id="clear-box" hidden>
@@ -64,10 +70,10 @@ const DIALOGS = `
   </form>
 </dialog>`;
 
-function dialogError(err) {
+function dialogError(err, text) {
   const box = $("#dialog-error");
   box.hidden = !err;
-  box.textContent = err ? `${errorText(err)} (${errorDetail(err)})` : "";
+  box.textContent = err ? `${text || errorText(err)} (${errorDetail(err)})` : "";
 }
 
 function selectedCalendar() {
@@ -79,7 +85,9 @@ function updateCalendarForm() {
   const choice = selectedCalendar();
   $("#new-name-box").hidden = !(choice && choice.isNew);
   $("#clear-box").hidden = !choice || choice.isNew;
-  const nameOk = $("#new-calendar-name").value.trim() !== "";
+  const name = $("#new-calendar-name").value;
+  const nameOk = name.trim() !== "";
+  $("#new-calendar-count").textContent = `${name.length} von höchstens ${NAME_MAX} Zeichen`;
   $("#calendar-save").disabled = !choice || (choice.isNew && !nameOk) || $("#calendar-form").dataset.busy === "1";
 }
 
@@ -178,8 +186,9 @@ async function saveCalendar(event) {
   const resourceId = form.dataset.resourceId;
   const choice = selectedCalendar();
   if (!choice) return;
+  const summary = $("#new-calendar-name").value.trim();
   const body = choice.isNew
-    ? { new_calendar: { summary: $("#new-calendar-name").value.trim() } }
+    ? { new_calendar: { summary } }
     : { calendar_id: choice.id, clear_existing: $("#clear-existing").checked };
   form.dataset.busy = "1";
   updateCalendarForm();
@@ -189,12 +198,17 @@ async function saveCalendar(event) {
     $("#calendar-dialog").close("saved");
     const cleared = Number(answer.cleared || 0);
     const account = $("#dialog-account").textContent;
-    showMessage("success", `„${resourceName(resourceId)}“ ist mit dem Google-Kalender verknüpft.` +
+    const calendar = calendarLabel(answer);
+    showMessage("success", `„${resourceName(resourceId)}“ ist mit dem Google-Kalender „${calendar}“ verknüpft.` +
       (cleared ? ` ${cleared} ${cleared === 1 ? "Termin" : "Termine"} im Kalender gelöscht.` : ""),
       `Google-Konto: ${account} · Google-Kalender-Id: ${answer.google_calendar_id}`);
     await refreshResource(resourceId);
   } catch (err) {
-    dialogError(err);
+    // The API's refusal in words: a name longer than Google takes (the field stops typing at
+    // NAME_MAX, but a pasted or scripted value may still get there).
+    const tooLong = choice.isNew && err.code === "invalid_field" && summary.length > NAME_MAX;
+    dialogError(err, tooLong ? `Der Name des neuen Kalenders ist zu lang: höchstens ${NAME_MAX} Zeichen ` +
+      `(jetzt ${summary.length}). Bitte kürzen Sie ihn.` : null);
   } finally {
     form.dataset.busy = "";
     updateCalendarForm();
@@ -213,6 +227,19 @@ function confirmDialog(title, text, confirmLabel) {
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
   });
+}
+
+/** "Google-Kalender verknüpfen" on a resource whose link has a calendar: a new consent ends
+ *  that link, so ask first. True when the consent may start (nothing linked, or confirmed). */
+async function confirmRelink(resourceId) {
+  const link = app.links.get(resourceId) || {};
+  if (!link.google_calendar_id || !["linked", "throttled", "calendar_missing", "needs_reconsent"]
+    .includes(link.status)) return true;
+  const calendar = calendarLabel(link);
+  return confirmDialog("Neu verknüpfen?",
+    `„${resourceName(resourceId)}“ ist bereits mit dem Kalender „${calendar}“` +
+    (link.account_email ? ` (Google-Konto ${link.account_email})` : "") + " verknüpft. Neu verknüpfen? " +
+    `Die Synchronisation mit „${calendar}“ endet; die Termine darin bleiben erhalten.`, "Neu verknüpfen");
 }
 
 async function revoke(resourceId) {
@@ -277,4 +304,4 @@ function setupDialogs() {
   });
 }
 
-export { openCalendarDialog, revoke, setupDialogs, showAudit };
+export { confirmRelink, openCalendarDialog, revoke, setupDialogs, showAudit };

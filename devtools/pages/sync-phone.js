@@ -90,7 +90,8 @@ function renderEvents() {
   const live = all.filter((e) => e.status !== "cancelled").length;
   $("#event-count").textContent = calendarId() ? `${live} Termin(e)` : "";
   $("#phone-calendar").textContent = calendarId()
-    ? `${demo.link.account_email || "Google-Konto"} · ${calendarId()}` : "kein Kalender verknüpft";
+    ? `${demo.link.account_email || "Google-Konto"} · ${demo.link.google_calendar_name
+      ? `„${demo.link.google_calendar_name}“ (${calendarId()})` : calendarId()}` : "kein Kalender verknüpft";
   $("#phone-create").disabled = !calendarId();
   if (!shown.length) {
     list.replaceChildren(el("li", { className: "empty", dataset: { test: "no-events" },

@@ -63,10 +63,16 @@ function renderLink() {
   const link = demo.link;
   const status = (link && link.status) || "none";
   const badge = $("#link-status");
-  badge.className = `status status-${status}`;
+  // The branch's switch off: the link stays, but nothing syncs; the badge says so.
+  const paused = ["linked", "throttled"].includes(status) && app.branch && !app.branch.google_sync_enabled;
+  badge.className = `status status-${status}${paused ? " status-paused" : ""}`;
   badge.dataset.status = status;
-  badge.textContent = demo.resourceId ? (STATUS_TEXT[status] || status) : "–";
+  if (paused) badge.dataset.paused = "1";
+  else delete badge.dataset.paused;
+  const label = STATUS_TEXT[status] || status;
+  badge.textContent = demo.resourceId ? (paused ? `${label} · Synchronisation angehalten` : label) : "–";
   $("#link-account").textContent = (link && link.account_email) || "–";
+  $("#link-calendar-name").textContent = (link && link.google_calendar_name) || "";
   $("#link-calendar").textContent = (link && link.google_calendar_id) || "–";
   $("#last-sync").textContent = link && link.last_sync_at ? inBranchZone(link.last_sync_at) : "noch nie";
   const error = $("#last-error");
@@ -176,6 +182,7 @@ async function loadBranch() {
     $("#branch-title").textContent = `${branch.name || branch.branch_id} (${branch.branch_id}) · ` +
       `Zeitzone ${demo.timezone}`;
     $("#branch-off").hidden = Boolean(branch.google_sync_enabled);
+    if (demo.link) renderLink();
   } catch (err) {
     $("#branch-title").textContent = `Filiale „${demo.branchId}“`;
     showError(`Filiale „${demo.branchId}“ konnte nicht geladen werden`, err);

@@ -1,17 +1,38 @@
 // The resource table (link status, the Google calendar id, the actions) and the branch switch.
 
 import {
-  $, KIND_TEXT, REVOCABLE, STATUS_TEXT, api, app, el, formatTime, linkPath, resourceName, resourcePath, seg,
-  showError, showMessage, statusOf,
+  $, KIND_TEXT, REVOCABLE, STATUS_TEXT, api, app, el, formatTime, linkPath, resourceName,
+  resourcePath, seg, showError, showMessage, statusOf, syncPaused,
 } from "./core.js";
+
+// What a paused link's row says: the branch's switch is off, so nothing syncs; who can change it.
+const PAUSED_TEXT = {
+  admin: "Die Synchronisation ist angehalten, weil „Mit Google Kalender synchronisieren“ für die " +
+    "Filiale ausgeschaltet ist. Die Verknüpfung bleibt bestehen; eingeschaltet geht es weiter.",
+  employee: "Die Synchronisation ist angehalten, weil sie für Ihre Filiale ausgeschaltet ist. Ihre " +
+    "Administration muss die Synchronisation für die Filiale einschalten; die Verknüpfung bleibt bestehen.",
+};
+
+function branchOff() {
+  // The branch's switch as the page knows it: the admin page reads the branch, the employee page
+  // its link (GET /links says `branch_sync_enabled`).
+  if (app.branch) return !app.branch.google_sync_enabled;
+  const link = app.links.get(app.resourceId);
+  return Boolean(link && link.branch_sync_enabled === false);
+}
 
 function statusCell(resource) {
   const status = statusOf(resource);
   const link = app.links.get(resource.resource_id) || {};
   const flow = app.flows.get(resource.resource_id);
+  const paused = syncPaused(resource.resource_id);
+  const label = STATUS_TEXT[status] || status;
   return el("td", {},
-    el("span", { className: `status status-${status}`, title: status,
-      dataset: { test: "link-status", status }, text: STATUS_TEXT[status] || status }),
+    el("span", { className: `status status-${status}${paused ? " status-paused" : ""}`, title: status,
+      dataset: { test: "link-status", status, paused: paused ? "1" : null },
+      text: paused ? `${label} · Synchronisation angehalten` : label }),
+    paused ? el("div", { className: "sub sub-warning", dataset: { test: "paused" },
+      text: PAUSED_TEXT[app.page] || PAUSED_TEXT.admin }) : null,
     status === "consented" ? el("div", { className: "sub", text: "Noch kein Kalender gewählt." }) : null,
     link.account_email ? el("div", { className: "sub", dataset: { test: "account" } },
       "Google-Konto: ", link.account_email) : null,
@@ -33,28 +54,48 @@ function actionsCell(resource) {
     type: "button", className, dataset: { action, test: action }, text, disabled: busy || !enabled,
   });
   const needsSetup = status === "consented" || status === "calendar_missing";
+  // An employee cannot start a consent while the branch's switch is off (only the admin can
+  // switch it on: the page says so above the table).
+  const blocked = app.page === "employee" && branchOff();
   return el("td", {}, el("div", { className: "actions" },
-    button("link", "Google-Kalender verknüpfen", status === "linked" || needsSetup ? "secondary" : "primary"),
+    button("link", "Google-Kalender verknüpfen", status === "linked" || needsSetup ? "secondary" : "primary",
+      !blocked),
     needsSetup ? button("choose", "Kalender auswählen", "primary") : null,
     REVOCABLE.has(status)
       ? button("revoke", "Bestehende Zustimmung zurückziehen", "danger-outline") : null,
     button("audit", "Verlauf", "link-button")));
 }
 
+function calendarCell(resource) {
+  // The calendar by its name (what the account calls it), its id (the resource's ID field) below.
+  const link = app.links.get(resource.resource_id) || {};
+  const calendarId = resource.google_calendar_id || link.google_calendar_id;
+  if (!calendarId) return el("td", {}, el("span", { className: "muted", dataset: { test: "calendar-id" }, text: "–" }));
+  const name = link.google_calendar_id === calendarId ? link.google_calendar_name : null;
+  return el("td", { className: "calendar" },
+    name ? el("div", { className: "calendar-name", dataset: { test: "calendar-name" }, text: name }) : null,
+    el("code", { className: "calendar-id", title: "Google-Kalender-Id", dataset: { test: "calendar-id" },
+      text: calendarId }));
+}
+
 function resourceRow(resource) {
-  const calendarId = resource.google_calendar_id || (app.links.get(resource.resource_id) || {}).google_calendar_id;
   return el("tr", { dataset: { resourceId: resource.resource_id, test: "resource-row" } },
     el("th", { scope: "row" },
       el("span", { className: "name", dataset: { test: "resource-name" }, text: resource.name }),
       el("div", { className: "sub" }, `${KIND_TEXT[resource.kind] || resource.kind} · ${resource.resource_id}`)),
     statusCell(resource),
-    el("td", {}, calendarId
-      ? el("code", { className: "calendar-id", dataset: { test: "calendar-id" }, text: calendarId })
-      : el("span", { className: "muted", dataset: { test: "calendar-id" }, text: "–" })),
+    calendarCell(resource),
     actionsCell(resource));
 }
 
+function renderBranchNotice() {
+  // employee.html: the branch's switch is off, and only the administration can switch it on.
+  const notice = $("#branch-off");
+  if (notice) notice.hidden = !branchOff();
+}
+
 function render() {
+  renderBranchNotice();
   const rows = $("#resource-rows");
   if (!app.resources.length) {
     rows.replaceChildren(el("tr", {}, el("td", { colspan: 4, className: "empty",
@@ -68,6 +109,7 @@ function replaceRow(resourceId) {
   const resource = app.resources.find((r) => r.resource_id === resourceId);
   const old = document.querySelector(`tr[data-resource-id="${CSS.escape(resourceId)}"]`);
   if (resource && old) old.replaceWith(resourceRow(resource));
+  renderBranchNotice();
 }
 
 async function loadLink(resourceId) {
@@ -120,6 +162,7 @@ function renderBranch() {
   $("#branch-timezone").textContent = app.branch.timezone || "–";
   box.checked = Boolean(app.branch.google_sync_enabled);
   box.disabled = false;
+  if (app.resources.length) render();  // the links' rows say whether they are paused
 }
 
 async function loadBranch() {
@@ -141,10 +184,12 @@ async function toggleSync(event) {
     app.branch = await api("PUT", `/planner/branches/${seg(app.branchId)}`, {
       name: app.branch.name, timezone: app.branch.timezone, google_sync_enabled: wanted,
     });
-    if (wanted) document.querySelectorAll('[data-code="sync_disabled"]').forEach((m) => m.remove());
+    const paused = app.resources.filter((r) => syncPaused(r.resource_id)).length;
     showMessage("success", wanted
       ? `Die Synchronisation mit Google Kalender ist für ${app.branch.name} eingeschaltet.`
-      : `Die Synchronisation mit Google Kalender ist für ${app.branch.name} ausgeschaltet.`);
+      : `Die Synchronisation mit Google Kalender ist für ${app.branch.name} ausgeschaltet.`,
+    !wanted && paused ? `Die Synchronisation von ${paused} verknüpften ${paused === 1 ? "Ressource" : "Ressourcen"} ` +
+      "ist angehalten, bis sie wieder eingeschaltet wird." : null);
   } catch (err) {
     showError("Die Filialeinstellung konnte nicht gespeichert werden", err);
   }

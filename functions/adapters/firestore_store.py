@@ -221,18 +221,23 @@ class FirestoreStore:
             raise StateError("other_browser", data)
         return data
 
-    def record_state_outcome(self, state: str, outcome: dict[str, Any]) -> None:
-        """What the page of a finished consent said, for a reload of it (replayed_outcome)."""
-        self._state_ref(state).update({"outcome": outcome})
+    def record_state_outcome(self, state: str, outcome: dict[str, Any],
+                             keep_until: datetime | None = None) -> None:
+        """What the page of a finished consent said, for a reload of it (replayed_outcome);
+        `keep_until` moves the state's `expires_at` (its TTL) on, so the outcome is kept."""
+        self._state_ref(state).update({"outcome": outcome,
+                                       **({"expires_at": keep_until} if keep_until else {})})
 
     def replayed_outcome(self, state: str, browser: str | None) -> dict[str, Any] | None:
-        """The recorded outcome of a used state, when the browser that finished it asks again."""
+        """The recorded outcome of a used state, when the browser that finished it asks again;
+        `{"page": "pending", "used_at"}` while that browser's first request has not recorded
+        one yet (it is still at work, or it died). None for anyone else."""
         snap = self._state_ref(state).get()
         data = snap.to_dict() if snap.exists else None
-        if not data or browser is None or not data.get("outcome") or data.get("refused") \
+        if not data or browser is None or not data.get("used") or data.get("refused") \
                 or not hmac.compare_digest(data.get("browser") or "", browser):
             return None
-        return data["outcome"]
+        return data.get("outcome") or {"page": "pending", "used_at": data.get("used_at")}
 
     def _state_ref(self, state: str) -> firestore.DocumentReference:
         return self.db.collection("consent_states").document(_state_key(state))

@@ -69,9 +69,15 @@ def begin(request: flask.Request) -> flask.Response:
 def callback(request: flask.Request) -> flask.Response:
     ctx = get_context()
     args = request.args
-    outcome = consent.callback(ctx, args.get("state"), args.get("code"), args.get("error"),
-                               request.cookies.get(cookie_name(ctx.settings)))
-    return _page(request, outcome)
+    name = cookie_name(ctx.settings)
+    secret = request.cookies.get(name)
+    outcome = consent.callback(ctx, args.get("state"), args.get("code"), args.get("error"), secret)
+    answer = _page(request, outcome)
+    if outcome.page == "success" and secret:
+        # the cookie lives as long as the success is kept, so a reload later still shows it
+        answer.set_cookie(name, secret, max_age=int(consent.REPLAY_TTL.total_seconds()),
+                          path="/", secure=_https(ctx.settings), httponly=True, samesite="Lax")
+    return answer
 
 
 def _page(request: flask.Request, outcome: consent.CallbackOutcome) -> flask.Response:

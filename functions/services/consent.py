@@ -19,6 +19,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -35,6 +36,10 @@ from functions.services.setup import require_branch, require_resource
 
 log = logging.getLogger(__name__)
 STATE_TTL = timedelta(minutes=10)
+REPLAY_TTL = timedelta(hours=1)      # how long a reload of the success page shows it again
+REPLAY_WAIT = timedelta(seconds=10)  # a reload waits this long for the first request's outcome
+IN_FLIGHT = timedelta(minutes=1)     # a first request without an outcome after this has died
+REPLAY_POLL_SECONDS = 0.25
 STATE_PAGES = {"used": "used_state", "expired": "expired_state"}
 BROWSER_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) gives
 
@@ -91,6 +96,17 @@ def callback(ctx: Context, state: str | None, code: str | None, error: str | Non
         bound = ctx.store.consume_state(state, browser)
     except StateError as exc:
         return _refused(ctx, state, browser, exc)
+    outcome = _finish(ctx, state, bound, code, error)
+    # What this page said, for a reload of it in this browser (`_replay`); a success is kept
+    # longer than the state's 10 minutes (the window may stay open a while).
+    ctx.store.record_state_outcome(
+        state, {"page": outcome.page, "status": outcome.status, "details": outcome.details},
+        keep_until=ctx.now() + REPLAY_TTL if outcome.page == "success" else None)
+    return outcome
+
+
+def _finish(ctx: Context, state: str, bound: dict, code: str | None, error: str | None) -> CallbackOutcome:
+    """The consent after its state was used up here: the code exchange and the grant."""
     b, r = bound["branch_id"], bound["resource_id"]
     if error or not code:
         ctx.store.audit(b, r, bound["sub"], bound["role"], "consent_denied", {"error": error or "no_code"})
@@ -119,16 +135,15 @@ def callback(ctx: Context, state: str | None, code: str | None, error: str | Non
     resource = ctx.store.get_resource(b, r)
     details = {"branch": branch.name or b, "resource": (resource.name if resource else "") or r,
                "account": email}
-    ctx.store.record_state_outcome(state, {"page": "success", "details": details})
     return CallbackOutcome("success", 200, details)
 
 
 def _refused(ctx: Context, state: str, browser: str | None, exc: StateError) -> CallbackOutcome:
     """The page for a state that cannot be used (again) here."""
     if exc.reason == "used":
-        replay = ctx.store.replayed_outcome(state, browser)
-        if replay is not None and replay.get("page") == "success":  # a reload of the success page
-            return CallbackOutcome("success", 200, replay.get("details"))
+        replay = _replay(ctx, state, browser)
+        if replay is not None:
+            return replay
     if exc.reason == "other_browser" and exc.bound is not None:
         bound = exc.bound
         ctx.store.audit(bound["branch_id"], bound["resource_id"], bound["sub"], bound["role"],
@@ -137,6 +152,28 @@ def _refused(ctx: Context, state: str, browser: str | None, exc: StateError) -> 
                     extra={"link": f"{bound['branch_id']}:{bound['resource_id']}"})
         return CallbackOutcome("other_browser", 403)
     return CallbackOutcome(STATE_PAGES.get(exc.reason, "invalid_state"), 400)
+
+
+def _replay(ctx: Context, state: str, browser: str | None) -> CallbackOutcome | None:
+    """A reload, in the browser that finished the consent, of its page: the same page again
+    (None for any other browser: "used"). A reload that comes while the first request is still
+    at work (a slow code exchange) waits for its outcome, and after REPLAY_WAIT answers a page
+    that reloads itself, never a false "already used"; a first request that died long ago
+    (no outcome after IN_FLIGHT) left nothing to show: "used"."""
+    deadline = time.monotonic() + REPLAY_WAIT.total_seconds()
+    while True:
+        replay = ctx.store.replayed_outcome(state, browser)
+        if replay is None:
+            return None
+        if replay.get("page") != "pending":  # the page recorded by the first request (callback)
+            page, status = replay["page"], int(replay.get("status") or 200)
+            return CallbackOutcome(page, status, replay.get("details"))
+        used_at = replay.get("used_at")
+        if used_at is not None and ctx.now() - used_at > IN_FLIGHT:
+            return None
+        if time.monotonic() >= deadline:
+            return CallbackOutcome("in_progress", 202)
+        time.sleep(REPLAY_POLL_SECONDS)
 
 
 def _account_email(ctx: Context, grant: google_oauth.Grant) -> str:

@@ -43,7 +43,10 @@ def _load(ctx: Context, caller: Caller, b: str, r: str) -> Link:
 
 
 def status(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
-    return _load(ctx, caller, b, r).to_api()
+    link = _load(ctx, caller, b, r).to_api()
+    # The branch's switch: with it off a link stays as it is but nothing syncs (the pages say so;
+    # an employee cannot read the branch itself).
+    return {**link, "branch_sync_enabled": require_branch(ctx, b).google_sync_enabled}
 
 
 def audit(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
@@ -144,11 +147,13 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     branch = require_branch(ctx, b)
     with GoogleSession(ctx, caller, current) as api:
         if summary is not None:
-            calendar_id = api.create_calendar(summary, branch.timezone)["id"]
+            created = api.create_calendar(summary, branch.timezone)
+            calendar_id, name = created["id"], created.get("summary") or summary
             cleared = 0
         else:
             calendar_id = body["calendar_id"]
-            _check_choice(api, current, calendar_id)
+            entry = _check_choice(api, current, calendar_id)
+            name = entry.get("summaryOverride") or entry.get("summary") or None
             _refuse_shared(ctx, current, calendar_id)
             cleared = _clear(ctx, caller, api, current, calendar_id) if clear else 0
         # the channels of the link so far (a relink; the same calendar again gets a fresh one)
@@ -159,6 +164,7 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     # changes in between to the planner instead of overwriting them. Anything else: forget.
     keep = current.items_of == pair and not cleared
     current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
+    current.google_calendar_name = name  # what the calendar is called, for the pages
     current.clearing, current.last_error, current.items_of = None, None, pair
     current.reset_sync()
     ctx.store.take_over_link(b, r)  # a run still working on this link writes nothing more
@@ -170,7 +176,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
                      "kept_item_states": keep})
     # the first sync at once (it also opens the link's push channel), not at the next poll
     dispatch.link_changed(ctx, b, {r}, ctx.now())
-    return {"status": "linked", "google_calendar_id": calendar_id, "cleared": cleared}
+    return {"status": "linked", "google_calendar_id": calendar_id,
+            **({"google_calendar_name": name} if name else {}), "cleared": cleared}
 
 
 def _clear(ctx: Context, caller: Caller, api: CalendarApi, link: Link, calendar_id: str) -> int:

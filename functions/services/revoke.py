@@ -40,6 +40,7 @@ def revoke(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
     previous_calendar = link.google_calendar_id
     link.status, link.sealed_refresh_token, link.granted_scopes = LinkStatus.REVOKED, None, []
     link.google_calendar_id, link.clearing, link.items_of = None, None, None
+    link.google_calendar_name = None
     link.reset_sync()
     link.last_error = None if at_google else "Google could not confirm the revocation; the tokens " \
         "were forgotten here. Remove the app under myaccount.google.com → Security if needed."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -92,6 +93,54 @@ def test_a_reload_of_the_success_page_shows_it_again_and_exchanges_nothing(
     granted = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
                if e["action"] == "consent_granted"]
     assert len(granted) == 1
+
+
+def test_the_success_is_kept_an_hour_for_a_reload(api: Api, firestore_client: firestore.Client) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    first = api.callback(query)
+    assert first.status_code == 200
+    cookie = first.headers["Set-Cookie"]  # the consent cookie again, as long as the success is kept
+    assert cookie.startswith("consent-browser=") and "Max-Age=3600" in cookie and "HttpOnly" in cookie
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    assert doc.get("expires_at") - doc.get("used_at") > timedelta(minutes=55)  # its TTL moved on
+    doc.reference.update({"expires_at": doc.get("created_at")})  # past the state's 10 minutes
+    again = api.callback(query)
+    assert again.status_code == 200 and 'data-result="success"' in again.get_data(as_text=True)
+    assert api.callback(query, client=api.other_browser()).status_code == 400  # still nobody else's
+
+
+def test_a_reload_while_the_first_answer_is_at_work_waits_for_it(
+        api: Api, firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No outcome recorded yet (the first request still exchanges the code): the reload waits,
+    then says it is in progress (a page that reloads itself), never "already used"; a first
+    request that died long ago leaves "used"."""
+    from functions.services import consent
+
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    assert api.callback(query).status_code == 200
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    doc.reference.update({"outcome": firestore.DELETE_FIELD})
+    monkeypatch.setattr(consent, "REPLAY_WAIT", timedelta(seconds=0.5))
+    waiting = api.callback(query)
+    text = waiting.get_data(as_text=True)
+    assert waiting.status_code == 202 and 'data-result="in_progress"' in text, text
+    assert '<meta http-equiv="refresh" content="2">' in text and "bereits verwendet" not in text
+    assert api.callback(query, client=api.other_browser()).status_code == 400
+    doc.reference.update({"used_at": doc.get("created_at") - timedelta(minutes=5)})  # died
+    assert "bereits verwendet" in api.callback(query).get_data(as_text=True)
+
+
+def test_a_reload_of_a_denied_consent_shows_the_same_page(api: Api) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent(), allow=False)
+    first = api.callback(query)
+    assert first.status_code == 403
+    again = api.callback(query)
+    assert (again.status_code, again.get_data(as_text=True)) == (403, first.get_data(as_text=True))
+    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    assert [e["action"] for e in entries] == ["consent_denied"]  # recorded once
 
 
 def test_forged_state_is_refused_and_changes_nothing(api: Api) -> None:

@@ -49,11 +49,28 @@ def test_link_existing_calendar_writes_the_id_field(consented: Api) -> None:
     (chosen,) = calendars(consented)
     r = consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": chosen["id"]})
     assert r.status_code == 200, r.get_data(as_text=True)
-    assert r.get_json() == {"status": "linked", "google_calendar_id": chosen["id"], "cleared": 0}
+    assert r.get_json() == {"status": "linked", "google_calendar_id": chosen["id"],
+                            "google_calendar_name": "Termine Filiale", "cleared": 0}
     resource = consented.call("GET", f"/planner/branches/{BRANCH}/resources/anna").get_json()
     assert resource["google_calendar_id"] == chosen["id"]
     assert resource["link_status"] == "linked"
-    assert consented.status()["google_calendar_id"] == chosen["id"]
+    link = consented.status()
+    assert (link["google_calendar_id"], link["google_calendar_name"]) == (chosen["id"], "Termine Filiale")
+    assert link["branch_sync_enabled"] is True
+
+
+def test_a_link_names_its_calendar_until_revoked_and_says_when_the_branch_is_off(consented: Api) -> None:
+    r = consented.call("POST", f"/links/{BRANCH}/anna", {"new_calendar": {"summary": "Praxis – Anna"}})
+    assert r.get_json()["google_calendar_name"] == "Praxis – Anna"
+    assert consented.status()["google_calendar_name"] == "Praxis – Anna"
+    branch = consented.call("GET", f"/planner/branches/{BRANCH}").get_json()
+    off = consented.call("PUT", f"/planner/branches/{BRANCH}", {
+        "timezone": branch["timezone"], "google_sync_enabled": False})
+    assert off.status_code == 200, off.get_data(as_text=True)
+    link = consented.status()
+    assert (link["status"], link["branch_sync_enabled"]) == ("linked", False)  # linked, but paused
+    assert consented.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}).status_code == 200
+    assert "google_calendar_name" not in consented.status()
 
 
 def test_link_new_calendar_creates_a_secondary(consented: Api, control: EmulatorControl) -> None:
