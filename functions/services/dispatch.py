@@ -15,6 +15,7 @@ The queue's rate limits are the quota governor (Terraform sets them from the Cal
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -98,7 +99,12 @@ def _channel_upkeep(ctx: Context, branch_id: str, resource_id: str, reason: str,
     if outcome is not None and (outcome.skipped or (outcome.failed and outcome.status == LinkStatus.LINKED)):
         return
     try:
-        link = ctx.store.get_link(branch_id, resource_id)
+        # the link as the run read it (no second read on the hot path), its status as the run
+        # left it; read only when the run did not look at the link (not syncing any more)
+        if outcome is not None and outcome.link is not None:
+            link = replace(outcome.link, status=LinkStatus(outcome.status))
+        else:
+            link = ctx.store.get_link(branch_id, resource_id)
         if not link.channel_id and not ctx.settings.push.enabled:
             return
         missed = outcome is not None and channels.notifications_missed(

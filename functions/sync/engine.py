@@ -69,6 +69,8 @@ class LinkOutcome:
     idle: bool = False
     skipped: bool = False  # another run holds the link's lease (or a crashed one, until it expires)
     blocked: bool = False  # held back by the circuit breaker: only an admin's decision moves it
+    # the link as this run read it (its channel fields are what push upkeep decides on)
+    link: Link | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -189,10 +191,12 @@ class Engine:
 
     def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:
         try:
-            return self.sync_link(link, branch, resource, force=force)
+            outcome = self.sync_link(link, branch, resource, force=force)
         except Exception:
             log.exception("sync of a link failed", extra={"link": link.link_id})
-            return LinkOutcome(link.link_id, str(link.status), failed=True)
+            outcome = LinkOutcome(link.link_id, str(link.status), failed=True)
+        outcome.link = link
+        return outcome
 
     # One link --------------------------------------------------------------------------------
 
