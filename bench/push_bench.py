@@ -159,16 +159,20 @@ class Bench:
     def google_requests(self) -> int:
         return int(self.google.control.counters()["requests"]["http"])
 
-    def idle_check_requests(self, sample: int = 10) -> float:
-        """Google requests of one backstop check of an idle link (the poll task's whole run)."""
+    def idle_check(self, sample: int = 10) -> tuple[float, float, float]:
+        """One backstop check of an idle link (the poll task's whole run, push upkeep included):
+        its Google requests, Firestore document reads and Firestore writes."""
+        from bench.firestore_ops import counting
         from functions.services import dispatch
 
         self.settle()
         links = self.stack.resources[:sample]
         before = self.google_requests()
-        for resource in links:
-            dispatch.run_task(self.ctx, self.stack.branch, resource, "poll")
-        return (self.google_requests() - before) / len(links)
+        with counting() as firestore:
+            for resource in links:
+                dispatch.run_task(self.ctx, self.stack.branch, resource, "poll")
+        return ((self.google_requests() - before) / len(links), firestore["reads"] / len(links),
+                firestore["writes"] / len(links))
 
     def renewal_requests(self) -> tuple[float, float]:
         """Google requests of one channel renewal (watch a new channel, stop the old one), and
@@ -252,7 +256,7 @@ def run(google: GoogleProcess, args: argparse.Namespace) -> tuple[dict[str, Any]
             raise RuntimeError(f"{len(missing)} phone edits never reached the planner by push")
         latencies = [e.arrived - e.created for e in edits]
         bench.settle()
-        check = bench.idle_check_requests()
+        check, check_reads, check_writes = bench.idle_check()
         renewal, life = bench.renewal_requests()
         push_minutes = bench.ctx.settings.push.poll_minutes
 
@@ -280,6 +284,8 @@ def run(google: GoogleProcess, args: argparse.Namespace) -> tuple[dict[str, Any]
         "google_to_planner_max_s": round(max(latencies), 2),
         "idle_requests_per_link_per_day": round(per_day, 1),
         "links_within_free_quota": math.floor(FREE_REQUESTS_PER_DAY / per_day),
+        "idle_check_firestore_reads": round(check_reads, 1),
+        "idle_check_firestore_writes": round(check_writes, 1),
         "push_drop_rate": args.drop_rate,
         "push_drop_all_arrived": all_arrived,
         "push_drop_worst_delay_s": round(worst_real, 1),
@@ -291,6 +297,8 @@ def run(google: GoogleProcess, args: argparse.Namespace) -> tuple[dict[str, Any]
         (f"idle requests per link per day (push healthy, backstop {push_minutes} min)",
          results["idle_requests_per_link_per_day"], f"≤ 30 (polling: {POLLING_PER_DAY:.0f})"),
         ("links within the free 1,000,000 requests/day", results["links_within_free_quota"], "≥ 30,000"),
+        ("Firestore writes of an idle check (the poll task's whole run)",
+         results["idle_check_firestore_writes"], "0"),
         (f"{args.drop_rate:.0%} of notifications dropped: every change arrived",
          "yes" if all_arrived else "NO", "yes"),
     ]
@@ -303,7 +311,8 @@ def run(google: GoogleProcess, args: argparse.Namespace) -> tuple[dict[str, Any]
         "(the event's `created` on Google → the appointment's `updated` in the planner's store)",
         f"  an idle check costs {check:g} request(s); a renewal (watch + stop) {renewal:g}, every "
         f"{life * 0.8:.1f} days (80 % of the {life:.0f}-day channel): {24 * 60 / push_minutes * check:g} + "
-        f"{renewal / (life * 0.8):.2f} requests a day",
+        f"{renewal / (life * 0.8):.2f} requests a day; and {check_reads:g} Firestore document reads "
+        "(branch, link, resource)",
         f"  {args.drop_rate:.0%} dropped: {drops} of {len(log)} notifications were not sent; "
         f"{by_push} of {len(dropped_edits)} edits arrived by push within 15 s, {len(late)} by the backstop",
         f"  worst delay of a change: {worst_real:.1f} s real; on the backstop's clock (the dispatcher "

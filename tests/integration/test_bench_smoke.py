@@ -50,3 +50,18 @@ def test_tasks_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert figures["idle_requests_per_link_per_day_polling"] == 288.0  # a listing per 5-minute check
     assert 0 < figures["dispatch_peak_requests_per_min"] <= figures["dispatch_governor_limit_per_min"]
     assert "a write's parts (" in done.stdout  # every write was matched to the task that carried it
+
+
+def test_push_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    """The push part on a tiny world: its counted figures hold (an idle check with push healthy
+    is one Google request and writes nothing; the renewals keep a day under 30 requests)."""
+    out = tmp_path / "bench-results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.push_bench", "--links", "3", "--edits", "6", "--drop-edits", "3",
+         "--rtt-ms", "5", "--delay-ms", "100", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert figures["idle_check_firestore_writes"] == 0
+    assert figures["idle_check_firestore_reads"] == 3  # branch, link and resource: nothing read twice
+    assert figures["idle_requests_per_link_per_day"] <= 30 and figures["push_drop_all_arrived"] is True
