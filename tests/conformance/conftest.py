@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tests.conformance.push_support import PRAXIS, Receiver
 
 SCOPE = "https://www.googleapis.com/auth/"
 FULL = frozenset({SCOPE + "calendar"})
@@ -43,3 +44,19 @@ def calendar_for(google: EmulatorServer) -> Callable[..., Any]:
         return calendar_service(google, credentials_for(google, email, scopes))
 
     return make
+
+
+# --- the push tests' receiver and calendar (test_push.py, test_push_knobs.py) --------------------
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback webhook receiver for the channels a test opens."""
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def praxis(calendar_for: Callable[..., Any]) -> Any:
+    """A Calendar service of the account PRAXIS, whose calendars the push tests watch."""
+    return calendar_for(PRAXIS)

@@ -108,3 +108,6 @@ def watch(service: Any, address: str, channel_id: str = "kanal-1", calendar_id: 
 
 def stop(service: Any, channel: dict[str, Any]) -> Any:
     return service.channels().stop(body={"id": channel["id"], "resourceId": channel["resourceId"]}).execute()
+
+
+PRAXIS = "praxis.berlin@example.com"  # the account the push tests watch

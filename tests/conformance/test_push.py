@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
@@ -14,9 +14,8 @@ from googleapiclient.errors import HttpError
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
 from tests.conformance.conftest import SCOPE, new_batch
-from tests.conformance.push_support import Receiver, states, stop, watch
+from tests.conformance.push_support import PRAXIS, Receiver, states, stop, watch
 
-PRAXIS = "praxis.berlin@example.com"
 ANNA = "anna.schmidt@example.com"
 WEEK_MS = 604_800_000
 
@@ -38,18 +37,6 @@ def now_ms(ctl: EmulatorControl) -> int:
 def calendar_named(service: Any, summary: str) -> str:
     items = service.calendarList().list().execute()["items"]
     return next(e["id"] for e in items if e["summary"] == summary)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def praxis(calendar_for: Callable[..., Any]) -> Any:
-    return calendar_for(PRAXIS)
 
 
 # --- events.watch: the answer ---------------------------------------------------------------

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl, EmulatorControlError
-from tests.conformance.push_support import Receiver, states, watch
+from tests.conformance.push_support import PRAXIS, Receiver, states, watch
 
-PRAXIS = "praxis.berlin@example.com"
 EVENT = {"summary": "Knopf", "start": {"dateTime": "2030-05-06T10:00:00+02:00"},
          "end": {"dateTime": "2030-05-06T11:00:00+02:00"}}
 LOG_FIELDS = {"seq", "at", "channel_id", "resource_id", "calendar_id", "address", "state", "message_number",
               "duplicate", "attempt", "outcome", "status", "error", "will_retry"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def praxis(calendar_for: Callable[..., Any]) -> Any:
-    return calendar_for(PRAXIS)
 
 
 def outcomes(ctl: EmulatorControl) -> list[tuple[str, int, str]]:
