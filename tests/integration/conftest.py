@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import io
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from devtools.devserver import create_devserver_app
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
 from devtools.run import local_environment
+from functions import logs
 from functions.config import KeyVersion
 from functions.context import reset_caches
 from functions.crypto import TokenCipher
@@ -162,3 +165,13 @@ def cipher() -> TokenCipher:
 
 
 ApiFactory = Callable[..., Api]
+
+
+@pytest.fixture
+def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Every line the product logs during the test, as the JSON Cloud Logging receives."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
+    stream = io.StringIO()
+    logs.configure_logging(stream=stream)
+    yield stream

@@ -4,12 +4,9 @@ declared appointment texts as sensitive, so a failing PUT or GET logged them in 
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 
 import pytest
 
-from functions import logs
 from functions.adapters.appointments_store import AppointmentStore, StoredAppointment
 from tests.integration.conftest import BRANCH, Api
 
@@ -20,15 +17,6 @@ NOTES = 'Tinnitus links,\n"Diabetes" seit 2019'
 BODY = {"resource_id": "anna", "start": "2031-05-06T09:00:00+02:00", "end": "2031-05-06T10:00:00+02:00",
         "title": TITLE, "location": LOCATION, "notes": NOTES}
 PIECES = ("Müller", "M\\u00fcller", "Schäfer", "Sch\\u00e4fer", "Tinnitus", "Diabetes")
-
-
-@pytest.fixture
-def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
-    stream = io.StringIO()
-    logs.configure_logging(stream=stream)
-    yield stream
 
 
 def explode(*_args: object, **_kwargs: object) -> None:

@@ -5,13 +5,11 @@ are patient data like every other (found by `make mutation`)."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
-from functions import logs
 from functions.adapters.appointments_store import AppointmentStore
 from functions.adapters.google_events import ROUNDS
 from functions.adapters.sync_store import SyncStore
@@ -24,6 +22,13 @@ from tests.integration.test_sync import at, live, put, sync
 from tests.integration.test_sync_rules import appointment, audit_reasons
 
 pytestmark = pytest.mark.firestore
+
+
+def synced_t1(api: Api) -> str:
+    """Appointment t1, synced once (its event in Google); its event id."""
+    put(api, "t1", title="Anpassung")
+    sync(api)
+    return event_id_for(BRANCH, "t1")
 
 
 def refuse_then_reread(control: EmulatorControl, cal: str, event_id: str, code: int, count: int = 1) -> None:
@@ -39,9 +44,7 @@ def test_an_item_gone_when_it_is_re_read_is_planned_as_deleted_on_google(
     """The event vanished (deleted and purged) between the refused write and its re-read: that
     is a deletion on Google, decided in the same run (the planner's edit brings the event back)."""
     api, cal = linked
-    put(api, "t1", title="Anpassung")
-    sync(api)
-    event_id = event_id_for(BRANCH, "t1")
+    event_id = synced_t1(api)
     put(api, "t1", title="Planer")
     steps.before("acquire", lambda: refuse_then_reread(control, cal, event_id, 404))
     result = steps.run(lambda: sync(api))
@@ -57,9 +60,7 @@ def test_an_item_google_does_not_answer_for_is_left_for_the_next_run(
     """The re-read fails every attempt: nothing is decided about the item (it is not taken for
     deleted), the cursors stay, and the next run resolves the conflict."""
     api, cal = linked
-    put(api, "t1", title="Anpassung")
-    sync(api)
-    event_id = event_id_for(BRANCH, "t1")
+    event_id = synced_t1(api)
     put(api, "t1", title="Planer")
     steps.before("acquire", lambda: refuse_then_reread(control, cal, event_id, 503, count=ROUNDS))
     result = steps.run(lambda: sync(api))
@@ -74,16 +75,13 @@ def test_an_item_google_does_not_answer_for_is_left_for_the_next_run(
     assert "last_error" not in api.status()
 
 
-
 def test_a_planner_edit_racing_a_phone_deletion_is_replanned_in_the_same_run(
         linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
     """The run plans to delete t1 in the planner (deleted on the phone); before it writes, the
     planner edits t1, so the deletion is refused. The re-read finds the event cancelled, and the
     edit wins: the event is back, with the edit, in the same run."""
     api, cal = linked
-    put(api, "t1", title="Anpassung")
-    sync(api)
-    event_id = event_id_for(BRANCH, "t1")
+    event_id = synced_t1(api)
     control.phone_delete(cal, event_id)
     steps.before("acquire", lambda: put(api, "t1", title="Planer"))
     result = steps.run(lambda: sync(api))
@@ -93,6 +91,7 @@ def test_a_planner_edit_racing_a_phone_deletion_is_replanned_in_the_same_run(
     assert live(control, cal)[event_id]["summary"] == "Planer"
     assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
+
 # --- patient data of a run never reaches a log line ----------------------------------------------
 
 TITLE, LOCATION, NOTES = "Hörtest Frau Müller", "Praxis Dr. Schäfer", "Tinnitus links"
@@ -100,15 +99,6 @@ SUMMARY, DESCRIPTION, PLACE = "Kontrolle Herr Özdemir", "Diabetes seit 2019", "
 OTHER_TITLE = "Nachsorge Frau Weber"
 TEXTS = (TITLE, LOCATION, NOTES, SUMMARY, DESCRIPTION, PLACE)
 FRAGMENTS = ("Müller", "Schäfer", "Özdemir", "Tinnitus", "Diabetes", "Lindenweg")
-
-
-@pytest.fixture
-def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
-    stream = io.StringIO()
-    logs.configure_logging(stream=stream)
-    yield stream
 
 
 def exploding(*texts: str) -> Callable[..., None]:
@@ -143,9 +133,7 @@ def test_a_run_that_fails_after_a_re_read_logs_none_of_the_texts_it_brought(
         log_lines: io.StringIO) -> None:
     """Both sides edit t1 after the run read it: only the re-read sees the new texts."""
     api, cal = linked
-    put(api, "t1", title="Anpassung")
-    sync(api)
-    event_id = event_id_for(BRANCH, "t1")
+    event_id = synced_t1(api)
     put(api, "t1", title="Zwischenstand")
 
     def both_sides_edit() -> None:
