@@ -54,6 +54,7 @@ from typing import Any
 from google.auth.transport.requests import Request
 from google.cloud import firestore
 
+from bench.firestore_ops import counting
 from devtools.firestore_emulator import FirestoreEmulator
 from devtools.run import local_environment
 
@@ -81,28 +82,6 @@ def parse_args() -> argparse.Namespace:
                    help="measure only the planner writes (updates their figures in --out)")
     p.add_argument("--out", default=str(ROOT / "bench-results.json"))
     return p.parse_args()
-
-
-class WriteCounter:
-    """Counts every Firestore write this process sends (batches and transactions)."""
-
-    def __init__(self) -> None:
-        from google.cloud.firestore_v1.batch import WriteBatch
-        from google.cloud.firestore_v1.transaction import Transaction
-
-        self.writes = 0
-        counter = self
-        batch_commit, tx_commit = WriteBatch.commit, Transaction._commit
-
-        def counted_batch(batch: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.writes += len(batch._write_pbs)
-            return batch_commit(batch, *args, **kwargs)
-
-        def counted_tx(tx: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.writes += len(tx._write_pbs)
-            return tx_commit(tx, *args, **kwargs)
-
-        WriteBatch.commit, Transaction._commit = counted_batch, counted_tx
 
 
 class FirestoreLatency:
@@ -351,18 +330,18 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     engine.run()
     cpu_wall = time.perf_counter() - started
     control.set_latency(args.rtt_ms)
-    writes = WriteCounter()
     walls, counts, connections = [], [], []
-    for _ in range(args.idle_runs):  # the median of a few cycles: one cycle is at the mercy of the machine
-        control.reset_counters()
-        started = time.perf_counter()
-        summary = engine.run()
-        walls.append(time.perf_counter() - started)
-        counters = control.counters()
-        counts.append(counters["requests"]["http"] + counters["requests"]["token"])
-        connections.append(counters["connections"])
+    with counting() as firestore_ops:
+        for _ in range(args.idle_runs):  # the median of a few cycles: one is at the mercy of the machine
+            control.reset_counters()
+            started = time.perf_counter()
+            summary = engine.run()
+            walls.append(time.perf_counter() - started)
+            counters = control.counters()
+            counts.append(counters["requests"]["http"] + counters["requests"]["token"])
+            connections.append(counters["connections"])
     idle_wall, idle_requests = statistics.median(walls), max(counts)
-    idle_writes = writes.writes / args.idle_runs
+    idle_writes = firestore_ops["writes"] / args.idle_runs
 
     # --- the naive baseline on a sample, scaled to all links -------------------------------------
     print("naive baseline …", flush=True)
