@@ -21,7 +21,7 @@ from werkzeug.test import Client
 from devtools.devserver import create_devserver_app
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
-from devtools.run import LOCAL_QUEUE, local_environment, start_local_tasks
+from devtools.run import LOCAL_QUEUE, local_environment, push_environment, start_local_tasks
 from functions.context import Context, get_context, reset_caches
 from functions.domain import Link
 from tests.integration.conftest import BRANCH, TOKEN_KEY, Api
@@ -74,14 +74,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def push_stack(google: EmulatorServer, monkeypatch: pytest.MonkeyPatch,
+def push_stack(google: EmulatorServer, monkeypatch: pytest.MonkeyPatch, *, push: bool = True,
                **env: str) -> Iterator[PushStack]:
+    """The functions served on a free loopback port (Cloud Tasks and Google call them over HTTP),
+    the local Cloud Tasks API with the product's queue (debounce 1 s); push on unless `push` is
+    False (test_sync_tasks: the change-driven sync alone)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = local_environment(google.root, base)
     settings["SECRET_TOKEN_KEY"] = "1:" + base64.b64encode(TOKEN_KEY).decode()
     tasks, tasks_env = start_local_tasks(google.root)
-    settings |= tasks_env | {"SYNC_DEBOUNCE_SECONDS": "1", "GOOGLE_PUSH_URL": f"{base}/google_push"}
+    settings |= tasks_env | {"SYNC_DEBOUNCE_SECONDS": "1"}
+    if push:
+        settings |= push_environment(base)
     for key, value in (settings | env).items():
         if key != "GOOGLE_CLOUD_PROJECT":
             monkeypatch.setenv(key, value)

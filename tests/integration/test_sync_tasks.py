@@ -3,27 +3,22 @@
 
 from __future__ import annotations
 
-import base64
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.test import Client
 
-from devtools.devserver import create_devserver_app
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
-from devtools.run import LOCAL_QUEUE, LOCAL_TASKS_INVOKER, local_environment, start_local_tasks
-from functions.context import get_context, reset_caches
+from devtools.run import LOCAL_QUEUE, LOCAL_TASKS_INVOKER
+from functions.context import get_context
 from functions.domain import link_id
 from functions.sync import schedule
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, TOKEN_KEY, Api
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.push_support import push_stack, wait_for
 from tests.integration.test_sync import at, live
 
 pytestmark = pytest.mark.firestore
@@ -32,37 +27,10 @@ pytestmark = pytest.mark.firestore
 @pytest.fixture
 def stack(google: EmulatorServer, firestore_project: str,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, Any]]:
-    """The functions on a free loopback port, the local Cloud Tasks API with the product's queue."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    env = local_environment(google.root, base)
-    env["SECRET_TOKEN_KEY"] = "1:" + base64.b64encode(TOKEN_KEY).decode()
-    tasks, tasks_env = start_local_tasks(google.root)
-    for key, value in (env | tasks_env).items():
-        if key != "GOOGLE_CLOUD_PROJECT":
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("SYNC_DEBOUNCE_SECONDS", "1")
-    reset_caches()
-    app = create_devserver_app()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Api(Client(app), google, env["SECRET_PLANNER_JWT_KEY"], public=base), tasks
-    finally:
-        server.shutdown()
-        tasks.stop()
-        reset_caches()
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> float:
-    """Seconds until `check` holds (fails after `timeout`)."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < timeout, "timed out"
-        time.sleep(0.1)
-    return time.monotonic() - started
+    """The functions on a free loopback port, the local Cloud Tasks API with the product's queue
+    (push_support.push_stack, with push off)."""
+    with push_stack(google, monkeypatch, push=False) as served:
+        yield served.api, served.tasks
 
 
 def put(api: Api, appointment_id: str, **fields: Any) -> None:
