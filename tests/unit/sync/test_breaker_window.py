@@ -74,3 +74,12 @@ def test_recent_sums_exactly_the_entries_younger_than_the_window(raw: list[tuple
     assert breaker.recent(entries, NOW) == breaker.Recent(sum(g for g, _ in young), sum(p for _, p in young))
     kept = breaker.remember(entries, NOW, ())
     assert breaker.recent(kept, NOW) == breaker.recent(entries, NOW) and len(kept) == len(young)
+
+
+def test_the_base_is_the_items_synced_before_the_earlier_deletions() -> None:
+    """60 synced now, 9 deleted in Google this hour: 12 of the 69 there were is under 20 %."""
+    appts, states = _synced(60)
+    plan = run({a.id: None for a in appts[:3]}, [], states, earlier=breaker.Recent(google=9, planner=0))
+    assert plan.blocked is None and kinds(plan.actions).count("DeleteEvent") == 3
+    plan = run({a.id: None for a in appts[:3]}, [], states[:41], earlier=breaker.Recent(google=9, planner=9))
+    assert plan.blocked is not None and plan.blocked.synced_items == 59  # 12 of 41 + 18: over 20 %

@@ -12,6 +12,7 @@ from functions.sync.model import (
     ConflictResolution,
     CreateAppointment,
     CreateEvent,
+    EventTime,
     ForgetState,
     GoogleChanges,
     GoogleEvent,
@@ -202,3 +203,29 @@ def test_a_conflict_the_planner_wins_updates_the_synced_event() -> None:
     _, change = run({"a1": planner}, [google], [synced_state(appt, ev)]).actions
     assert isinstance(change, UpdateEvent)
     assert (change.appointment_id, change.event_id, change.state.event_id) == ("a1", ev.id, ev.id)
+
+
+# --- an item that cannot be mapped -----------------------------------------------------------
+
+_FAR = ("9999-12-31T20:00:00-14:00", "9999-12-31T21:00:00-14:00")  # past what Google and Python hold
+
+
+def test_an_appointment_that_cannot_be_mapped_is_a_conflict_of_its_own_and_the_others_sync() -> None:
+    bad, good = appointment("bad", start=_FAR[0], end=_FAR[1]), appointment("good")
+    plan = run({"bad": bad, "good": good})
+    assert kinds(plan.actions) == ["RecordConflict", "CreateEvent"]
+    conflict, create = plan.actions
+    assert (conflict.appointment_id, conflict.event_id, conflict.reason) == (
+        "bad", None, ConflictReason.INVALID_APPOINTMENT)
+    assert create.appointment_id == "good"
+    assert plan.items == frozenset({"bad", "good"})  # the shell releases quarantined items it saw
+
+
+def test_a_phone_event_that_cannot_be_mapped_is_a_conflict_of_its_own() -> None:
+    broken = GoogleEvent("handy1", summary="Handy", start=EventTime(date_time="0001-01-01T00:00:00+14:00"),
+                         end=EventTime(date_time="0001-01-01T01:00:00+14:00"))
+    plan = run({"good": appointment("good")}, [broken])
+    assert kinds(plan.actions) == ["RecordConflict", "CreateEvent"]
+    conflict = plan.actions[0]
+    assert (conflict.event_id, conflict.reason) == ("handy1", ConflictReason.INVALID_EVENT)
+    assert plan.items == frozenset({"good", conflict.appointment_id})
