@@ -26,7 +26,7 @@ import statistics
 import threading
 import time
 import urllib.request
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -134,7 +134,7 @@ class Write:
     """One planner write of the latency run, with the times of its way to Google (epoch s)."""
 
     calendar: str
-    link: str
+    link: str  # the start of its link's task names (task_prefix)
     sent: float
     answered: float = 0.0
     created: float = 0.0  # the event's `created` on the Google emulator (its own clock)
@@ -198,13 +198,11 @@ def measure_latency(stack: Stack, google: GoogleProcess, writes: int, pace: floa
 def print_parts(writes: list[Write], dispatches: list[dict[str, Any]]) -> None:
     """Where a write's latency goes: the PUT's answer, the wait for its task (the debounce window,
     then the queue), and the task's run up to the event's creation."""
-    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for d in dispatches:
-        runs[model_link(d["task"])].append(d)
+    in_order = sorted(dispatches, key=lambda d: d["dispatched_at"])
     answer, wait, run = [], [], []
     for w in writes:
-        task = next((d for d in sorted(runs[w.link], key=lambda d: d["dispatched_at"])
-                     if d["dispatched_at"] >= w.answered and d["dispatched_at"] <= w.created), None)
+        task = next((d for d in in_order if d["task"].rsplit("/", 1)[-1].startswith(w.link + "-")
+                     and w.answered <= d["dispatched_at"] <= w.created), None)
         if task is None:  # carried by a run that had started before the PUT was answered
             continue
         answer.append(w.answered - w.sent)
@@ -227,12 +225,6 @@ def task_prefix(branch_id: str, resource_id: str) -> str:
     from functions.sync.schedule import poll_task
 
     return poll_task(link_id(branch_id, resource_id), datetime.now(UTC)).name.split("-poll-")[0]
-
-
-def model_link(task_name: str) -> str:
-    """The link id in a task's name (`<link>-change-...` / `<link>-poll-...`)."""
-    short = task_name.rsplit("/", 1)[-1]
-    return short.split("-change-")[0].split("-poll-")[0]
 
 
 def _p95(values: list[float]) -> float:
