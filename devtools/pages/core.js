@@ -192,10 +192,13 @@ function showError(context, err) {
   return showMessage("error", `${context}: ${errorText(err)}`, errorDetail(err), null, err.code);
 }
 
-function formatTime(value) {
+// A moment as practice staff read it: in the branch's time zone (the page's `app.branch`, or the
+// zone given), whatever zone the browser is in; one format on every page.
+function formatTime(value, timeZone = app.branch && app.branch.timezone) {
   if (!value) return "";
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString("de-DE");
+  return Number.isNaN(date.getTime()) ? String(value)
+    : date.toLocaleString("de-DE", { timeZone: timeZone || undefined, dateStyle: "medium", timeStyle: "medium" });
 }
 
 function statusOf(resource) {

@@ -6,7 +6,7 @@
 // The API client, texts and messages are core.js's (shared with admin.html / employee.html).
 // The page acts as the planner backend: its token (role planner) comes from POST /dev/token.
 
-import { $, ROLE_TEXT, STATUS_TEXT, api, app, el, seg, showError, showMessage } from "./core.js";
+import { $, ROLE_TEXT, STATUS_TEXT, api, app, el, formatTime, seg, showError, showMessage } from "./core.js";
 import { loadEvents, renderEvents, resetPhoneForm, setupPhone } from "./sync-phone.js";
 import { loadAppointments, renderAppointments, resetForm, setupPlanner, updateFormMode } from "./sync-planner.js";
 import { demo } from "./sync-state.js";
@@ -36,12 +36,6 @@ async function loadLink() {
     }
   }
   renderLink();
-}
-
-function inBranchZone(value) {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value)
-    : date.toLocaleString("de-DE", { timeZone: demo.timezone, dateStyle: "medium", timeStyle: "medium" });
 }
 
 function isBlocked(link) {
@@ -74,7 +68,7 @@ function renderLink() {
   $("#link-account").textContent = (link && link.account_email) || "–";
   $("#link-calendar-name").textContent = (link && link.google_calendar_name) || "";
   $("#link-calendar").textContent = (link && link.google_calendar_id) || "–";
-  $("#last-sync").textContent = link && link.last_sync_at ? inBranchZone(link.last_sync_at) : "noch nie";
+  $("#last-sync").textContent = link && link.last_sync_at ? formatTime(link.last_sync_at, demo.timezone) : "noch nie";
   const error = $("#last-error");
   error.hidden = !(link && link.last_error);
   $("#last-error-text").textContent = (link && link.last_error) || "";

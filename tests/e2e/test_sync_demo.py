@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from devtools.google_emulator.client import EmulatorControl
 from devtools.run import LOCAL_QUEUE
@@ -259,3 +260,24 @@ def test_the_pages_link_to_the_sync_demo_and_its_proxy_passes_only_the_control_a
     for path in ("calendar/v3/users/me/calendarList", "o/oauth2/v2/auth", "_emulator/../token", "_emulator/"):
         status, answer = stack.call("GET", f"{stack.base}/google/{path}")
         assert status == 404 and answer["error"]["code"] == "not_found", (path, status, answer)
+
+
+def test_every_page_shows_a_moment_in_the_branchs_time_zone(stack: Stack, browser: Browser) -> None:
+    """A browser in another zone (New York) than the branch (Berlin): the admin page and the sync
+    page name the link's last synchronisation with the same Berlin time."""
+    branch = stack.new_branch(TEAM, sync=True)
+    _link(stack, branch, "anna")
+    stack.api("POST", "/sync", {"branch_id": branch, "resource_id": "anna"}, stack.token("planner"))
+    last = stack.api("GET", f"/links/{branch}/anna", token=stack.token("planner"))["last_sync_at"]
+    berlin = datetime.fromisoformat(last).astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M:%S")
+    context = browser.new_context(locale="de-DE", timezone_id="America/New_York")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        _open(page, stack, f"/sync.html?branch={branch}&resource=anna")
+        expect(page.locator('[data-test="last-sync"]')).to_contain_text(berlin)
+        _open(page, stack, f"/admin.html?branch={branch}")
+        expect(page.locator('tr[data-resource-id="anna"]')).to_contain_text("Letzte Synchronisation: ")
+        expect(page.locator('tr[data-resource-id="anna"]')).to_contain_text(berlin)
+    finally:
+        context.close()
