@@ -199,6 +199,14 @@ def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, st
     assert control.counters()["calendars"][cal]["write"] == 0  # and no echo of the push
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_bad_appointment_id_is_a_400_that_names_the_field(branch: Api, method: str) -> None:
+    r = branch.call(method, f"{PATH}/t%201", GOOD if method == "PUT" else None)
+    assert r.status_code == 400
+    assert "appointment_id" in r.get_json()["error"]["message"]
+    assert feed(branch)["changes"] == []
+
+
 def test_resource_must_exist_in_the_branch(branch: Api) -> None:
     r = branch.call("PUT", f"{PATH}/t1", GOOD | {"resource_id": "unbekannt"})
     assert r.status_code == 404

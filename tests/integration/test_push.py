@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.google_emulator import EmulatorServer
+from functions.context import reset_caches
 from functions.services import dispatch, push
 from functions.sync import channels, schedule
 from functions.sync.engine import ACCOUNTS
@@ -237,6 +238,21 @@ def test_switching_the_branch_off_stops_its_channels(stack: PushStack) -> None:
                                                              "google_sync_enabled": False})
     assert r.status_code == 200, r.get_data(as_text=True)
     wait_for(lambda: stack.google_channels("stopped"))
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
+    link = stack.link()
+    assert not link.push and not link.channel_id
+
+
+def test_push_switched_off_for_the_deployment_stops_the_channel_at_the_next_run(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GOOGLE_PUSH_URL removed (push off): the link's next task stops its channel at Google and
+    the link polls at the normal interval again."""
+    linked(stack)
+    channel_id = stack.link().channel_id
+    monkeypatch.delenv("GOOGLE_PUSH_URL")
+    reset_caches()
+    assert not stack.ctx.settings.push.enabled
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
     assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
     link = stack.link()
     assert not link.push and not link.channel_id
