@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -126,3 +127,23 @@ def test_an_outage_answers_retry_and_the_queue_brings_the_change(stack: tuple[Ap
     wait_for(lambda: any(d.get("status") == 200 for d in tasks.dispatches()), timeout=60)
     assert list(live(control, cal)) == [event_id_for(BRANCH, "t1")]
     assert len([e for e in control.events(cal)]) == 1
+
+
+def test_a_run_that_crashes_answers_retry_and_logs_its_link(
+        linked: tuple[Api, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """An unexpected error inside a link's run: the task answers 503 (the queue retries it), and
+    the log line names the link (never its data)."""
+    from functions.errors import ApiError
+    from functions.services import dispatch
+    from functions.sync.engine import Engine
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Engine, "sync_link", crash)
+    with caplog.at_level(logging.ERROR, logger="functions.sync.engine"), \
+            pytest.raises(ApiError) as answer:
+        dispatch.run_task(get_context(), BRANCH, "anna")
+    assert answer.value.status == 503
+    [line] = [r for r in caplog.records if r.getMessage() == "sync of a link failed"]
+    assert line.link == f"{BRANCH}:anna"
