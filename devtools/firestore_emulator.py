@@ -80,7 +80,11 @@ class FirestoreEmulator:
                "start", "--host=127.0.0.1", f"--port={self.port}"]
         self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,  # noqa: S603
                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:  # also Ctrl-C while the JVM starts: its own session would outlive us
+            self.stop()
+            raise
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.host
         return self
 

@@ -128,13 +128,11 @@ def main() -> int:
     parser.add_argument("--tasks-port", type=int, default=int(os.environ.get("TASKS_PORT", "8123")))
     args = parser.parse_args()
 
-    try:
-        firestore = FirestoreEmulator().start()
-    except EmulatorMissing as exc:
-        print(exc, file=sys.stderr)
-        return 3
+    # Everything starts inside the try: a Ctrl-C during start-up stops what has started so far.
+    firestore = FirestoreEmulator()
     google = tasks = None
     try:
+        firestore.start()
         google = EmulatorServer(port=args.google_port).start()
         base = f"http://127.0.0.1:{args.port}"
         os.environ.update(local_environment(google.root, base))
@@ -160,10 +158,15 @@ def main() -> int:
         stop.wait()
         server.shutdown()
         return 0
+    except EmulatorMissing as exc:
+        print(exc, file=sys.stderr)
+        return 3
     except OSError as exc:
         print(f"cannot start: {exc} (is something else on port {args.port} or {args.google_port}? "
               "set PORT / GOOGLE_PORT)", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers are in place
+        return 130
     finally:
         if tasks is not None:
             tasks.stop()

@@ -52,3 +52,27 @@ def test_run_serves_a_page_and_stops_cleanly(page: Page) -> None:
     assert leftover.stdout.strip() == "", "the Firestore emulator outlived make run"
     with socket.socket() as probe:  # and the local Cloud Tasks API is gone with it
         assert probe.connect_ex(("127.0.0.1", tasks_port)) != 0, "Cloud Tasks outlived make run"
+
+
+def test_ctrl_c_during_start_up_leaves_no_emulator_behind() -> None:
+    # Ctrl-C while the Firestore emulator's JVM is still starting (it runs in a session of its own,
+    # so the terminal's SIGINT never reaches it): make run must stop it before it exits.
+    env = {k: v for k, v in os.environ.items() if k != "FIRESTORE_EMULATOR_HOST"}
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.run", "--port", str(free_port()),
+                             "--google-port", str(free_port()), "--tasks-port", str(free_port())],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    java = ""
+    try:
+        deadline = time.monotonic() + 30
+        while not java and time.monotonic() < deadline and proc.poll() is None:
+            java = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "CloudFirestore"],
+                                  capture_output=True, text=True).stdout.strip()
+            time.sleep(0.02)
+        assert java, "the Firestore emulator was never started"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+    assert "Traceback" not in rest, rest
+    still = subprocess.run(["ps", "-o", "stat=", "-p", java], capture_output=True, text=True).stdout
+    assert still.strip() in ("", "Z"), f"the Firestore emulator (pid {java}) outlived a Ctrl-C at start-up"
