@@ -10,8 +10,9 @@ PYTEST_WORKERS ?= 2
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
+	@echo "Installing the Python packages into $(VENV) (the first time takes about a minute) …"
+	@$(BIN)/python devtools/pip_progress.py $(BIN)/pip install --upgrade pip
+	@$(BIN)/python devtools/pip_progress.py $(BIN)/pip install -r requirements-dev.txt
 	@touch $@
 
 deps: $(STAMP)
