@@ -1,6 +1,6 @@
 """`make mutation`: mutmut over the sync, the services and auth/crypto/logs; prints score and survivors.
 
-    python -m devtools.mutation [--workers N] [--fresh] [--report] [MUTANT ...]
+    python -m devtools.mutation [--workers N] [--fresh] [--report] [--save] [MUTANT ...]
 
 mutmut (configured in pyproject.toml, `[tool.mutmut]`) copies the code into `mutants/`, writes every
 mutant of the modules in `only_mutate` into that copy, and runs, for each mutant, the tests that
@@ -9,8 +9,11 @@ modules. The Firestore emulator is started once for the whole run (FIRESTORE_EMU
 already exported) and shared by every mutant's tests, each test in a project of its own.
 
 Verdicts are kept in `mutants/` between runs: a mutant already killed is not tested again while its
-function is unchanged, but every survivor (and timeout) is, so a new test shows at once. `--fresh`
-starts over.
+function is unchanged, but every survivor (and timeout) is, so a new test shows at once. The killed
+ones are also kept in the repository, `devtools/mutation_verdicts.json`, by function and the hash of
+its source as mutmut computes it: a new checkout generates the mutants, takes over those verdicts for
+every function whose source is unchanged, and tests only the rest (a full run takes many hours on
+2 cores). `--fresh` forgets both and starts over.
 MUTANT limits the run to those mutants (globs as mutmut takes them, e.g. 'functions.logs.*'); of the
 ones recorded, only those not killed are run again.
 `--report` only prints the summary of the last run.
@@ -39,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 EQUIVALENT = ROOT / "devtools" / "mutation_equivalent.txt"
+VERDICTS = ROOT / "devtools" / "mutation_verdicts.json"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 RESULT_MARKS = "🙁🫥⏰🤔🔇🧙🛑?🎉💥"
 
@@ -115,6 +119,91 @@ def unsettled_matching(patterns: list[str]) -> list[str]:
             out.append(pattern)
         out.extend(n for n in matching if recorded[n] not in KILLED)
     return sorted(set(out))
+
+
+def split_name(name: str, source: Path) -> tuple[str, int]:
+    """`functions.sync.engine.xǁEngineǁrun__mutmut_3` → (`xǁEngineǁrun`, 3): the function as
+    mutmut's hashes name it, and the mutant's number within it (stable while the function is)."""
+    head, _, number = name.rpartition("__mutmut_")
+    return head[len(module_name(source)) + 1:], int(number)
+
+
+def load_store(path: Path = VERDICTS) -> dict[str, dict[str, list]]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def seed_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> int:
+    """Mark as killed every untested mutant the store has killed, where its function's source hash
+    is still the one it was killed at. Returns how many."""
+    count = 0
+    for source in sources:
+        kept, path = store.get(str(source)), meta_path(source)
+        if not kept or not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        hashes, codes = data.get("hash_by_function_name", {}), data["exit_code_by_key"]
+        for name, code in codes.items():
+            if code is not None:
+                continue
+            func, number = split_name(name, source)
+            entry = kept.get(func)
+            if entry and hashes.get(func) == entry[0] and number in entry[1]:
+                codes[name] = 1
+                count += 1
+        path.write_text(json.dumps(data, indent=4))
+    return count
+
+
+def collect_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> dict[str, dict[str, list]]:
+    """The store after a run: per source, per function, [source hash, killed mutant numbers], from
+    mutmut's files; kept entries of functions whose hash is unchanged are merged in."""
+    out: dict[str, dict[str, list]] = {}
+    for source in sources:
+        try:
+            data = json.loads(meta_path(source).read_text())
+        except (OSError, ValueError):
+            if str(source) in store:
+                out[str(source)] = store[str(source)]
+            continue
+        hashes = data.get("hash_by_function_name", {})
+        killed: dict[str, set[int]] = defaultdict(set)
+        for func, (digest, numbers) in store.get(str(source), {}).items():
+            if hashes.get(func) == digest:
+                killed[func].update(numbers)
+        for name, code in data["exit_code_by_key"].items():
+            if code in KILLED:
+                func, number = split_name(name, source)
+                if func in hashes:
+                    killed[func].add(number)
+        if killed:
+            out[str(source)] = {func: [hashes[func], sorted(numbers)]
+                                for func, numbers in sorted(killed.items())}
+    return out
+
+
+def save_store(store: dict[str, dict[str, list]], path: Path = VERDICTS) -> None:
+    # one function per line: a diff shows which functions' verdicts changed
+    lines = []
+    for source, funcs in sorted(store.items()):
+        inner = ",\n".join(f"  {json.dumps(func, ensure_ascii=False)}: {json.dumps(entry)}"
+                           for func, entry in funcs.items())
+        lines.append(f"{json.dumps(source)}: {{\n{inner}\n}}")
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
+
+
+def generate() -> None:
+    """mutmut's own first step, alone: the copy in mutants/ with every mutant and its .meta file,
+    so the kept verdicts can go in before `mutmut run` (which then finds the files up to date)."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir
+
+    MUTANTS.mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    create_mutants(max_children=2)
 
 
 def refresh_copies() -> None:
@@ -340,12 +429,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("MUTATION_WORKERS", "2")))
     parser.add_argument("--fresh", action="store_true", help="forget every earlier verdict")
     parser.add_argument("--report", action="store_true", help="only print the last run's summary")
+    parser.add_argument("--save", action="store_true",
+                        help=f"only write the killed mutants of mutants/ to {VERDICTS.name}")
     parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut's names, globs allowed)")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
+    sources = mutated_sources()
+    if args.fresh:
+        shutil.rmtree(MUTANTS, ignore_errors=True)
+        VERDICTS.unlink(missing_ok=True)
+    store = load_store()
+    if args.save:
+        save_store(collect_verdicts(sources, store))
+        return 0
+    fresh_checkout = not any(meta_path(source).exists() for source in sources)
+    if fresh_checkout and store:
+        generate()
+        print(f"took over {seed_verdicts(sources, store)} killed mutants from "
+              f"{VERDICTS.relative_to(ROOT)} (functions unchanged since)")
     if not args.report:
-        if args.fresh and MUTANTS.exists():
-            shutil.rmtree(MUTANTS)
         names = args.mutants
         if MUTANTS.exists():
             refresh_copies()
@@ -358,7 +460,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"re-checking {reset_unsettled()} earlier survivors and timeouts (killed stay killed)")
         started = time.monotonic()
-        code = run_mutmut(args.workers, names)
+        try:
+            code = run_mutmut(args.workers, names)
+        finally:  # also after a failed or stopped (Ctrl-C) run: what was killed stays known
+            save_store(collect_verdicts(sources, load_store()))
         print(f"mutmut took {(time.monotonic() - started) / 60:.1f} min")
         if code != 0:
             return code
