@@ -27,7 +27,9 @@ longer survives or whose line no longer matches is reported as stale.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
+import io
 import json
 import os
 import re
@@ -201,9 +203,10 @@ def generate() -> None:
     from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir
 
     MUTANTS.mkdir(exist_ok=True)
-    copy_src_dir()
-    copy_also_copy_files()
-    create_mutants(max_children=2)
+    with contextlib.redirect_stdout(io.StringIO()):  # its file-by-file chatter
+        copy_src_dir()
+        copy_also_copy_files()
+        create_mutants(max_children=2)
 
 
 def refresh_copies() -> None:
@@ -346,10 +349,12 @@ def report() -> int:
     listed: list[tuple[Equivalent, str, str]] = []
     seen_listed: set[str] = set()
     totals: Counter[str] = Counter()
+    unchecked: set[str] = set()
     for source in sources:
         codes = verdicts(source)
         if not codes:
             continue
+        unchecked.update(name for name, code in codes.items() if code is None)
         module = module_name(source)
         count = Counter(status_of(c) for c in codes.values())
         for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
@@ -401,7 +406,7 @@ def report() -> int:
     print(f"\nEquivalent ({EQUIVALENT.relative_to(ROOT)}): {len(listed)}")
     for entry, mutation, problem in listed:
         print(f"    {entry.name} {problem}\n        {mutation}\n        why: {entry.reason}")
-    gone = sorted(set(equivalents) - seen_listed)
+    gone = sorted(set(equivalents) - seen_listed - unchecked)  # not checked yet: not stale
     if gone:
         print(f"\nStale entries (the mutant no longer survives or no longer exists): {len(gone)}")
         for name in gone:
