@@ -1,0 +1,58 @@
+"""What a run that stops a link leaves for the admin: its audit entry (who, what, the finding), the
+link's `last_error`, and a task answer that ends the retries where no retry can help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.context import get_context
+from functions.services import dispatch
+from functions.sync.mapping import event_id_for
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.test_sync import at, put, sync
+
+pytestmark = pytest.mark.firestore
+
+
+def audited(api: Api, action: str) -> list[dict[str, Any]]:
+    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    return [e for e in entries if e["action"] == action]
+
+
+def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    for i in range(15):
+        put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
+    sync(api)
+    for i in range(12):
+        control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
+    # 2xx: the queue would retry a 5xx, and no retry can take the admin's decision
+    answer = dispatch.run_task(get_context(), BRANCH, "anna")
+    assert answer["status"] == "blocked" and answer["failed"] == 1
+    [entry] = audited(api, "mass_change_blocked")
+    assert (entry["actor"], entry["role"]) == ("sync", "system")
+    assert (entry["details"]["planner_deletions"], entry["details"]["google_deletions"],
+            entry["details"]["synced_items"]) == (12, 0, 15)
+    assert api.status()["last_error"]
+
+
+@pytest.mark.parametrize(("break_it", "status", "action"), [
+    (lambda control, cal: control.kill_grants(), "needs_reconsent", "grant_dead"),
+    (lambda control, cal: control.delete_calendar(cal), "calendar_missing", "calendar_missing"),
+])
+def test_a_link_the_run_stops_is_audited_with_a_message(linked: tuple[Api, str], control: EmulatorControl,
+                                                      break_it: Any, status: str, action: str) -> None:
+    api, cal = linked
+    put(api, "t1")
+    break_it(control, cal)
+    answer = dispatch.run_task(get_context(), BRANCH, "anna")
+    assert answer["status"] == status  # 2xx: only a person can mend it
+    link = api.status()
+    assert link["status"] == status and link["last_error"]
+    [entry] = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+               if e["actor"] == "sync"]
+    assert (entry["role"], entry["action"], entry["details"]) == ("system", action, {})
