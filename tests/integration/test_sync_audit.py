@@ -56,3 +56,19 @@ def test_a_link_the_run_stops_is_audited_with_a_message(linked: tuple[Api, str],
     [entry] = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
                if e["actor"] == "sync"]
     assert (entry["role"], entry["action"], entry["details"]) == ("system", action, {})
+
+
+def test_every_conflict_of_a_run_is_counted_and_audited_with_its_winner(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    for key in ("t1", "t2"):
+        put(api, key, title="Anpassung")
+    sync(api)
+    for key in ("t1", "t2"):
+        put(api, key, title="Planer")
+        control.phone_patch(cal, event_id_for(BRANCH, key), {"summary": "Handy"})
+    assert sync(api)["conflicts"] == 2
+    entries = audited(api, "conflict_resolved")
+    assert sorted(e["details"]["appointment_id"] for e in entries) == ["t1", "t2"]
+    assert {(e["details"]["winner"], e["details"]["reason"]) for e in entries} == {
+        ("planner", "both_changed_planner_wins")}
