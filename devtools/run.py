@@ -45,7 +45,9 @@ def local_environment(google_root: str, public_base_url: str) -> dict[str, str]:
 DEMO_BRANCH = "berlin"
 DEMO_BRANCH_BODY = {"name": "Filiale Berlin", "timezone": "Europe/Berlin", "google_sync_enabled": False}
 DEMO_RESOURCES = {
-    "anna": {"name": "Anna Schmidt", "kind": "employee"},
+    # anna's calendar is a Workspace account's: the admin chose to show everything; the others
+    # keep a new resource's default, "Belegt" and the time only
+    "anna": {"name": "Anna Schmidt", "kind": "employee", "privacy": "full"},
     "raum-1": {"name": "Anpassraum 1", "kind": "room"},
     "audiometer": {"name": "Audiometer", "kind": "device"},
 }

@@ -40,11 +40,12 @@ class Action(Enum):
     MANAGE_LINK = "manage_link"            # consent, calendars, link, status, revoke, audit
     APPOINTMENTS = "appointments"          # planner-side appointment API, changes feed
     SYNC = "sync"                          # trigger a sync run
+    DECIDE_MASS_CHANGE = "decide_mass_change"  # a held-back mass change: review, apply, restore
 
 
 EMPLOYEE_ACTIONS = frozenset({Action.READ_RESOURCE, Action.MANAGE_LINK})
 ADMIN_ACTIONS = frozenset({Action.MANAGE_BRANCH, Action.READ_BRANCH, Action.READ_RESOURCE,
-                           Action.MANAGE_LINK})
+                           Action.MANAGE_LINK, Action.DECIDE_MASS_CHANGE})
 
 
 @dataclass(frozen=True)

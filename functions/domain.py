@@ -6,10 +6,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from functions.sync import privacy
+
 RESOURCE_KINDS = ("employee", "room", "device")
 CONFLICT_POLICIES = ("planner_wins", "google_wins", "newest_wins")
 LANGUAGES = ("de", "en")
 PRIVACY_LEVELS = ("full", "title_only", "busy")
+# A new resource's privacy unless the admin chooses another (health data: only "Belegt" and the
+# time reach Google; docs/privacy.md). Resources stored with a level keep it.
+DEFAULT_PRIVACY = "busy"
 
 
 class LinkStatus(StrEnum):
@@ -54,7 +59,7 @@ class Resource:
     resource_id: str
     name: str
     kind: str
-    privacy: str = "full"
+    privacy: str = DEFAULT_PRIVACY
     google_calendar_id: str | None = None
     # the last position in the resource's appointment change sequence (appointments_store.py)
     appointment_seq: int = field(default=0, compare=False)
@@ -77,7 +82,8 @@ class Link:
     google_calendar_name: str | None = None  # its summary when it was linked, for people to read
     granted_scopes: list[str] = field(default_factory=list)
     sealed_refresh_token: dict[str, str] | None = None
-    last_sync_at: str | None = None
+    last_sync_at: str | None = None        # the last run that got through: the last change
+    last_checked_at: Any = None            # datetime: the last check (idle ones at most hourly)
     last_error: str | None = None
     clearing: dict[str, Any] | None = None  # resumable wipe: {calendar_id, deleted}
     # sync bookkeeping (engine.py)
@@ -110,6 +116,9 @@ class Link:
     channel_expires_at: Any = None         # datetime: Google's `expiration`
     channel_confirmed: bool = False        # its first notification arrived with the right token
     push_retry_at: Any = None              # datetime: Google refused a watch; no new try before
+    # A consumer account (gmail.com) may show more than "Belegt" only with this record of who
+    # confirmed it for which account: {account_email, actor, role, at} (sync/privacy.py)
+    consumer_confirmation: dict[str, Any] | None = None
 
     def clear_channel(self) -> None:
         """The channel is stopped or given up: poll at the normal interval again."""
@@ -132,14 +141,24 @@ class Link:
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": str(self.status)}
         for key in ("google_calendar_id", "google_calendar_name", "account_email", "last_sync_at",
-                    "last_error", "blocked"):
+                    "last_checked_at", "last_error", "blocked"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        if self.blocked:  # its deletions by id: GET .../mass-change lists them
+            out["blocked"] = {k: v for k, v in self.blocked.items() if k != "deletions"}
         if self.status in (LinkStatus.LINKED, LinkStatus.THROTTLED):
             out["push"] = {"active": bool(self.push), "expires_at": (
                 self.channel_expires_at.isoformat() if self.channel_id and self.channel_expires_at
                 else None)}
+        if self.account_email:
+            out["consumer_account"] = privacy.is_consumer_account(self.account_email)
+        if privacy.confirmed_for(self.consumer_confirmation, self.account_email):
+            assert self.consumer_confirmation is not None
+            c = self.consumer_confirmation
+            out["consumer_confirmation"] = {"account_email": c["account_email"], "actor": c.get("actor"),
+                                            "at": c["at"].isoformat() if hasattr(c.get("at"), "isoformat")
+                                            else c.get("at")}
         if self.quarantine:
             out["quarantined"] = [
                 {"appointment_id": key, "reason": entry["reason"], "since": entry["since"].isoformat()}

@@ -127,6 +127,11 @@ class FirestoreStore:
             found += [self.link_from(s.to_dict()) for s in query.stream()]
         return found
 
+    def links_of(self, branch_id: str) -> dict[str, Link]:
+        """Every link of the branch by resource id (one query): the health overview."""
+        query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
+        return {link.resource_id: link for link in (self.link_from(s.to_dict()) for s in query.stream())}
+
     def link_statuses(self, branch_id: str) -> dict[str, LinkStatus]:
         query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
         return {s.get("resource_id"): LinkStatus(s.get("status")) for s in query.stream()}

@@ -1,4 +1,4 @@
-"""`links` (status, calendar choice, audit) and `revoke`."""
+"""`links` (status, calendar choice, audit, the branch's health, mass-change decisions) and `revoke`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import functions_framework
 from functions import validation as v
 from functions.context import get_context
 from functions.http import Router, caller_of, json_body
-from functions.services import linking
+from functions.services import link_health, linking
 from functions.services import revoke as revoking
 
 link_routes = Router("links")
@@ -25,6 +25,22 @@ def links(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def revoke(request: flask.Request) -> flask.Response:
     return revoke_routes(request)
+
+
+@link_routes.route("GET", "/<b>")
+def get_health(request: flask.Request, b: str) -> dict[str, Any]:
+    return link_health.overview(get_context(), caller_of(request), b)
+
+
+@link_routes.route("GET", "/<b>/<r>/mass-change")
+def get_mass_change(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    return link_health.mass_change(get_context(), caller_of(request), b, r)
+
+
+@link_routes.route("POST", "/<b>/<r>/mass-change")
+def post_mass_change(request: flask.Request, b: str, r: str) -> dict[str, Any]:
+    caller = caller_of(request)
+    return link_health.decide(get_context(), caller, b, r, json_body(request))
 
 
 @link_routes.route("GET", "/<b>/<r>")
@@ -57,5 +73,7 @@ def post_link(request: flask.Request, b: str, r: str) -> dict[str, Any]:
 def post_revoke(request: flask.Request) -> dict[str, Any]:
     caller = caller_of(request)
     body = json_body(request)
-    v.only_keys(body, {"branch_id", "resource_id"})
-    return revoking.revoke(get_context(), caller, body.get("branch_id"), body.get("resource_id"))
+    v.only_keys(body, {"branch_id", "resource_id", "remove_events"})
+    remove = v.flag(body, "remove_events", default=False)
+    return revoking.revoke(get_context(), caller, body.get("branch_id"), body.get("resource_id"),
+                           remove_events=remove)

@@ -191,7 +191,10 @@ def _store_grant(ctx: Context, b: str, r: str, bound: dict, grant: google_oauth.
     link = Link(b, r, LinkStatus.CONSENTED, account_email=email,
                 granted_scopes=list(grant.granted_scopes),
                 sealed_refresh_token=ctx.cipher.encrypt(grant.refresh_token, f"{b}:{r}"),
-                items_of=_items_kept(previous, email), consented_at=ctx.now())
+                items_of=_items_kept(previous, email), consented_at=ctx.now(),
+                # a consumer account's confirmation holds for that account only (sync/privacy.py)
+                consumer_confirmation=previous.consumer_confirmation
+                if previous.account_email == email else None)
     push.stop_for(ctx, previous, ctx.now())  # the old grant's channels, while it still works
     ctx.store.take_over_link(b, r)  # a run still working with the old grant writes nothing more
     if link.items_of is None:

@@ -26,7 +26,7 @@ from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Link, LinkStatus
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
-from functions.services import dispatch, push
+from functions.services import consumer_accounts, dispatch, push
 from functions.services.setup import require_branch, require_resource
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,9 @@ def preview(ctx: Context, caller: Caller, b: str, r: str, calendar_id: str | Non
 
 
 def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> dict[str, Any]:
-    v.only_keys(body, {"calendar_id", "new_calendar", "clear_existing"})
+    v.only_keys(body, {"calendar_id", "new_calendar", "clear_existing", "confirm_consumer_account"})
     clear = v.flag(body, "clear_existing", default=False)
+    confirm = v.flag(body, "confirm_consumer_account", default=False)
     if ("calendar_id" in body) == ("new_calendar" in body):
         raise BadRequest("invalid_body", "Give either 'calendar_id' or 'new_calendar'.")
     summary = None
@@ -145,6 +146,9 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
         v.text(body, "calendar_id", max_len=1024)
     current = _load(ctx, caller, b, r)
     branch = require_branch(ctx, b)
+    # a consumer account and a privacy above busy: confirmed, or 409 before any call to Google
+    resource = require_resource(ctx, b, r)
+    confirmation = consumer_accounts.confirmation_for(ctx, caller, current, None, resource.privacy, confirm)
     with GoogleSession(ctx, caller, current) as api:
         if summary is not None:
             created = api.create_calendar(summary, branch.timezone)
@@ -166,6 +170,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     current.status, current.google_calendar_id = LinkStatus.LINKED, calendar_id
     current.google_calendar_name = name  # what the calendar is called, for the pages
     current.clearing, current.last_error, current.items_of = None, None, pair
+    if confirmation is not None:
+        current.consumer_confirmation = confirmation
     current.reset_sync()
     ctx.store.take_over_link(b, r)  # a run still working on this link writes nothing more
     if not keep:
@@ -174,6 +180,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     ctx.store.audit(b, r, caller.sub, caller.role, "linked",
                     {"calendar_id": calendar_id, "created": summary is not None, "cleared": cleared,
                      "kept_item_states": keep})
+    if confirmation is not None:
+        consumer_accounts.audit(ctx, caller, current, confirmation)
     # the first sync at once (it also opens the link's push channel), not at the next poll
     dispatch.link_changed(ctx, b, {r}, ctx.now())
     return {"status": "linked", "google_calendar_id": calendar_id,

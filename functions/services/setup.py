@@ -9,6 +9,7 @@ from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.domain import (
     CONFLICT_POLICIES,
+    DEFAULT_PRIVACY,
     LANGUAGES,
     PRIVACY_LEVELS,
     RESOURCE_KINDS,
@@ -17,7 +18,8 @@ from functions.domain import (
     Resource,
 )
 from functions.errors import BadRequest, NotFound
-from functions.services import dispatch
+from functions.services import consumer_accounts, dispatch
+from functions.sync import privacy
 
 
 def require_branch(ctx: Context, branch_id: str) -> Branch:
@@ -75,19 +77,32 @@ def put_resource(ctx: Context, caller: Caller, branch_id: str, resource_id: str,
     v.ident(branch_id, "branch_id")
     v.ident(resource_id, "resource_id")
     authorize(caller, Action.MANAGE_BRANCH, branch_id, resource_id)
-    v.only_keys(body, {"name", "kind", "privacy"})
+    v.only_keys(body, {"name", "kind", "privacy", "confirm_consumer_account"})
+    confirm = v.flag(body, "confirm_consumer_account", default=False)
     existing = ctx.store.get_resource(branch_id, resource_id)
     resource = Resource(
         branch_id, resource_id,
         name=v.text(body, "name") or "",
         kind=v.choice(body, "kind", RESOURCE_KINDS),
-        privacy=v.choice(body, "privacy", PRIVACY_LEVELS, default=existing.privacy if existing else "full"),
+        # new: busy unless chosen; existing: left out keeps what it has
+        privacy=v.choice(body, "privacy", PRIVACY_LEVELS,
+                         default=existing.privacy if existing else DEFAULT_PRIVACY),
         google_calendar_id=existing.google_calendar_id if existing else None,
     )
     require_branch(ctx, branch_id)
-    ctx.store.put_resource(resource)
     link = ctx.store.get_link(branch_id, resource_id)
-    if existing and existing.privacy != resource.privacy and link.status != LinkStatus.NONE:
+    # a consumer account's calendar shows more than "Belegt" only when confirmed (409 first)
+    confirmation = consumer_accounts.confirmation_for(
+        ctx, caller, link, existing.privacy if existing else None, resource.privacy, confirm)
+    ctx.store.put_resource(resource)
+    if confirmation is not None:
+        ctx.store.update_link(branch_id, resource_id, {"consumer_confirmation": confirmation})
+        consumer_accounts.audit(ctx, caller, link, confirmation)
+    shown_before = existing and privacy.effective(existing.privacy, link.account_email,
+                                                  link.consumer_confirmation)
+    shown_now = privacy.effective(resource.privacy, link.account_email,
+                                  confirmation or link.consumer_confirmation)
+    if existing and shown_before != shown_now and link.status != LinkStatus.NONE:
         # every event of the resource must be re-projected: list both sides completely next run
         ctx.store.update_link(branch_id, resource_id, {"full_sync_next": True})
     return resource.to_api(link.status)

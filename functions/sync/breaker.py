@@ -16,11 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.sync.model import MASS_CHANGE_BLOCKED, Action, Blocked, DeleteAppointment, DeleteEvent
+from functions.sync.model import (
+    MASS_CHANGE_BLOCKED,
+    Action,
+    Blocked,
+    DeleteAppointment,
+    DeleteEvent,
+    Deletion,
+    Side,
+)
 
 MINIMUM = 10
 SHARE_PERCENT = 20
 WINDOW = timedelta(hours=1)
+LISTED = 500  # deletions a finding lists by id (the link document stays far below 1 MiB)
 
 
 @dataclass(frozen=True)
@@ -71,4 +80,12 @@ def check(actions: Sequence[Action], *, synced_items: int, force: bool,
     before = synced_items + earlier.google + earlier.planner
     if force or not (too_many(google, before) or too_many(planner, before)):
         return None
-    return Blocked(MASS_CHANGE_BLOCKED, google, planner, before)
+    return Blocked(MASS_CHANGE_BLOCKED, google, planner, before, held_back(actions))
+
+
+def held_back(actions: Sequence[Action]) -> tuple[Deletion, ...]:
+    """The run's deletions by id, for the admin's decision (the first LISTED of them)."""
+    found = [Deletion(Side.GOOGLE, a.appointment_id, a.event_id) if isinstance(a, DeleteEvent)
+             else Deletion(Side.PLANNER, a.appointment_id)
+             for a in actions if isinstance(a, DeleteEvent | DeleteAppointment)]
+    return tuple(found[:LISTED])

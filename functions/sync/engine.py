@@ -47,9 +47,9 @@ from functions.adapters.sync_store import SYNCING, LeaseLost, SyncStore
 from functions.context import Context
 from functions.crypto import TokenDecryptError
 from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
-from functions.sync import breaker, mapping, model, recovery
+from functions.sync import breaker, mapping, model, privacy, recovery, schedule
 from functions.sync.apply import Applier
-from functions.sync.model import ConflictResolution, Plan, Policy, Privacy
+from functions.sync.model import Blocked, ConflictResolution, Plan, Policy
 from functions.sync.plan import plan_link
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class Engine:
     # The run ---------------------------------------------------------------------------------
 
     def run(self, branch_id: str | None = None, resource_id: str | None = None,
-            force: bool = False) -> RunSummary:
+            force: bool = False, restore: bool = False) -> RunSummary:
         request_context = contextvars.copy_context()  # the request's trace, for every worker
         futures = []
         # Each branch is read on its own (its links and resources), and its links start syncing
@@ -157,7 +157,8 @@ class Engine:
             reads = [readers.submit(self._branch_jobs, branch, resource_id)
                      for branch in self._syncing_branches(branch_id)]
             for read in as_completed(reads):
-                futures += [pool.submit(request_context.copy().run, self._safe, *job, force=force)
+                futures += [pool.submit(request_context.copy().run, self._safe, *job, force=force,
+                                        restore=restore)
                             for job in read.result()]
             outcomes = [f.result() for f in futures]
         summary = RunSummary(links=len(outcomes), outcomes=outcomes)
@@ -189,9 +190,10 @@ class Engine:
         return [(link, branch, resources[link.resource_id])
                 for link in links if link.resource_id in resources]
 
-    def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool) -> LinkOutcome:
+    def _safe(self, link: Link, branch: Branch, resource: Resource, *, force: bool,
+              restore: bool = False) -> LinkOutcome:
         try:
-            outcome = self.sync_link(link, branch, resource, force=force)
+            outcome = self.sync_link(link, branch, resource, force=force, restore=restore)
         except Exception:
             log.exception("sync of a link failed", extra={"link": link.link_id})
             outcome = LinkOutcome(link.link_id, str(link.status), failed=True)
@@ -201,14 +203,18 @@ class Engine:
     # One link --------------------------------------------------------------------------------
 
     def sync_link(
-        self, link: Link, branch: Branch, resource: Resource, *, force: bool = False
+        self, link: Link, branch: Branch, resource: Resource, *, force: bool = False,
+        restore: bool = False,
     ) -> LinkOutcome:
+        """`force`: an admin lets a held-back mass change through; `restore`: an admin restores
+        from the planner instead (the events the phone deleted are re-created, sync/plan.py)."""
         now = self.now()
         if link.status == LinkStatus.THROTTLED and link.throttled_until and link.throttled_until > now:
             return LinkOutcome(link.link_id, str(link.status), idle=True)
         policy = Policy(
             timezone=branch.timezone,
-            privacy=Privacy(resource.privacy),
+            # never more than busy for a consumer account without a recorded confirmation
+            privacy=privacy.effective(resource.privacy, link.account_email, link.consumer_confirmation),
             conflict_resolution=ConflictResolution(branch.conflict_policy),
             language=branch.language,
             horizon_days=self.ctx.settings.sync_horizon_days,
@@ -222,7 +228,7 @@ class Engine:
             return self._mark(link, LinkStatus.NEEDS_RECONSENT, "token_unreadable")
         with api_lock:
             try:
-                return self._sync(api, link, branch, resource, policy, now, force)
+                return self._sync(api, link, branch, resource, policy, now, force, restore)
             except GrantDead:
                 return self._mark(link, LinkStatus.NEEDS_RECONSENT, "grant_dead")
             except CalendarMissing:
@@ -243,9 +249,12 @@ class Engine:
                 return LinkOutcome(link.link_id, str(link.status), failed=True)
 
     def _sync(self, api: CalendarApi, link: Link, branch: Branch, resource: Resource, policy: Policy,
-              now: datetime, force: bool) -> LinkOutcome:
-        fetched = self._fetch(api, link, branch, resource, now)
+              now: datetime, force: bool, restore: bool = False) -> LinkOutcome:
+        # a restore needs every appointment of the resource: a complete listing of both sides
+        fetched = self._fetch(api, replace(link, full_sync_next=True) if restore else link,
+                              branch, resource, now)
         if fetched.idle and link.status == LinkStatus.LINKED and not link.blocked:
+            self._heartbeat(link, now)
             return LinkOutcome(link.link_id, str(link.status), idle=True)
         # Planned before taking the lease: a blocked or echo-only run then writes nothing.
         states = self.sync_store.states(link.link_id)
@@ -263,8 +272,10 @@ class Engine:
             now,
             force=force,
             earlier=breaker.recent(link.recent_deletions, now),
+            restore=restore,
         )
-        if plan.blocked is not None and link.blocked == asdict(plan.blocked):
+        if plan.blocked is not None and link.blocked == _finding(plan.blocked):
+            self._heartbeat(link, now)
             return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)
         if self.sync_store.acquire(link, self.owner, now) is None:
             return LinkOutcome(link.link_id, str(link.status), skipped=True)
@@ -281,12 +292,13 @@ class Engine:
                                                applier.quarantined, now)
         fields: dict[str, Any] = {
             "status": LinkStatus.LINKED,
-            "last_sync_at": now,
+            "last_sync_at": now,  # the link's last change (a run that got this far)
+            "last_checked_at": now,
             "blocked": None,
             "throttled_until": None,
             "quarantine": quarantine or None,
             # a forced run was an admin's decision: its deletions and those before count no more
-            "recent_deletions": None if force else (
+            "recent_deletions": None if force or restore else (
                 breaker.remember(link.recent_deletions, now, plan.actions) or None),
         }
         if applier.ok:
@@ -394,6 +406,12 @@ class Engine:
                  extra={"link": link.link_id, "key_version": fresh["kid"]})
         return replace(link, sealed_refresh_token=fresh)
 
+    def _heartbeat(self, link: Link, now: datetime) -> None:
+        """An idle check writes nothing, except `last_checked_at` at most once an hour
+        (schedule.heartbeat_due), so a healthy link does not look stale on the pages."""
+        if schedule.heartbeat_due(link.last_checked_at, now):
+            self.sync_store.mark(link, {"last_checked_at": now})
+
     # Link status -------------------------------------------------------------------------------
 
     def _mark(self, link: Link, status: LinkStatus, action: str, **extra: Any) -> LinkOutcome:
@@ -404,21 +422,29 @@ class Engine:
 
     def _blocked(self, link: Link, plan: Plan) -> LinkOutcome:
         assert plan.blocked is not None
-        finding = asdict(plan.blocked)
+        finding = _finding(plan.blocked)
         self.sync_store.finish(
             link,
             self.owner,
             {
                 "blocked": finding,
+                "last_checked_at": self.now(),
                 "last_error": (
                     f"mass_change_blocked: this run would delete {plan.blocked.google_deletions} "
                     f"event(s) in Google and {plan.blocked.planner_deletions} appointment(s) of "
-                    f"{plan.blocked.synced_items}; an admin must confirm (sync with force)."
+                    f"{plan.blocked.synced_items}; an admin must decide (apply or restore)."
                 ),
             },
         )
+        counts = {k: v for k, v in finding.items() if k != "deletions"}  # ids stay on the link
         self.ctx.store.audit(
-            link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked", finding
+            link.branch_id, link.resource_id, "sync", "system", "mass_change_blocked", counts
         )
         status_log.link_status_changed(link, "blocked", status_log.MASS_CHANGE_BLOCKED, self.now())
         return LinkOutcome(link.link_id, str(link.status), failed=True, blocked=True)
+
+
+def _finding(blocked: Blocked) -> dict[str, Any]:
+    """The breaker's finding as the link stores it (lists, as Firestore gives them back)."""
+    return {**asdict(blocked),
+            "deletions": [{**asdict(d), "side": str(d.side)} for d in blocked.deletions]}

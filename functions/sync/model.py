@@ -300,13 +300,27 @@ Action: TypeAlias = (
 
 
 @dataclass(frozen=True)
+class Deletion:
+    """One deletion a held-back run would have made: `side` is where the item would go, google
+    (its event: the planner deleted the appointment) or planner (the appointment: the phone
+    deleted its event). Ids only, like every action."""
+
+    side: Side
+    appointment_id: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Blocked:
-    """The circuit breaker tripped: the run would delete too much on one side."""
+    """The circuit breaker tripped: the run would delete too much on one side. `deletions`
+    lists this run's own (the counts also hold the last hour's, already applied), at most
+    breaker.LISTED of them."""
 
     reason: str
     google_deletions: int
     planner_deletions: int
     synced_items: int
+    deletions: tuple[Deletion, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,12 @@ write: the shell quarantines it and syncs the rest (one bad item never blocks it
 
 Breaker: more than max(10, 20 % of synced items) deletions on either side → no actions at all,
 `Plan.blocked` (mass_change_blocked), unless `force`.
+
+Restore (an admin's answer to a held-back run, `restore`): the planner is the record restored
+from. Where the table says "delete appointment" (its event is gone from Google), the event is
+re-created under its old id instead; deletions made in the planner go to Google as they would
+(the planner is what is restored, and a kept event would only be deleted by the next run). The
+breaker does not stop it: it is the admin's decision. Needs a complete planner listing.
 """
 
 from __future__ import annotations
@@ -113,13 +119,14 @@ def plan_link(
     *,
     force: bool = False,
     earlier: breaker.Recent = breaker.NONE_RECENT,
+    restore: bool = False,
 ) -> Plan:
     """Decide every action of one sync run for one link. Pure: no I/O, no clock. `earlier`:
     the deletions the link's runs of the last hour applied (the breaker counts them too)."""
     states = tuple(states)
     window = Window(now, policy)
     items = gather(link, policy, planner, google, states, window)
-    rules = _Rules(link, policy, window, google.complete)
+    rules = _Rules(link, policy, window, google.complete, restore)
     actions: list[Action] = []
     full_sync_needed = False
     for key in sorted(items):
@@ -132,7 +139,7 @@ def plan_link(
             item.invalid.append("planner" if item.appointment is not None else "google")
             actions.extend(rules.decide(item))
     synced_items = sum(state.ends_at > now for state in states)
-    blocked = breaker.check(actions, synced_items=synced_items, force=force, earlier=earlier)
+    blocked = breaker.check(actions, synced_items=synced_items, force=force or restore, earlier=earlier)
     if blocked is not None:
         return Plan(blocked=blocked)
     return Plan(actions=tuple(actions), full_sync_needed=full_sync_needed, items=frozenset(items))
@@ -150,6 +157,7 @@ class _Rules:
     policy: Policy
     window: Window
     google_complete: bool = False
+    restore: bool = False  # re-create the events Google lost instead of deleting appointments
 
     def decide(self, item: Item) -> list[Action]:
         if item.invalid:
@@ -299,6 +307,8 @@ class _Rules:
         return [self._pull(item)]
 
     def delete_appointment(self, item: Item) -> list[Action]:
+        if self.restore and item.state is not None and item.planner is Seen.PRESENT:
+            return [self._push(item, item.state.event_id, create=True)]  # revives the old id
         return [DeleteAppointment(item.key, self._version(item))]
 
     def delete_event(self, item: Item) -> list[Action]:

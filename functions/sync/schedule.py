@@ -18,6 +18,9 @@
   its name for longer than Cloud Tasks remembers names.
 - **Backstop with push**: a link whose channel is healthy is checked every `push interval`
   minutes instead, found by its own field (`push_bucket`, the same minute of the hour).
+- **Heartbeat**: an idle check writes nothing, except `last_checked_at` when the stored one is
+  an hour old or more (`heartbeat_due`): at most 24 writes a link and day, and a check within
+  the hour still writes nothing.
 - **Task names** make a link's task unique per purpose and window, so Cloud Tasks' own
   deduplication (ALREADY_EXISTS for a name used within the last hour) keeps a link from being
   queued twice for the same reason. A task also carries why it runs (`reason`).
@@ -36,6 +39,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # Why a task runs (in its body): a backstop poll, a planner change, a Google notification.
 POLL, CHANGE, PUSH = "poll", "change", "push"
 REASONS = (POLL, CHANGE, PUSH)
+HEARTBEAT = timedelta(hours=1)
 
 
 def poll_bucket(link_id: str) -> int:
@@ -100,3 +104,8 @@ def push_task(link_id: str, channel_id: str, round_: int, now: datetime, debounc
     hour = int(now.timestamp()) // 3600
     due = now + timedelta(seconds=debounce_seconds)
     return TaskSlot(f"{_safe(link_id)}-push-{channel_id}-{round_}-{hour}", due, PUSH, channel_id)
+
+
+def heartbeat_due(last_checked_at: datetime | None, now: datetime) -> bool:
+    """Whether an idle check writes the link's `last_checked_at` (never written, or an hour old)."""
+    return last_checked_at is None or now - last_checked_at >= HEARTBEAT

@@ -116,8 +116,10 @@ class Stack:
         assert 200 <= status < 300, f"emulator {method} {path} → {status}: {answer}"
         return answer
 
-    def new_branch(self, resources: dict[str, tuple[str, str]], sync: bool = False) -> str:
-        """A branch of its own for one test, created through the planner API, like the planner does."""
+    def new_branch(self, resources: dict[str, tuple[str, str]], sync: bool = False,
+                   privacy: str = "full") -> str:
+        """A branch of its own for one test, created through the planner API, like the planner
+        does; its resources show `privacy` (the tests read titles in Google: "full")."""
         branch = "t-" + uuid.uuid4().hex[:10]
         token = self.token("planner")
         self.api("PUT", f"/planner/branches/{branch}",
@@ -125,7 +127,7 @@ class Stack:
                  token)
         for resource_id, (name, kind) in resources.items():
             self.api("PUT", f"/planner/branches/{branch}/resources/{resource_id}",
-                     {"name": name, "kind": kind}, token)
+                     {"name": name, "kind": kind, "privacy": privacy}, token)
         return branch
 
 

@@ -169,6 +169,17 @@ def load_modules() -> dict[str, Module]:
     return {m.name: m for m in modules}
 
 
+def _bound_names(node: ast.AST) -> set[str]:
+    """Names a definition binds itself: parameters and assigned locals."""
+    bound: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            bound.add(n.id)
+    return bound
+
+
 def _code_nodes(node: ast.AST) -> Iterator[ast.AST]:
     """ast.walk without type annotations (they name classes, they do not call them)."""
     stack = [node]
@@ -226,6 +237,7 @@ class CallGraph:
         node = m.defs[name]
         out: set[Target] = set()
         secrets: set[str] = set()
+        bound = _bound_names(node)  # a parameter or local named like a module's function is not it
         for n in _code_nodes(node):
             if isinstance(n, ast.Attribute):
                 if n.attr in SECRET_MARKERS:
@@ -236,7 +248,7 @@ class CallGraph:
                     found = self.resolve(f"{m.imports[n.value.id]}.{n.attr}")
                     if found:
                         out.add(found)
-            elif isinstance(n, ast.Name) and n is not node:
+            elif isinstance(n, ast.Name) and n is not node and n.id not in bound:
                 if n.id in SECRET_MARKERS:
                     secrets.add(SECRET_MARKERS[n.id])
                 found = self._local(m, n.id)

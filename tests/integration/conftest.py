@@ -57,13 +57,15 @@ class Api:
         return self.client.open(path, method=method, json=body, headers=headers, **kw)
 
     def setup_branch(self, branch: str = BRANCH, enabled: bool = True,
-                     resources: tuple[str, ...] = ("anna", "raum-1")) -> None:
+                     resources: tuple[str, ...] = ("anna", "raum-1"), privacy: str = "full") -> None:
+        """The branch and its resources; `privacy` as the admin chose it (the sync tests read
+        titles and notes in Google: "full"; a resource left without a choice is "busy")."""
         r = self.call("PUT", f"/planner/branches/{branch}",
                       {"timezone": "Europe/Berlin", "google_sync_enabled": enabled})
         assert r.status_code == 200, r.get_data(as_text=True)
         for res in resources:
             r = self.call("PUT", f"/planner/branches/{branch}/resources/{res}",
-                          {"name": res, "kind": "employee"})
+                          {"name": res, "kind": "employee", "privacy": privacy})
             assert r.status_code == 200, r.get_data(as_text=True)
 
     def start_consent(self, branch: str = BRANCH, resource: str = "anna", token: str | None = None) -> str:

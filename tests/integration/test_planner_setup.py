@@ -21,13 +21,15 @@ def test_branch_and_resource_round_trip(api: Api) -> None:
     r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/raum-1",
                  {"name": "Anpassraum 1", "kind": "room"})
     assert r.get_json() == {"branch_id": BRANCH, "resource_id": "raum-1", "name": "Anpassraum 1",
-                            "kind": "room", "privacy": "full", "google_calendar_id": None,
-                            "link_status": "none"}
+                            "kind": "room", "privacy": "busy", "google_calendar_id": None,
+                            "link_status": "none"}  # a new resource: only "Belegt" reaches Google
     r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/raum-1",
-                 {"name": "Anpassraum 1", "kind": "room", "privacy": "busy"})
-    assert r.get_json()["privacy"] == "busy"
+                 {"name": "Anpassraum 1", "kind": "room", "privacy": "title_only"})
+    assert r.get_json()["privacy"] == "title_only"
+    r = api.call("PUT", f"/planner/branches/{BRANCH}/resources/raum-1", {"name": "Raum 1", "kind": "room"})
+    assert r.get_json()["privacy"] == "title_only"  # left out: the resource keeps its choice
     got = api.call("GET", f"/planner/branches/{BRANCH}/resources/raum-1").get_json()
-    assert got["privacy"] == "busy" and got["link_status"] == "none"
+    assert got["privacy"] == "title_only" and got["link_status"] == "none"
     listed = api.call("GET", f"/planner/branches/{BRANCH}/resources").get_json()["resources"]
     assert [x["resource_id"] for x in listed] == ["raum-1"]
 

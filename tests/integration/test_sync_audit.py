@@ -13,6 +13,7 @@ from functions.services import dispatch
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, Api
 from tests.integration.test_sync import at, put, sync
+from tests.integration.test_sync_rules import set_policy
 
 pytestmark = pytest.mark.firestore
 
@@ -61,6 +62,7 @@ def test_a_link_the_run_stops_is_audited_with_a_message(linked: tuple[Api, str],
 def test_every_conflict_of_a_run_is_counted_and_audited_with_its_winner(
         linked: tuple[Api, str], control: EmulatorControl) -> None:
     api, cal = linked
+    set_policy(api, "planner_wins")
     for key in ("t1", "t2"):
         put(api, key, title="Anpassung")
     sync(api)
