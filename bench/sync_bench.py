@@ -9,6 +9,9 @@ Prints, and writes to bench-results.json:
                                   ÷ (requests × RTT / concurrency)                (target ≤ 1.2)
 - baseline_request_ratio          requests of a naive "list everything, write
                                   everything" cycle ÷ ours                        (target ≥ 20)
+- heartbeat_writes_per_link_day  Firestore writes of one idle link over a simulated day of
+                                  checks every SYNC_POLL_MINUTES: `last_checked_at`, at most
+                                  hourly (issue 13)                                (target ≤ 24)
 - branch_write_errors             non-2xx answers to the planner's PUTs below     (target 0)
 - branch_writes_per_s_1           PUTs per second into one branch, one writer
 - branch_writes_per_s_8           the same with 8 parallel writers
@@ -80,6 +83,8 @@ def parse_args() -> argparse.Namespace:
                    help="emulated round trip to Firestore per RPC, while the planner writes run")
     p.add_argument("--writes-only", action="store_true",
                    help="measure only the planner writes (updates their figures in --out)")
+    p.add_argument("--poll-minutes", type=int, default=5,
+                   help="the backstop interval of the simulated day (SYNC_POLL_MINUTES' default)")
     p.add_argument("--out", default=str(ROOT / "bench-results.json"))
     return p.parse_args()
 
@@ -355,13 +360,32 @@ def measure(args: argparse.Namespace, google: GoogleProcess, engine_class: Any) 
     fill_summary = engine.run(branch_id="fill")
     counters = control.counters()
     requests = counters["requests"]
-    return {"world": world, "links": len(links), "sample": len(sample), "summary": summary,
+    heartbeat = heartbeat_day(world, engine_class, links[-1], args.poll_minutes)  # not the baseline's
+    return {"world": world, "heartbeat": heartbeat, "links": len(links), "sample": len(sample),
+            "summary": summary,
             "idle_wall": idle_wall,
             "idle_requests": idle_requests, "idle_writes": idle_writes, "cpu_wall": cpu_wall,
             "idle_walls": walls, "idle_connections": max(connections),
             "baseline_requests": baseline_requests, "baseline_wall": baseline_wall,
             "fill_round_trips": requests["http"] + requests["token"], "fill_summary": fill_summary,
             "fill_connections": counters["connections"]}
+
+
+def heartbeat_day(world: World, engine_class: Any, link: tuple[str, str],
+                  poll_minutes: int) -> dict[str, Any]:
+    """One idle link checked every `poll_minutes` over a simulated day (the engine's clock moved
+    on, Google's and Firestore's real): the Firestore writes and Google requests it costs."""
+    branch, resource_id = link
+    engine_class(world.ctx).run(branch, resource_id)  # settled: the day starts with an idle link
+    start = datetime.now(UTC)
+    checks = 24 * 60 // poll_minutes
+    world.google.control.reset_counters()
+    with counting() as ops:
+        for i in range(checks):
+            moment = start + timedelta(minutes=poll_minutes * i)
+            engine_class(world.ctx, now=lambda m=moment: m).run(branch, resource_id)
+    return {"checks": checks, "writes": ops["writes"],
+            "requests": world.google.control.counters()["requests"]["http"]}
 
 
 def write_figures(w: dict[str, Any]) -> dict[str, Any]:
@@ -415,6 +439,7 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         "idle_cycle_ratio_to_lower_bound": round(idle_wall / lower_bound, 3) if lower_bound else None,
         "baseline_request_ratio": round(
             baseline_requests / sample / max(idle_requests / links, 1e-9), 1),
+        "heartbeat_writes_per_link_day": f["heartbeat"]["writes"],
         **write_figures(f["branch"]),
     }
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -425,6 +450,8 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         (f"idle cycle over {links} links: wall / lower bound",
          results["idle_cycle_ratio_to_lower_bound"], "≤ 1.2"),
         ("naive baseline requests ÷ ours", results["baseline_request_ratio"], "≥ 20"),
+        (f"Firestore writes of an idle link a day ({f['heartbeat']['checks']} checks)",
+         results["heartbeat_writes_per_link_day"], "≤ 24"),
         *write_rows(f["branch"]),
     ]
     print(f"\nRTT {args.rtt_ms:.0f} ms, concurrency {args.concurrency}, {links} links, "
@@ -442,6 +469,10 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
           f"→ ~{baseline_requests * scale:.0f} requests, ~{baseline_wall * scale:.1f} s for all links")
     print(f"  fill: pushed {f['fill_summary'].pushed}, failed {f['fill_summary'].failed}, over "
           f"{f['fill_connections']} connection(s) (HTTP round trips above; handshakes not counted)")
+    hb = f["heartbeat"]
+    print(f"  heartbeat: {hb['checks']} idle checks of one link over a simulated day (every "
+          f"{args.poll_minutes} min) wrote {hb['writes']} time(s) (`last_checked_at`, at most hourly) "
+          f"and made {hb['requests']} Google requests")
     print(write_note(args, f["branch"]))
     print(f"  peak memory (RSS): {peak_mb:.0f} MB\n")
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

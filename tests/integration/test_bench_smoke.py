@@ -28,11 +28,14 @@ def test_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
     figures, stdout = run_bench(
         tmp_path, "sync_bench", "--links", "6", "--appointments-per-link", "3", "--fill", "120",
         "--rtt-ms", "5", "--baseline-sample", "2", "--idle-runs", "2", "--writes", "40",
-        "--firestore-rtt-ms", "1")
+        "--firestore-rtt-ms", "1", "--poll-minutes", "20")
     assert set(figures) == {"idle_requests_per_link", "idle_firestore_writes_per_link",
                             "fill_round_trips_2000", "idle_cycle_ratio_to_lower_bound",
-                            "baseline_request_ratio", "branch_write_errors", "branch_writes_per_s_1",
+                            "baseline_request_ratio", "heartbeat_writes_per_link_day",
+                            "branch_write_errors", "branch_writes_per_s_1",
                             "branch_writes_per_s_8", "branch_write_speedup"}
+    # 72 idle checks over the day, `last_checked_at` written at every full hour after the first
+    assert figures["heartbeat_writes_per_link_day"] == 23
     assert figures["idle_requests_per_link"] == 1.0
     assert figures["idle_firestore_writes_per_link"] == 0
     assert figures["branch_write_errors"] == 0  # 40 PUTs with 1 writer, 40 with 8
