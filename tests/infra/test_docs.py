@@ -159,7 +159,7 @@ def test_deploy_says_how_to_lock_the_providers(cfg: Config) -> None:
 def test_the_planner_screens_call_only_paths_the_contract_has() -> None:
     section = DEPLOY.split("### The staff pages are a local demo", 1)[1].split("\n## ", 1)[0]
     table = "\n".join(line for line in section.splitlines() if line.startswith("| "))
-    calls = re.findall(r"`(?:(GET|PUT|POST|DELETE)|PUT` / `DELETE) (/[\w{}/]+)", table)
+    calls = re.findall(r"`(?:(GET|PUT|POST|DELETE)|PUT` / `DELETE) (/[\w{}/-]+)", table)
     assert len(calls) >= 10
     contract = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
     paths = set(re.findall(r"^  (/\S+):$", contract, re.M))
