@@ -4,7 +4,38 @@ import {
   ApiError, FLOW_TIMEOUT_MS, POLL_MS, api, app, el, linkPath, resourceName, showError, showMessage, statusOf,
 } from "./core.js";
 import { openCalendarDialog } from "./dialogs.js";
+import { register, t } from "./i18n.js";
 import { loadBranch, refreshResource, replaceRow } from "./table.js";
+
+register({
+  "consent.window.title": { de: "Google-Anmeldung", en: "Google sign-in" },
+  "consent.window.preparing": { de: "Die Google-Anmeldung wird vorbereitet …", en: "Preparing the Google sign-in …" },
+  "consent.no_url": { de: "oauth_start lieferte keine authorization_url.", en: "oauth_start gave no authorization_url." },
+  "consent.start_failed": {
+    de: "Die Google-Freigabe für „{name}“ konnte nicht gestartet werden",
+    en: "The Google consent for “{name}” could not be started",
+  },
+  "consent.blocked": { de: "Der Browser hat das Google-Fenster blockiert.", en: "The browser blocked the Google window." },
+  "consent.blocked.detail": { de: "Öffnen Sie es über diesen Link:", en: "Open it with this link:" },
+  "consent.blocked.link": { de: "Google-Anmeldung öffnen", en: "Open the Google sign-in" },
+  "consent.status_failed": {
+    de: "Der Status der Freigabe von „{name}“ ist nicht abrufbar",
+    en: "The status of the consent for “{name}” cannot be read",
+  },
+  "consent.not_given": {
+    de: "Google hat die Zustimmung für „{name}“ nicht erteilt.",
+    en: "Google did not give the consent for “{name}”.",
+  },
+  "consent.window_said": { de: "Google-Fenster: {text}", en: "Google window: {text}" },
+  "consent.closed": {
+    de: "Das Google-Fenster wurde geschlossen, ohne dass die Zustimmung für „{name}“ erteilt wurde.",
+    en: "The Google window was closed without the consent for “{name}” being given.",
+  },
+  "consent.timeout": {
+    de: "Keine Zustimmung für „{name}“ innerhalb von 10 Minuten. Bitte erneut starten.",
+    en: "No consent for “{name}” within 10 minutes. Please start again.",
+  },
+});
 
 function openConsentWindow() {
   // Opened at once, inside the click, so that no popup blocker stops it; pointed, when
@@ -15,9 +46,10 @@ function openConsentWindow() {
   const win = window.open("", "_blank", "popup,width=540,height=760");
   if (!win) return null;
   try {
-    win.document.title = "Google-Anmeldung";
+    win.document.documentElement.lang = document.documentElement.lang;
+    win.document.title = t("consent.window.title");
     win.document.body.style.font = "16px system-ui, sans-serif";
-    win.document.body.textContent = "Die Google-Anmeldung wird vorbereitet …";
+    win.document.body.textContent = t("consent.window.preparing");
   } catch {
     // Not ours to write into: fine, it is only a placeholder.
   }
@@ -57,11 +89,11 @@ async function startConsent(resourceId) {
     ({ authorization_url: url } = await api("POST", "/oauth_start",
       { branch_id: app.branchId, resource_id: resourceId }));
     if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
-      throw new ApiError(200, "invalid_response", "oauth_start lieferte keine authorization_url.");
+      throw new ApiError(200, "invalid_response", t("consent.no_url"));
     }
   } catch (err) {
     if (win) win.close();
-    showError(`Die Google-Freigabe für „${name}“ konnte nicht gestartet werden`, err);
+    showError(() => t("consent.start_failed", { name }), err);
     if (err.code === "sync_disabled") {
       // switched off meanwhile: the page shows the switch as it is now (and a paused link)
       if (app.branch) await loadBranch();
@@ -72,9 +104,9 @@ async function startConsent(resourceId) {
   if (win && !win.closed) {
     win.location.href = url;
   } else {
-    showMessage("warning", "Der Browser hat das Google-Fenster blockiert.", "Öffnen Sie es über diesen Link:",
+    showMessage("warning", () => t("consent.blocked"), () => t("consent.blocked.detail"),
       el("a", { href: url, target: "_blank", rel: "noopener", dataset: { test: "consent-link" },
-        text: "Google-Anmeldung öffnen" }));
+        "data-i18n": "consent.blocked.link", text: t("consent.blocked.link") }));
   }
   app.flows.set(resourceId, { win, before, started: Date.now(), failures: 0, timer: null });
   replaceRow(resourceId);
@@ -106,7 +138,7 @@ async function checkConsent(resourceId) {
     flow.failures += 1;
     if (flow.failures >= 3 || err.status === 401 || err.status === 403) {
       endConsent(resourceId);
-      showError(`Der Status der Freigabe von „${name}“ ist nicht abrufbar`, err);
+      showError(() => t("consent.status_failed", { name }), err);
     } else {
       scheduleCheck(resourceId);
     }
@@ -122,15 +154,14 @@ async function checkConsent(resourceId) {
     openCalendarDialog(resourceId);
   } else if (answered !== null) {
     endConsent(resourceId);
-    showMessage("error", `Google hat die Zustimmung für „${name}“ nicht erteilt.`,
-      `Google-Fenster: ${answered.text}`, null, answered.result || "consent_failed");
+    showMessage("error", () => t("consent.not_given", { name }),
+      () => t("consent.window_said", { text: answered.text }), null, answered.result || "consent_failed");
   } else if (closed) {
     endConsent(resourceId);
-    showMessage("warning", `Das Google-Fenster wurde geschlossen, ohne dass die Zustimmung für „${name}“ ` +
-      "erteilt wurde.");
+    showMessage("warning", () => t("consent.closed", { name }));
   } else if (Date.now() - flow.started > FLOW_TIMEOUT_MS) {
     endConsent(resourceId);
-    showMessage("warning", `Keine Zustimmung für „${name}“ innerhalb von 10 Minuten. Bitte erneut starten.`);
+    showMessage("warning", () => t("consent.timeout", { name }));
   } else {
     scheduleCheck(resourceId);
   }

@@ -13,7 +13,7 @@ const STORE_KEY = "planner-lang";
 
 export function register(entries) {
   for (const [key, entry] of Object.entries(entries)) {
-    if (CATALOG.has(key)) throw new Error(`i18n: ${key} is registered twice`);
+    if (CATALOG.has(key)) throw new Error(`i18n: ${key} is registered twice`);  // i18n-ignore: for developers
     CATALOG.set(key, entry);
   }
 }
@@ -64,11 +64,15 @@ export function has(key) {
 
 const ATTRIBUTES = ["placeholder", "title", "aria-label"];
 
+// A key the page uses but nobody registered leaves its node as the HTML has it (problems() names it).
 export function applyStatic(root = document) {
-  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll("[data-i18n]")) {
+    if (CATALOG.has(node.dataset.i18n)) node.textContent = t(node.dataset.i18n);
+  }
   for (const attr of ATTRIBUTES) {
     for (const node of root.querySelectorAll(`[data-i18n-${attr}]`)) {
-      node.setAttribute(attr, t(node.getAttribute(`data-i18n-${attr}`)));
+      const key = node.getAttribute(`data-i18n-${attr}`);
+      if (CATALOG.has(key)) node.setAttribute(attr, t(key));
     }
   }
 }
@@ -85,10 +89,20 @@ export function problems() {
       found.push(`${key}: placeholders differ`);
     }
   }
-  for (const node of document.querySelectorAll("[data-i18n]")) {
-    if (!CATALOG.has(node.dataset.i18n)) found.push(`${node.dataset.i18n}: used in the page, not registered`);
+  const used = [...document.querySelectorAll("[data-i18n]")].map((node) => node.dataset.i18n);
+  for (const attr of ATTRIBUTES) {
+    for (const node of document.querySelectorAll(`[data-i18n-${attr}]`)) used.push(node.getAttribute(`data-i18n-${attr}`));
+  }
+  for (const key of new Set(used)) {
+    if (!CATALOG.has(key)) found.push(`${key}: used in the page, not registered`);
   }
   return found;
 }
 
+// Every entry, [key, {de, en}] (for the browser tests: which words are German, which English).
+export function entries() {
+  return [...CATALOG].map(([key, entry]) => [key, { ...entry }]);
+}
+
 document.documentElement.lang = current;
+window.i18n = { lang, setLang, t, has, problems, entries };  // for the browser tests and the curious

@@ -3,8 +3,64 @@
 // edit here is one a person would make in the Google Calendar app; only a sync brings it over.
 
 import { $, api, el, seg, showError, showMessage } from "./core.js";
+import { register, t } from "./i18n.js";
 import { demo, lastAction, noContent } from "./sync-state.js";
 import { addDays, formatSpan, isoInZone, parseInstant, wallFields, zonedIso } from "./sync-time.js";
+
+register({
+  "sync.phone.heading": { de: "Google-Kalender (Handy)", en: "Google Calendar (phone)" },
+  "sync.phone.hint": {
+    de: "Der verknüpfte Kalender im (lokalen) Google, wie ihn das Handy zeigt:",
+    en: "The linked calendar in the (local) Google, as the phone shows it:",
+  },
+  "sync.phone.show_cancelled": { de: "Gelöschte Termine (ausgegraut) anzeigen", en: "Show deleted events (greyed out)" },
+  "sync.phone.new": { de: "Auf dem Handy bearbeiten: neuer Termin", en: "Edit on the phone: new event" },
+  "sync.phone.title_example": { de: "z. B. Zahnarzt (privat)", en: "e.g. Dentist (private)" },
+  "sync.phone.when": { de: "Datum und Uhrzeit", en: "Date and time" },
+  "sync.phone.create": { de: "Auf dem Handy anlegen", en: "Create on the phone" },
+  "sync.phone.load_failed": {
+    de: "Der Google-Kalender (Emulator) konnte nicht gelesen werden",
+    en: "The Google calendar (emulator) could not be read",
+  },
+  "sync.phone.no_time": { de: "(ohne Zeit)", en: "(no time)" },
+  "sync.phone.untitled": { de: "(ohne Titel)", en: "(no title)" },
+  "sync.phone.new_title": { de: "Neuer Titel", en: "New title" },
+  "sync.phone.ok": { de: "OK", en: "OK" },
+  "sync.phone.cancel": { de: "Abbrechen", en: "Cancel" },
+  "sync.phone.cancelled": { de: "gelöscht", en: "deleted" },
+  "sync.phone.from_planner": { de: "vom Terminplaner", en: "from the planner" },
+  "sync.phone.from_phone": { de: "auf dem Handy angelegt", en: "created on the phone" },
+  "sync.phone.series": { de: "Serie", en: "Series" },
+  "sync.phone.location": { de: "Ort: {location}", en: "Location: {location}" },
+  "sync.phone.later": { de: "+1 Std.", en: "+1 h" },
+  "sync.phone.next_day": { de: "Nächster Tag", en: "Next day" },
+  "sync.phone.rename": { de: "Umbenennen", en: "Rename" },
+  "sync.phone.delete": { de: "Löschen", en: "Delete" },
+  "sync.phone.count": { de: "{count} Termin(e)", en: "{count} event(s)" },
+  "sync.phone.account": { de: "Google-Konto", en: "Google account" },
+  "sync.phone.named": { de: "„{name}“ ({id})", en: "“{name}” ({id})" },
+  "sync.phone.no_calendar": { de: "kein Kalender verknüpft", en: "no calendar linked" },
+  "sync.phone.none": { de: "Keine Termine in diesem Google-Kalender.", en: "No events in this Google calendar." },
+  "sync.phone.not_linked": { de: "Kein Google-Kalender verknüpft.", en: "No Google calendar linked." },
+  "sync.phone.planner_follows": {
+    de: "Google meldet die Änderung; der Terminplaner hat sie in wenigen Sekunden (ohne Meldung bei der " +
+      "nächsten Prüfung des Kalenders) oder sofort mit „Jetzt synchronisieren“.",
+    en: "Google reports the change; the planner has it within seconds (without a report, at the next " +
+      "check of the calendar) or at once with “Sync now”.",
+  },
+  "sync.phone.failed": { de: "Die Änderung auf dem Handy ist fehlgeschlagen", en: "The change on the phone failed" },
+  "sync.phone.moved_later": { de: "„{title}“ eine Stunde später gelegt.", en: "“{title}” moved one hour later." },
+  "sync.phone.moved_next_day": {
+    de: "„{title}“ auf den nächsten Tag verschoben.", en: "“{title}” moved to the next day.",
+  },
+  "sync.phone.renamed": { de: "„{title}“ in „{summary}“ umbenannt.", en: "“{title}” renamed to “{summary}”." },
+  "sync.phone.deleted": { de: "„{title}“ auf dem Handy gelöscht.", en: "“{title}” deleted on the phone." },
+  "sync.phone.created": { de: "„{title}“ auf dem Handy angelegt.", en: "“{title}” created on the phone." },
+  "sync.phone.need_fields": {
+    de: "Für einen Termin auf dem Handy bitte Titel und Datum eingeben.",
+    en: "For an event on the phone please enter a title and a date.",
+  },
+});
 
 const HOUR_MS = 3600 * 1000;
 const eventsPath = () => `/google/_emulator/calendars/${seg(demo.link.google_calendar_id)}/events`;
@@ -22,7 +78,7 @@ async function loadEvents() {
     demo.events = (await api("GET", eventsPath())).events || [];
   } catch (err) {
     demo.events = [];
-    showError("Der Google-Kalender (Emulator) konnte nicht gelesen werden", err);
+    showError(() => t("sync.phone.load_failed"), err);
   }
   renderEvents();
 }
@@ -57,29 +113,30 @@ function eventItem(event) {
   },
   el("div", { className: "item-main" },
     el("div", { className: "item-time", dataset: { test: "event-time" },
-      text: start ? formatSpan(start, end, demo.timezone) : "(ohne Zeit)" }),
+      text: start ? formatSpan(start, end, demo.timezone) : t("sync.phone.no_time") }),
     renaming
       ? el("form", { className: "rename", dataset: { test: "rename-form" } },
-        el("label", { className: "sr-only", for: `rename-${event.id}`, text: "Neuer Titel" }),
+        el("label", { className: "sr-only", for: `rename-${event.id}`, text: t("sync.phone.new_title") }),
         el("input", { type: "text", id: `rename-${event.id}`, value: event.summary || "", maxlength: 500,
           dataset: { test: "rename-input" }, autocomplete: "off" }),
-        el("button", { type: "submit", className: "primary", text: "OK", dataset: { test: "rename-ok" } }),
-        el("button", { type: "button", className: "secondary", text: "Abbrechen",
+        el("button", { type: "submit", className: "primary", text: t("sync.phone.ok"), dataset: { test: "rename-ok" } }),
+        el("button", { type: "button", className: "secondary", text: t("sync.phone.cancel"),
           dataset: { action: "rename-cancel", test: "rename-cancel" } }))
       : el("div", { className: "item-title" },
-        el("span", { dataset: { test: "event-title" }, text: event.summary || "(ohne Titel)" }), " ",
-        cancelled ? el("span", { className: "badge badge-cancelled", text: "gelöscht" }) : null,
+        el("span", { dataset: { test: "event-title" }, text: event.summary || t("sync.phone.untitled") }), " ",
+        cancelled ? el("span", { className: "badge badge-cancelled", text: t("sync.phone.cancelled") }) : null,
         el("span", { className: `badge ${fromPlanner(event) ? "origin-planner" : "origin-phone"}`,
           dataset: { test: "event-origin", origin: fromPlanner(event) ? "planner" : "phone" },
-          text: fromPlanner(event) ? "vom Terminplaner" : "auf dem Handy angelegt" }),
-        event.recurrence ? el("span", { className: "badge", text: "Serie" }) : null),
-    event.location ? el("div", { className: "item-sub", text: `Ort: ${event.location}` }) : null,
+          text: t(fromPlanner(event) ? "sync.phone.from_planner" : "sync.phone.from_phone") }),
+        event.recurrence ? el("span", { className: "badge", text: t("sync.phone.series") }) : null),
+    event.location ? el("div", { className: "item-sub", text: t("sync.phone.location", { location: event.location }) })
+      : null,
     el("div", { className: "item-id", text: event.id })),
   el("div", { className: "item-actions" },
-    button("later", "+1 Std.", "secondary", allDay),
-    button("next-day", "Nächster Tag", "secondary"),
-    button("rename", "Umbenennen", "secondary"),
-    button("delete", "Löschen", "danger-outline")));
+    button("later", t("sync.phone.later"), "secondary", allDay),
+    button("next-day", t("sync.phone.next_day"), "secondary"),
+    button("rename", t("sync.phone.rename"), "secondary"),
+    button("delete", t("sync.phone.delete"), "danger-outline")));
 }
 
 function renderEvents() {
@@ -88,14 +145,15 @@ function renderEvents() {
   const all = [...demo.events].sort((x, y) => sortKey(x) - sortKey(y) || String(x.id).localeCompare(y.id));
   const shown = all.filter((e) => showCancelled || e.status !== "cancelled");
   const live = all.filter((e) => e.status !== "cancelled").length;
-  $("#event-count").textContent = calendarId() ? `${live} Termin(e)` : "";
+  $("#event-count").textContent = calendarId() ? t("sync.phone.count", { count: live }) : "";
   $("#phone-calendar").textContent = calendarId()
-    ? `${demo.link.account_email || "Google-Konto"} · ${demo.link.google_calendar_name
-      ? `„${demo.link.google_calendar_name}“ (${calendarId()})` : calendarId()}` : "kein Kalender verknüpft";
+    ? `${demo.link.account_email || t("sync.phone.account")} · ${demo.link.google_calendar_name
+      ? t("sync.phone.named", { name: demo.link.google_calendar_name, id: calendarId() }) : calendarId()}`
+    : t("sync.phone.no_calendar");
   $("#phone-create").disabled = !calendarId();
   if (!shown.length) {
     list.replaceChildren(el("li", { className: "empty", dataset: { test: "no-events" },
-      text: calendarId() ? "Keine Termine in diesem Google-Kalender." : "Kein Google-Kalender verknüpft." }));
+      text: t(calendarId() ? "sync.phone.none" : "sync.phone.not_linked") }));
     return;
   }
   list.replaceChildren(...shown.map(eventItem));
@@ -103,17 +161,19 @@ function renderEvents() {
 
 // --- "the phone" edits -------------------------------------------------------------------------
 
+// `done` gives the line that says what was done (in the language of the moment).
 async function phone(method, path, body, done) {
+  const follows = () => t("sync.phone.planner_follows");
   try {
     const answer = await api(method, path, body);
-    lastAction("phone", done, "Google meldet die Änderung; der Terminplaner hat sie in wenigen Sekunden (ohne Meldung bei der nächsten Prüfung des Kalenders) oder sofort mit „Jetzt synchronisieren“.");
+    lastAction("phone", done, follows);
     return answer;
   } catch (err) {
     if (noContent(err)) {
-      lastAction("phone", done, "Google meldet die Änderung; der Terminplaner hat sie in wenigen Sekunden (ohne Meldung bei der nächsten Prüfung des Kalenders) oder sofort mit „Jetzt synchronisieren“.");
+      lastAction("phone", done, follows);
       return {};
     }
-    showError("Die Änderung auf dem Handy ist fehlgeschlagen", err);
+    showError(() => t("sync.phone.failed"), err);
     return null;
   } finally {
     await loadEvents();
@@ -132,8 +192,9 @@ function movedTime(moment, how) {
 async function moveEvent(event, how) {
   if (!event.start || !event.end) return;
   const body = { start: movedTime(event.start, how), end: movedTime(event.end, how) };
-  const what = how === "later" ? "eine Stunde später gelegt" : "auf den nächsten Tag verschoben";
-  await phone("PATCH", `${eventsPath()}/${seg(event.id)}`, body, `„${event.summary || event.id}“ ${what}.`);
+  const what = how === "later" ? "sync.phone.moved_later" : "sync.phone.moved_next_day";
+  const title = event.summary || event.id;
+  await phone("PATCH", `${eventsPath()}/${seg(event.id)}`, body, () => t(what, { title }));
 }
 
 async function renameEvent(event, summary) {
@@ -142,13 +203,14 @@ async function renameEvent(event, summary) {
     renderEvents();
     return;
   }
+  const title = event.summary || event.id;
   await phone("PATCH", `${eventsPath()}/${seg(event.id)}`, { summary },
-    `„${event.summary || event.id}“ in „${summary}“ umbenannt.`);
+    () => t("sync.phone.renamed", { title, summary }));
 }
 
 async function deleteEvent(event) {
-  await phone("DELETE", `${eventsPath()}/${seg(event.id)}`, undefined,
-    `„${event.summary || event.id}“ auf dem Handy gelöscht.`);
+  const title = event.summary || event.id;
+  await phone("DELETE", `${eventsPath()}/${seg(event.id)}`, undefined, () => t("sync.phone.deleted", { title }));
 }
 
 async function createEvent(submit) {
@@ -156,7 +218,7 @@ async function createEvent(submit) {
   const summary = $("#phone-title").value.trim();
   const date = $("#phone-date").value;
   if (!summary || !date) {
-    showMessage("error", "Für einen Termin auf dem Handy bitte Titel und Datum eingeben.");
+    showMessage("error", () => t("sync.phone.need_fields"));
     return;
   }
   const zone = demo.timezone;
@@ -167,7 +229,7 @@ async function createEvent(submit) {
       start: { dateTime: zonedIso(date, $("#phone-start").value, zone), timeZone: zone },
       end: { dateTime: zonedIso(date, $("#phone-end").value, zone), timeZone: zone },
     };
-  const created = await phone("POST", eventsPath(), body, `„${summary}“ auf dem Handy angelegt.`);
+  const created = await phone("POST", eventsPath(), body, () => t("sync.phone.created", { title: summary }));
   if (created) $("#phone-title").value = "";
 }
 

@@ -2,8 +2,58 @@
 // latest state per appointment), and a form that puts/deletes appointments via the planner API.
 
 import { $, api, el, seg, showError, showMessage } from "./core.js";
-import { ORIGIN_TEXT, demo, lastAction, noContent } from "./sync-state.js";
+import { register, t } from "./i18n.js";
+import { ORIGIN_TEXT, demo, lastAction, noContent, say } from "./sync-state.js";
 import { addDays, formatSpan, instantOf, parseInstant, wallFields, zonedIso } from "./sync-time.js";
+
+register({
+  "sync.planner.heading": { de: "Terminplaner", en: "Planner" },
+  "sync.planner.hint": {
+    de: "Die Termine der Ressource, wie der Terminplaner sie kennt (Änderungs-Feed). „Herkunft“ sagt, wer " +
+      "den Termin zuletzt geändert hat: der Terminplaner oder Google.",
+    en: "The resource's appointments as the planner knows them (changes feed). “Origin” says who changed " +
+      "an appointment last: the planner or Google.",
+  },
+  "sync.planner.new": { de: "Neuer Termin", en: "New appointment" },
+  "sync.planner.title_example": { de: "z. B. Hörtest Frau Müller", en: "e.g. Hearing test Mrs Miller" },
+  "sync.planner.reset": { de: "Zurücksetzen", en: "Reset" },
+  "sync.planner.create": { de: "Termin anlegen", en: "Create appointment" },
+  "sync.planner.load_failed": {
+    de: "Die Termine des Terminplaners konnten nicht geladen werden",
+    en: "The planner's appointments could not be loaded",
+  },
+  "sync.planner.untitled": { de: "(ohne Titel)", en: "(no title)" },
+  "sync.planner.origin_hint": { de: "Wer den Termin zuletzt geändert hat", en: "Who changed the appointment last" },
+  "sync.planner.location": { de: "Ort: {location}", en: "Location: {location}" },
+  "sync.planner.edit": { de: "Bearbeiten", en: "Edit" },
+  "sync.planner.delete": { de: "Löschen", en: "Delete" },
+  "sync.planner.count": { de: "{count} Termin(e)", en: "{count} appointment(s)" },
+  "sync.planner.none": { de: "Keine Termine für diese Ressource.", en: "No appointments for this resource." },
+  "sync.planner.no_resource": { de: "Keine verknüpfte Ressource gewählt.", en: "No linked resource chosen." },
+  "sync.planner.last_day": { de: "Letzter Tag", en: "Last day" },
+  "sync.planner.editing": { de: "Termin bearbeiten ({id})", en: "Edit appointment ({id})" },
+  "sync.planner.save_edit": { de: "Änderung speichern", en: "Save changes" },
+  "sync.planner.cancel": { de: "Abbrechen", en: "Cancel" },
+  "sync.planner.need_title": { de: "Bitte einen Titel eingeben.", en: "Please enter a title." },
+  "sync.planner.need_date": { de: "Bitte ein Datum eingeben.", en: "Please enter a date." },
+  "sync.planner.changed": {
+    de: "Termin „{title}“ im Terminplaner geändert.", en: "Appointment “{title}” changed in the planner.",
+  },
+  "sync.planner.created": {
+    de: "Termin „{title}“ im Terminplaner angelegt.", en: "Appointment “{title}” created in the planner.",
+  },
+  "sync.planner.deleted": {
+    de: "Termin „{title}“ im Terminplaner gelöscht.", en: "Appointment “{title}” deleted in the planner.",
+  },
+  "sync.planner.google_follows": {
+    de: "Google erfährt es in wenigen Sekunden von selbst (Cloud Tasks).",
+    en: "Google learns of it by itself within seconds (Cloud Tasks).",
+  },
+  "sync.planner.save_failed": { de: "Der Termin konnte nicht gespeichert werden", en: "The appointment could not be saved" },
+  "sync.planner.delete_failed": {
+    de: "Der Termin „{title}“ konnte nicht gelöscht werden", en: "The appointment “{title}” could not be deleted",
+  },
+});
 
 const FEED_LIMIT = 1000;
 const branchPath = () => `/planner/branches/${seg(demo.branchId)}`;
@@ -19,7 +69,7 @@ async function loadAppointments() {
       if (!answer.changes || answer.changes.length < FEED_LIMIT) break;
     }
   } catch (err) {
-    showError("Die Termine des Terminplaners konnten nicht geladen werden", err);
+    showError(() => t("sync.planner.load_failed"), err);
   }
   renderAppointments();
 }
@@ -54,23 +104,23 @@ function appointmentItem(change) {
     el("div", { className: "item-time", dataset: { test: "appointment-time" },
       text: formatSpan(span.start, span.end, demo.timezone) }),
     el("div", { className: "item-title" },
-      el("span", { dataset: { test: "appointment-title" }, text: a.title || "(ohne Titel)" }), " ",
+      el("span", { dataset: { test: "appointment-title" }, text: a.title || t("sync.planner.untitled") }), " ",
       el("span", { className: `badge origin-${change.origin}`, dataset: { test: "origin", origin: change.origin },
-        title: "Wer den Termin zuletzt geändert hat", text: ORIGIN_TEXT[change.origin] || change.origin })),
-    a.location ? el("div", { className: "item-sub", text: `Ort: ${a.location}` }) : null,
+        title: t("sync.planner.origin_hint"), text: ORIGIN_TEXT[change.origin] || change.origin })),
+    a.location ? el("div", { className: "item-sub", text: t("sync.planner.location", { location: a.location }) }) : null,
     a.notes ? el("div", { className: "item-sub", text: a.notes }) : null,
     el("div", { className: "item-id", text: a.appointment_id })),
   el("div", { className: "item-actions" },
-    button("edit", "Bearbeiten", "secondary"), button("delete", "Löschen", "danger-outline")));
+    button("edit", t("sync.planner.edit"), "secondary"), button("delete", t("sync.planner.delete"), "danger-outline")));
 }
 
 function renderAppointments() {
   const list = $("#appointment-list");
   const items = demo.resourceId ? liveAppointments() : [];
-  $("#appointment-count").textContent = demo.resourceId ? `${items.length} Termin(e)` : "";
+  $("#appointment-count").textContent = demo.resourceId ? t("sync.planner.count", { count: items.length }) : "";
   if (!items.length) {
     list.replaceChildren(el("li", { className: "empty", dataset: { test: "no-appointments" },
-      text: demo.resourceId ? "Keine Termine für diese Ressource." : "Keine verknüpfte Ressource gewählt." }));
+      text: t(demo.resourceId ? "sync.planner.none" : "sync.planner.no_resource") }));
     return;
   }
   list.replaceChildren(...items.map(appointmentItem));
@@ -99,11 +149,12 @@ function setForm(values) {
 function updateFormMode() {
   const allDay = $("#appt-all-day").checked;
   for (const id of ["#appt-start-time", "#appt-end-time"]) $(id).hidden = allDay;
-  $("#appt-end-label").textContent = allDay ? "Letzter Tag" : "Ende";
+  say($("#appt-end-label"), allDay ? "sync.planner.last_day" : "sync.form.end");
   const editing = demo.editing !== null;
-  $("#appointment-form-title").textContent = editing ? `Termin bearbeiten (${demo.editing})` : "Neuer Termin";
-  $("#appt-save").textContent = editing ? "Änderung speichern" : "Termin anlegen";
-  $("#appt-new").textContent = editing ? "Abbrechen" : "Zurücksetzen";
+  if (editing) say($("#appointment-form-title"), "sync.planner.editing", { id: demo.editing });
+  else say($("#appointment-form-title"), "sync.planner.new");
+  say($("#appt-save"), editing ? "sync.planner.save_edit" : "sync.planner.create");
+  say($("#appt-new"), editing ? "sync.planner.cancel" : "sync.planner.reset");
   $("#appt-save").disabled = !demo.resourceId;
 }
 
@@ -151,8 +202,9 @@ function formBody() {
   const title = $("#appt-title").value.trim();
   const startDate = $("#appt-start-date").value;
   const endDate = $("#appt-end-date").value || startDate;
-  if (!title) throw new Error("Bitte einen Titel eingeben.");
-  if (!startDate) throw new Error("Bitte ein Datum eingeben.");
+  const missing = (key) => Object.assign(new Error(t(key)), { key });
+  if (!title) throw missing("sync.planner.need_title");
+  if (!startDate) throw missing("sync.planner.need_date");
   const body = { resource_id: demo.resourceId, title };
   if ($("#appt-all-day").checked) {
     Object.assign(body, { all_day: true, start: startDate, end: addDays(endDate, 1) });
@@ -175,7 +227,7 @@ async function saveAppointment(event) {
   try {
     body = formBody();
   } catch (err) {
-    showMessage("error", err.message);
+    showMessage("error", () => t(err.key));
     return;
   }
   const id = demo.editing || newId();
@@ -183,15 +235,13 @@ async function saveAppointment(event) {
   button.disabled = true;
   try {
     await api("PUT", `${branchPath()}/appointments/${seg(id)}`, body);
-    lastAction("planner", demo.editing
-      ? `Termin „${body.title}“ im Terminplaner geändert.`
-      : `Termin „${body.title}“ im Terminplaner angelegt.`,
-    "Google erfährt es in wenigen Sekunden von selbst (Cloud Tasks).");
+    const done = demo.editing ? "sync.planner.changed" : "sync.planner.created";
+    lastAction("planner", () => t(done, { title: body.title }), () => t("sync.planner.google_follows"));
     demo.editing = null;
     await loadAppointments();
     resetForm();
   } catch (err) {
-    showError("Der Termin konnte nicht gespeichert werden", err);
+    showError(() => t("sync.planner.save_failed"), err);
   } finally {
     button.disabled = !demo.resourceId;
   }
@@ -206,11 +256,10 @@ async function deleteAppointment(appointmentId) {
     deleted = true;
   } catch (err) {
     if (noContent(err)) deleted = true;
-    else showError(`Der Termin „${title}“ konnte nicht gelöscht werden`, err);
+    else showError(() => t("sync.planner.delete_failed", { title }), err);
   }
   if (deleted) {
-    lastAction("planner", `Termin „${title}“ im Terminplaner gelöscht.`,
-      "Google erfährt es in wenigen Sekunden von selbst (Cloud Tasks).");
+    lastAction("planner", () => t("sync.planner.deleted", { title }), () => t("sync.planner.google_follows"));
     if (demo.editing === appointmentId) resetForm();
   }
   await loadAppointments();

@@ -1,6 +1,12 @@
-// The sync demo's own state (the API client, texts and messages are core.js's).
+// The sync demo's own state (the API client and messages are core.js's, the texts i18n.js's).
 
 import { $, el } from "./core.js";
+import { register, t } from "./i18n.js";
+
+register({
+  "sync.origin.planner": { de: "Terminplaner", en: "Planner" },
+  "sync.origin.google": { de: "Google", en: "Google" },
+});
 
 const demo = {
   branchId: "berlin",
@@ -14,13 +20,26 @@ const demo = {
   renaming: null,             // event id being renamed on "the phone"
 };
 
-const ORIGIN_TEXT = { planner: "Terminplaner", google: "Google" };
+const ORIGIN_TEXT = Object.freeze(Object.defineProperties({}, {
+  planner: { enumerable: true, get: () => t("sync.origin.planner") },
+  google: { enumerable: true, get: () => t("sync.origin.google") },
+}));
 
-// What was just done in a column (successes stay there; errors go to the page's messages).
+// A node's text from the catalog: a text without parameters stays marked (data-i18n), so that a
+// switch of the language redoes it; one with parameters is redone by its module's re-render.
+function say(node, key, params) {
+  node.textContent = t(key, params);
+  if (params) delete node.dataset.i18n;
+  else node.dataset.i18n = key;
+}
+
+// What was just done in a column (successes stay there; errors go to the page's messages):
+// `text` and `detail` are functions that give the text in the language of the moment.
 function lastAction(column, text, detail) {
   const line = $(`#${column}-last-action`);
   line.hidden = false;
-  line.replaceChildren(el("span", { text }), detail ? el("small", { text: detail }) : null);
+  line.rerender = () => line.replaceChildren(el("span", { text: text() }), detail ? el("small", { text: detail() }) : null);
+  line.rerender();
 }
 
 // core.js's api() wants a JSON answer; a 204 (DELETE) is a success without one.
@@ -28,4 +47,4 @@ function noContent(err) {
   return err && err.status >= 200 && err.status < 300;
 }
 
-export { ORIGIN_TEXT, demo, lastAction, noContent };
+export { ORIGIN_TEXT, demo, lastAction, noContent, say };

@@ -1,5 +1,12 @@
 // Times of the sync demo, always in the branch's time zone (not the browser's): wall time ⇄
-// instant, RFC 3339 with the zone's offset, and the German display of appointments and events.
+// instant, RFC 3339 with the zone's offset, and the display of appointments and events in the
+// page's language.
+
+import { locale, register, t } from "./i18n.js";
+
+register({
+  "sync.time.all_day": { de: "ganztägig", en: "all day" },
+});
 
 const DAY_MS = 24 * 3600 * 1000;
 const partsCache = new Map();
@@ -77,27 +84,29 @@ function parseInstant(text, timeZone) {
 
 const dayFormat = new Map();
 function formatDay(instant, timeZone) {
-  if (!dayFormat.has(timeZone)) {
-    dayFormat.set(timeZone, new Intl.DateTimeFormat("de-DE", {
+  const key = `${locale()} ${timeZone}`;
+  if (!dayFormat.has(key)) {
+    dayFormat.set(key, new Intl.DateTimeFormat(locale(), {
       timeZone, weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" }));
   }
-  return dayFormat.get(timeZone).format(new Date(instant));
+  return dayFormat.get(key).format(new Date(instant));
 }
 
 function formatClock(instant, timeZone) {
   return wallFields(instant, timeZone).time;
 }
 
-// A span for people: "Sa., 28.11.2026 · 10:00–11:00", all-day "Sa., 28.11.2026 · ganztägig".
+// A span for people: "Sa., 28.11.2026 · 10:00–11:00", all-day "Sa., 28.11.2026 · ganztägig"
+// (in English "Sat, 28/11/2026 · 10:00–11:00", "Sat, 28/11/2026 · all day").
 // `start`/`end` are {instant} for timed spans, or {date} (end exclusive) for all-day ones.
 function formatSpan(start, end, timeZone) {
   if (start.date) {
     const first = Date.UTC(...start.date.split("-").map((v, i) => Number(v) - (i === 1 ? 1 : 0)));
     const lastDate = end && end.date ? addDays(end.date, -1) : start.date;
     const day = formatDay(first, "UTC");
-    if (lastDate <= start.date) return `${day} · ganztägig`;
+    if (lastDate <= start.date) return `${day} · ${t("sync.time.all_day")}`;
     const last = Date.UTC(...lastDate.split("-").map((v, i) => Number(v) - (i === 1 ? 1 : 0)));
-    return `${day} – ${formatDay(last, "UTC")} · ganztägig`;
+    return `${day} – ${formatDay(last, "UTC")} · ${t("sync.time.all_day")}`;
   }
   const day = formatDay(start.instant, timeZone);
   if (!end) return `${day} · ${formatClock(start.instant, timeZone)}`;

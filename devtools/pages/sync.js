@@ -3,24 +3,135 @@
 // between, so a person can watch a change travel. Plain browser modules, no build step:
 //   sync-state.js    the demo's state          sync-time.js   times in the branch's zone
 //   sync-planner.js  the left column           sync-phone.js  the right column (Google emulator)
-// The API client, texts and messages are core.js's (shared with admin.html / employee.html).
+// The API client and messages are core.js's (shared with admin.html / employee.html), the texts
+// i18n.js's: the page's static texts are registered here, each module registers its own, and a
+// switch of the language (DE | EN in the dev bar) re-renders the page in place.
 // The page acts as the planner backend: its token (role planner) comes from POST /dev/token.
 
-import { $, ROLE_TEXT, STATUS_TEXT, api, app, el, formatTime, seg, showError, showMessage } from "./core.js";
+import {
+  $, ROLE_TEXT, STATUS_TEXT, api, app, el, formatTime, onLanguage, seg, showError, showMessage,
+} from "./core.js";
+import { locale, register, t } from "./i18n.js";
 import { loadEvents, renderEvents, resetPhoneForm, setupPhone } from "./sync-phone.js";
 import { loadAppointments, renderAppointments, resetForm, setupPlanner, updateFormMode } from "./sync-planner.js";
 import { demo } from "./sync-state.js";
 
+register({
+  // sync.html
+  "sync.page_title": { de: "Terminplaner ⇄ Google-Kalender – Synchronisation", en: "Planner ⇄ Google Calendar – sync" },
+  "sync.devbar": { de: "Lokale Entwicklungsumgebung", en: "Local development environment" },
+  "sync.signing_in": { de: "Anmeldung …", en: "Signing in …" },
+  "sync.admin": { de: "Administration", en: "Administration" },
+  "sync.overview": { de: "Übersicht", en: "Overview" },
+  "sync.heading": { de: "Terminplaner ⇄ Google-Kalender · Synchronisation", en: "Planner ⇄ Google Calendar · sync" },
+  "sync.branch_loading": { de: "Filiale wird geladen …", en: "Loading the branch …" },
+  "sync.section": { de: "Ressource und Synchronisation", en: "Resource and sync" },
+  "sync.reload": { de: "Beide Seiten neu laden", en: "Reload both sides" },
+  "sync.branch_off": {
+    de: "Die Synchronisation ist für diese Filiale ausgeschaltet: Verknüpfte Kalender bleiben verknüpft, aber " +
+      "nichts wird synchronisiert, bis sie wieder eingeschaltet ist („Mit Google Kalender synchronisieren“ auf der",
+    en: "Sync is switched off for this branch: linked calendars stay linked, but nothing is synced until it is " +
+      "switched on again (“Sync with Google Calendar” on the",
+  },
+  "sync.admin_page": { de: "Administrationsseite", en: "admin page" },
+  "sync.no_linked": {
+    de: "Keine Ressource dieser Filiale ist mit einem Google-Kalender verknüpft. Verknüpfen Sie zuerst eine auf der",
+    en: "No resource of this branch is linked to a Google calendar. First link one on the",
+  },
+  "sync.resource": { de: "Verknüpfte Ressource", en: "Linked resource" },
+  "sync.status": { de: "Status", en: "Status" },
+  "sync.account": { de: "Google-Konto", en: "Google account" },
+  "sync.calendar": { de: "Kalender", en: "Calendar" },
+  "sync.last_sync": { de: "Letzte Synchronisation", en: "Last sync" },
+  "sync.last_error": { de: "Letzter Fehler:", en: "Last error:" },
+  "sync.sync_now": { de: "Jetzt synchronisieren", en: "Sync now" },
+  "sync.sync_hint": {
+    de: "Synchronisiert die gewählte Ressource sofort in beide Richtungen. Von selbst geschieht das nach jeder " +
+      "Änderung im Terminplaner und jeder auf dem Handy (Google meldet sie: in wenigen Sekunden), und zur " +
+      "Sicherheit bei der regelmäßigen Prüfung; diese Seite aktualisiert sich alle 2 Sekunden.",
+    en: "Syncs the chosen resource at once, in both directions. That also happens by itself after every change " +
+      "in the planner and every one on the phone (Google reports them: within seconds), and, to be safe, at " +
+      "the regular check; this page refreshes every 2 seconds.",
+  },
+  "sync.running": { de: "läuft …", en: "running …" },
+  "sync.blocked": {
+    de: "Massenlöschung zurückgehalten (mass_change_blocked).", en: "Mass deletion held back (mass_change_blocked).",
+  },
+  "sync.force": { de: "Trotzdem synchronisieren", en: "Sync anyway" },
+  "sync.loading": { de: "Wird geladen …", en: "Loading …" },
+  "sync.form.title": { de: "Titel", en: "Title" },
+  "sync.form.start": { de: "Beginn", en: "Start" },
+  "sync.form.start_date": { de: "Beginn (Datum)", en: "Start (date)" },
+  "sync.form.start_time": { de: "Beginn (Uhrzeit)", en: "Start (time)" },
+  "sync.form.end": { de: "Ende", en: "End" },
+  "sync.form.end_date": { de: "Ende (Datum)", en: "End (date)" },
+  "sync.form.end_time": { de: "Ende (Uhrzeit)", en: "End (time)" },
+  "sync.form.date": { de: "Datum", en: "Date" },
+  "sync.form.all_day": { de: "ganztägig", en: "all day" },
+  "sync.form.location": { de: "Ort", en: "Location" },
+  "sync.form.notes": { de: "Notizen", en: "Notes" },
+  // sync.js
+  "sync.figure.links": { de: "Verknüpfungen", en: "Links" },
+  "sync.figure.pushed": { de: "Zu Google übertragen", en: "Sent to Google" },
+  "sync.figure.pulled": { de: "Vom Handy übernommen", en: "Taken from the phone" },
+  "sync.figure.conflicts": { de: "Konflikte", en: "Conflicts" },
+  "sync.figure.failed": { de: "Fehlgeschlagen", en: "Failed" },
+  "sync.link_failed": {
+    de: "Der Status der Verknüpfung konnte nicht gelesen werden", en: "The link's status could not be read",
+  },
+  "sync.blocked.some": {
+    de: "Die Synchronisation würde sehr viele Termine auf einmal löschen und wurde deshalb angehalten.",
+    en: "The sync would delete very many appointments at once, so it was stopped.",
+  },
+  "sync.blocked.counts": {
+    de: "Die Synchronisation würde {google} Termin(e) im Google-Kalender und {planner} Termin(e) im " +
+      "Terminplaner löschen (von {synced} synchronisierten) und wurde deshalb angehalten. Prüfen Sie beide " +
+      "Seiten; erst „Trotzdem synchronisieren“ führt die Löschungen aus.",
+    en: "The sync would delete {google} event(s) in the Google calendar and {planner} appointment(s) in the " +
+      "planner (of {synced} synced), so it was stopped. Check both sides; only “Sync anyway” carries out " +
+      "the deletions.",
+  },
+  "sync.paused": { de: "{status} · Synchronisation angehalten", en: "{status} · sync paused" },
+  "sync.never": { de: "noch nie", en: "never" },
+  "sync.resources_failed": {
+    de: "Die Ressourcen der Filiale konnten nicht geladen werden", en: "The branch's resources could not be loaded",
+  },
+  "sync.not_linked": {
+    de: "„{resource}“ ist nicht mit einem Google-Kalender verknüpft.",
+    en: "“{resource}” is not linked to a Google calendar.",
+  },
+  "sync.only_linked": {
+    de: "Hier stehen nur verknüpfte Ressourcen zur Wahl.", en: "Only linked resources can be chosen here.",
+  },
+  "sync.run_at": { de: "Lauf um {time}", en: "Run at {time}" },
+  "sync.forced_run_at": { de: "Erzwungener Lauf um {time}", en: "Forced run at {time}" },
+  "sync.nothing": {
+    de: "Es wurde nichts synchronisiert: Die Verknüpfung dieser Ressource wird gerade nicht synchronisiert.",
+    en: "Nothing was synced: this resource's link is not being synced at the moment.",
+  },
+  "sync.nothing.detail": {
+    de: "Ist „Mit Google Kalender synchronisieren“ für die Filiale eingeschaltet und die Ressource verknüpft?",
+    en: "Is “Sync with Google Calendar” switched on for the branch, and is the resource linked?",
+  },
+  "sync.failed": { de: "Die Synchronisation ist fehlgeschlagen", en: "The sync failed" },
+  "sync.branch_title": { de: "{name} ({id}) · Zeitzone {zone}", en: "{name} ({id}) · time zone {zone}" },
+  "sync.branch": { de: "Filiale „{id}“", en: "Branch “{id}”" },
+  "sync.branch_failed": { de: "Filiale „{id}“ konnte nicht geladen werden", en: "Branch “{id}” could not be loaded" },
+  "sync.identity": {
+    de: "angemeldet als {role} (Backend) · Filiale {branch}", en: "signed in as {role} (backend) · branch {branch}",
+  },
+  "sync.sign_in_failed": {
+    de: "Anmeldung am lokalen Server fehlgeschlagen", en: "Signing in at the local server failed",
+  },
+});
+
 // Resources offered in the select: those whose link syncs.
 const SYNCING = new Set(["linked"]);
-const SUMMARY = [
-  ["links", "Verknüpfungen"],
-  ["pushed", "Zu Google übertragen"],
-  ["pulled", "Vom Handy übernommen"],
-  ["conflicts", "Konflikte"],
-  ["failed", "Fehlgeschlagen"],
-];
+const SUMMARY = ["links", "pushed", "pulled", "conflicts", "failed"];
 let runs = 0;
+let lastRun = null;       // {result, force, at} of the last sync on show
+let branchTitle = null;   // gives the branch line once the branch is read (or failed)
+let signedIn = false;
 
 // --- the link and its status -------------------------------------------------------------------
 
@@ -32,7 +143,7 @@ async function loadLink() {
       demo.link = await api("GET", `/links/${seg(demo.branchId)}/${seg(demo.resourceId)}`);
     } catch (err) {
       demo.link = null;
-      showError("Der Status der Verknüpfung konnte nicht gelesen werden", err);
+      showError(() => t("sync.link_failed"), err);
     }
   }
   renderLink();
@@ -44,13 +155,8 @@ function isBlocked(link) {
 
 function blockedText(link) {
   const b = link.blocked || {};
-  if (b.google_deletions === undefined) {
-    return "Die Synchronisation würde sehr viele Termine auf einmal löschen und wurde deshalb angehalten.";
-  }
-  return `Die Synchronisation würde ${b.google_deletions} Termin(e) im Google-Kalender und ` +
-    `${b.planner_deletions} Termin(e) im Terminplaner löschen (von ${b.synced_items} synchronisierten) ` +
-    "und wurde deshalb angehalten. Prüfen Sie beide Seiten; erst „Trotzdem synchronisieren“ führt die " +
-    "Löschungen aus.";
+  if (b.google_deletions === undefined) return t("sync.blocked.some");
+  return t("sync.blocked.counts", { google: b.google_deletions, planner: b.planner_deletions, synced: b.synced_items });
 }
 
 function renderLink() {
@@ -64,11 +170,11 @@ function renderLink() {
   if (paused) badge.dataset.paused = "1";
   else delete badge.dataset.paused;
   const label = STATUS_TEXT[status] || status;
-  badge.textContent = demo.resourceId ? (paused ? `${label} · Synchronisation angehalten` : label) : "–";
+  badge.textContent = demo.resourceId ? (paused ? t("sync.paused", { status: label }) : label) : "–";
   $("#link-account").textContent = (link && link.account_email) || "–";
   $("#link-calendar-name").textContent = (link && link.google_calendar_name) || "";
   $("#link-calendar").textContent = (link && link.google_calendar_id) || "–";
-  $("#last-sync").textContent = link && link.last_sync_at ? formatTime(link.last_sync_at, demo.timezone) : "noch nie";
+  $("#last-sync").textContent = link && link.last_sync_at ? formatTime(link.last_sync_at, demo.timezone) : t("sync.never");
   const error = $("#last-error");
   error.hidden = !(link && link.last_error);
   $("#last-error-text").textContent = (link && link.last_error) || "";
@@ -85,7 +191,7 @@ async function loadResources() {
   try {
     resources = (await api("GET", `/planner/branches/${seg(demo.branchId)}/resources`)).resources || [];
   } catch (err) {
-    showError("Die Ressourcen der Filiale konnten nicht geladen werden", err);
+    showError(() => t("sync.resources_failed"), err);
   }
   app.resources = resources;
   const linked = resources.filter((r) => SYNCING.has(r.link_status));
@@ -96,8 +202,7 @@ async function loadResources() {
   demo.resourceId = linked.some((r) => r.resource_id === wanted) ? wanted
     : (linked[0] && linked[0].resource_id) || null;
   if (wanted && wanted !== demo.resourceId) {
-    showMessage("warning", `„${wanted}“ ist nicht mit einem Google-Kalender verknüpft.`,
-      "Hier stehen nur verknüpfte Ressourcen zur Wahl.");
+    showMessage("warning", () => t("sync.not_linked", { resource: wanted }), () => t("sync.only_linked"));
   }
   select.value = demo.resourceId || "";
   select.disabled = !linked.length;
@@ -125,16 +230,17 @@ async function reloadBoth() {
 
 // --- the sync --------------------------------------------------------------------------------
 
-function renderSummary(result, force) {
+function renderSummary(result, force, at = new Date()) {
+  lastRun = { result, force, at };
   const box = $("#sync-summary");
   box.hidden = false;
   box.dataset.state = "done";
-  const items = SUMMARY.map(([key, label]) => el("div", { className: `figure figure-${key}` },
-    el("dt", { text: label }),
+  const items = SUMMARY.map((key) => el("div", { className: `figure figure-${key}` },
+    el("dt", { text: t(`sync.figure.${key}`) }),
     el("dd", { dataset: { test: `sync-${key}` }, text: String(result[key] ?? 0) })));
   $("#sync-figures").replaceChildren(...items);
-  const when = new Date().toLocaleTimeString("de-DE", { timeZone: demo.timezone });
-  $("#sync-when").textContent = `${force ? "Erzwungener Lauf" : "Lauf"} um ${when}`;
+  const time = at.toLocaleTimeString(locale(), { timeZone: demo.timezone });
+  $("#sync-when").textContent = t(force ? "sync.forced_run_at" : "sync.run_at", { time });
 }
 
 async function runSync(force = false) {
@@ -149,13 +255,11 @@ async function runSync(force = false) {
     const result = await api("POST", "/sync", body);
     renderSummary(result, force);
     if (!result.links) {
-      showMessage("warning", "Es wurde nichts synchronisiert: Die Verknüpfung dieser Ressource wird " +
-        "gerade nicht synchronisiert.", "Ist „Mit Google Kalender synchronisieren“ für die Filiale eingeschaltet " +
-        "und die Ressource verknüpft?");
+      showMessage("warning", () => t("sync.nothing"), () => t("sync.nothing.detail"));
     }
   } catch (err) {
     box.dataset.state = "error";
-    showError("Die Synchronisation ist fehlgeschlagen", err);
+    showError(() => t("sync.failed"), err);
   } finally {
     $("#sync-running").hidden = true;
   }
@@ -173,21 +277,57 @@ async function loadBranch() {
     const branch = await api("GET", `/planner/branches/${seg(demo.branchId)}`);
     app.branch = branch;
     demo.timezone = branch.timezone || demo.timezone;
-    $("#branch-title").textContent = `${branch.name || branch.branch_id} (${branch.branch_id}) · ` +
-      `Zeitzone ${demo.timezone}`;
+    branchTitle = () => t("sync.branch_title", { name: branch.name || branch.branch_id, id: branch.branch_id,
+      zone: demo.timezone });
     $("#branch-off").hidden = Boolean(branch.google_sync_enabled);
     if (demo.link) renderLink();
   } catch (err) {
-    $("#branch-title").textContent = `Filiale „${demo.branchId}“`;
-    showError(`Filiale „${demo.branchId}“ konnte nicht geladen werden`, err);
+    const id = demo.branchId;
+    branchTitle = () => t("sync.branch", { id });
+    showError(() => t("sync.branch_failed", { id }), err);
   }
+  renderBranchTitle();
+}
+
+function renderBranchTitle() {
+  if (!branchTitle) return;
+  const title = $("#branch-title");
+  delete title.dataset.i18n;  // the loading text is done
+  title.textContent = branchTitle();
 }
 
 async function signIn() {
   // Local only: the dev server signs the token the planner backend would use.
   const answer = await api("POST", "/dev/token", { role: "planner", sub: app.params.get("sub") || "sync-demo" });
   app.token = answer.token;
-  $("#identity").textContent = `angemeldet als ${ROLE_TEXT.planner} (Backend) · Filiale ${demo.branchId}`;
+  signedIn = true;
+  renderIdentity();
+}
+
+function renderIdentity() {
+  if (!signedIn) return;
+  const identity = $("#identity");
+  delete identity.dataset.i18n;
+  identity.textContent = t("sync.identity", { role: ROLE_TEXT.planner, branch: demo.branchId });
+}
+
+// A switch of the language: everything this page wrote is written again (the static texts are
+// i18n.js's, the messages core.js's); a field being typed into keeps its value.
+function renderLanguage() {
+  renderIdentity();
+  renderBranchTitle();
+  renderLink();
+  renderAppointments();
+  updateFormMode();
+  const renaming = document.querySelector('[data-test="rename-input"]');
+  const typed = renaming && renaming.value;
+  renderEvents();
+  const again = document.querySelector('[data-test="rename-input"]');
+  if (renaming && again) again.value = typed;
+  if (lastRun) renderSummary(lastRun.result, lastRun.force, lastRun.at);
+  for (const line of document.querySelectorAll(".last-action")) {
+    if (line.rerender) line.rerender();
+  }
 }
 
 async function start() {
@@ -197,6 +337,7 @@ async function start() {
   }
   setupPlanner();
   setupPhone();
+  onLanguage(renderLanguage);
   $("#resource-select").addEventListener("change", chooseResource);
   $("#sync-now").addEventListener("click", () => runSync(false));
   $("#force-sync").addEventListener("click", () => runSync(true));
@@ -208,7 +349,7 @@ async function start() {
   try {
     await signIn();
   } catch (err) {
-    showError("Anmeldung am lokalen Server fehlgeschlagen", err);
+    showError(() => t("sync.sign_in_failed"), err);
     return;
   }
   await loadBranch();
