@@ -1,17 +1,81 @@
-// The resource table (link status, the Google calendar id, the actions) and the branch switch.
+// The resource table (link status, the Google calendar, what Google sees, the actions) and the
+// branch switch.
 
 import {
-  $, KIND_TEXT, REVOCABLE, STATUS_TEXT, api, app, el, formatTime, linkPath, resourceName,
-  resourcePath, seg, showError, showMessage, statusOf, syncPaused,
+  $, REVOCABLE, api, app, el, formatTime, linkPath, resourceName, resourcePath, seg, showError, showMessage,
+  statusOf, syncPaused,
 } from "./core.js";
+import { loadHealth, renderHealth } from "./health.js";
+import { register, t } from "./i18n.js";
+import { privacyCell } from "./privacy.js";
+import { kindText, stateText } from "./states.js";
 
-// What a paused link's row says: the branch's switch is off, so nothing syncs; who can change it.
-const PAUSED_TEXT = {
-  admin: "Die Synchronisation ist angehalten, weil „Mit Google Kalender synchronisieren“ für die " +
-    "Filiale ausgeschaltet ist. Die Verknüpfung bleibt bestehen; eingeschaltet geht es weiter.",
-  employee: "Die Synchronisation ist angehalten, weil sie für Ihre Filiale ausgeschaltet ist. Ihre " +
-    "Administration muss die Synchronisation für die Filiale einschalten; die Verknüpfung bleibt bestehen.",
-};
+register({
+  "table.paused": { de: "{status} · Synchronisation angehalten", en: "{status} · sync paused" },
+  // What a paused link's row says: the branch's switch is off, so nothing syncs; who can change it.
+  "table.pausedText.admin": {
+    de: "Die Synchronisation ist angehalten, weil „Mit Google Kalender synchronisieren“ für die " +
+      "Filiale ausgeschaltet ist. Die Verknüpfung bleibt bestehen; eingeschaltet geht es weiter.",
+    en: "Syncing is paused because “Sync with Google Calendar” is switched off for the branch. The " +
+      "link stays; once it is switched on again, syncing goes on.",
+  },
+  "table.pausedText.employee": {
+    de: "Die Synchronisation ist angehalten, weil sie für Ihre Filiale ausgeschaltet ist. Ihre " +
+      "Administration muss die Synchronisation für die Filiale einschalten; die Verknüpfung bleibt bestehen.",
+    en: "Syncing is paused because it is switched off for your branch. Your administration has to " +
+      "switch syncing on for the branch; the link stays.",
+  },
+  "table.noCalendarYet": { de: "Noch kein Kalender gewählt.", en: "No calendar chosen yet." },
+  "table.account": { de: "Google-Konto: {email}", en: "Google account: {email}" },
+  "table.lastChecked": { de: "Zuletzt geprüft: {time}", en: "Last checked: {time}" },
+  "table.lastCheckedHint": {
+    de: "Wann die Verknüpfung zuletzt geprüft wurde. Ohne Änderungen wird das höchstens einmal pro Stunde vermerkt.",
+    en: "When the link was last checked. Without changes this is noted at most once an hour.",
+  },
+  "table.lastChanged": { de: "Zuletzt geändert: {time}", en: "Last changed: {time}" },
+  "table.lastChangedHint": {
+    de: "Die letzte Synchronisation, die Änderungen übertragen konnte.",
+    en: "The last sync that could carry changes.",
+  },
+  "table.never": { de: "noch nie", en: "never" },
+  "table.lastError": { de: "Letzter Fehler: {error}", en: "Last error: {error}" },
+  "table.waiting": { de: " Warte auf Ihre Zustimmung im Google-Fenster … ", en: " Waiting for your consent in the Google window … " },
+  "table.cancel": { de: "Abbrechen", en: "Cancel" },
+  "table.link": { de: "Google-Kalender verknüpfen", en: "Link Google calendar" },
+  "table.choose": { de: "Kalender auswählen", en: "Choose calendar" },
+  "table.revoke": { de: "Bestehende Zustimmung zurückziehen", en: "Withdraw existing consent" },
+  "table.audit": { de: "Verlauf", en: "History" },
+  "table.calendarIdTitle": { de: "Google-Kalender-Id", en: "Google calendar id" },
+  "table.empty": { de: "Keine Ressourcen vorhanden.", en: "No resources." },
+  "table.loading": { de: "Wird geladen …", en: "Loading …" },
+  "table.linkUnreadable": {
+    de: "Status der Freigabe von „{name}“ nicht lesbar", en: "The consent status of “{name}” cannot be read",
+  },
+  "table.resourcesFailed": { de: "Ressourcen konnten nicht geladen werden", en: "The resources could not be loaded" },
+  "table.resourceFailed": { de: "„{name}“ konnte nicht neu geladen werden", en: "“{name}” could not be reloaded" },
+  "table.branchTitle": { de: "{name} ({id})", en: "{name} ({id})" },
+  "table.branchFallback": { de: "Filiale „{id}“", en: "Branch “{id}”" },
+  "table.branchFailed": { de: "Filiale „{id}“ konnte nicht geladen werden", en: "Branch “{id}” could not be loaded" },
+  "table.syncOn": {
+    de: "Die Synchronisation mit Google Kalender ist für {name} eingeschaltet.",
+    en: "Syncing with Google Calendar is switched on for {name}.",
+  },
+  "table.syncOff": {
+    de: "Die Synchronisation mit Google Kalender ist für {name} ausgeschaltet.",
+    en: "Syncing with Google Calendar is switched off for {name}.",
+  },
+  "table.pausedCount.one": {
+    de: "Die Synchronisation von 1 verknüpften Ressource ist angehalten, bis sie wieder eingeschaltet wird.",
+    en: "Syncing of 1 linked resource is paused until it is switched on again.",
+  },
+  "table.pausedCount.many": {
+    de: "Die Synchronisation von {count} verknüpften Ressourcen ist angehalten, bis sie wieder eingeschaltet wird.",
+    en: "Syncing of {count} linked resources is paused until it is switched on again.",
+  },
+  "table.branchSaveFailed": {
+    de: "Die Filialeinstellung konnte nicht gespeichert werden", en: "The branch setting could not be saved",
+  },
+});
 
 function branchOff() {
   // The branch's switch as the page knows it: the admin page reads the branch, the employee page
@@ -21,30 +85,40 @@ function branchOff() {
   return Boolean(link && link.branch_sync_enabled === false);
 }
 
+/** Last checked and last changed (issue 13, item 2): two moments, each with what it means. */
+function timesOf(link, className = "sub") {
+  if (!link.last_checked_at && !link.last_sync_at) return [];
+  return [
+    el("div", { className, title: t("table.lastCheckedHint"), dataset: { test: "last-checked" } },
+      t("table.lastChecked", { time: link.last_checked_at ? formatTime(link.last_checked_at) : t("table.never") })),
+    el("div", { className, title: t("table.lastChangedHint"), dataset: { test: "last-changed" } },
+      t("table.lastChanged", { time: link.last_sync_at ? formatTime(link.last_sync_at) : t("table.never") })),
+  ];
+}
+
 function statusCell(resource) {
   const status = statusOf(resource);
   const link = app.links.get(resource.resource_id) || {};
   const flow = app.flows.get(resource.resource_id);
   const paused = syncPaused(resource.resource_id);
-  const label = STATUS_TEXT[status] || status;
+  const label = stateText(status);
   return el("td", {},
     el("span", { className: `status status-${status}${paused ? " status-paused" : ""}`, title: status,
       dataset: { test: "link-status", status, paused: paused ? "1" : null },
-      text: paused ? `${label} · Synchronisation angehalten` : label }),
+      text: paused ? t("table.paused", { status: label }) : label }),
     paused ? el("div", { className: "sub sub-warning", dataset: { test: "paused" },
-      text: PAUSED_TEXT[app.page] || PAUSED_TEXT.admin }) : null,
-    status === "consented" ? el("div", { className: "sub", text: "Noch kein Kalender gewählt." }) : null,
+      text: t(app.page === "employee" ? "table.pausedText.employee" : "table.pausedText.admin") }) : null,
+    status === "consented" ? el("div", { className: "sub", text: t("table.noCalendarYet") }) : null,
     link.account_email ? el("div", { className: "sub", dataset: { test: "account" } },
-      "Google-Konto: ", link.account_email) : null,
-    link.last_sync_at ? el("div", { className: "sub" }, "Letzte Synchronisation: ",
-      formatTime(link.last_sync_at)) : null,
+      t("table.account", { email: link.account_email })) : null,
+    ...timesOf(link),
     link.last_error ? el("div", { className: "sub sub-error", dataset: { test: "last-error" } },
-      "Letzter Fehler: ", link.last_error) : null,
+      t("table.lastError", { error: link.last_error })) : null,
     flow ? el("div", { className: "waiting", dataset: { test: "waiting" } },
       el("span", { className: "spinner", "aria-hidden": "true" }),
-      " Warte auf Ihre Zustimmung im Google-Fenster … ",
+      t("table.waiting"),
       el("button", { type: "button", className: "link-button", dataset: { action: "cancel-wait" },
-        text: "Abbrechen" })) : null);
+        text: t("table.cancel") })) : null);
 }
 
 function actionsCell(resource) {
@@ -58,12 +132,10 @@ function actionsCell(resource) {
   // switch it on: the page says so above the table).
   const blocked = app.page === "employee" && branchOff();
   return el("td", {}, el("div", { className: "actions" },
-    button("link", "Google-Kalender verknüpfen", status === "linked" || needsSetup ? "secondary" : "primary",
-      !blocked),
-    needsSetup ? button("choose", "Kalender auswählen", "primary") : null,
-    REVOCABLE.has(status)
-      ? button("revoke", "Bestehende Zustimmung zurückziehen", "danger-outline") : null,
-    button("audit", "Verlauf", "link-button")));
+    button("link", t("table.link"), status === "linked" || needsSetup ? "secondary" : "primary", !blocked),
+    needsSetup ? button("choose", t("table.choose"), "primary") : null,
+    REVOCABLE.has(status) ? button("revoke", t("table.revoke"), "danger-outline") : null,
+    button("audit", t("table.audit"), "link-button")));
 }
 
 function calendarCell(resource) {
@@ -74,7 +146,7 @@ function calendarCell(resource) {
   const name = link.google_calendar_id === calendarId ? link.google_calendar_name : null;
   return el("td", { className: "calendar" },
     name ? el("div", { className: "calendar-name", dataset: { test: "calendar-name" }, text: name }) : null,
-    el("code", { className: "calendar-id", title: "Google-Kalender-Id", dataset: { test: "calendar-id" },
+    el("code", { className: "calendar-id", title: t("table.calendarIdTitle"), dataset: { test: "calendar-id" },
       text: calendarId }));
 }
 
@@ -82,9 +154,10 @@ function resourceRow(resource) {
   return el("tr", { dataset: { resourceId: resource.resource_id, test: "resource-row" } },
     el("th", { scope: "row" },
       el("span", { className: "name", dataset: { test: "resource-name" }, text: resource.name }),
-      el("div", { className: "sub" }, `${KIND_TEXT[resource.kind] || resource.kind} · ${resource.resource_id}`)),
+      el("div", { className: "sub" }, `${kindText(resource.kind)} · ${resource.resource_id}`)),
     statusCell(resource),
     calendarCell(resource),
+    privacyCell(resource),
     actionsCell(resource));
 }
 
@@ -94,12 +167,13 @@ function renderBranchNotice() {
   if (notice) notice.hidden = !branchOff();
 }
 
+const COLUMNS = 5;
+
 function render() {
   renderBranchNotice();
   const rows = $("#resource-rows");
   if (!app.resources.length) {
-    rows.replaceChildren(el("tr", {}, el("td", { colspan: 4, className: "empty",
-      text: "Keine Ressourcen vorhanden." })));
+    rows.replaceChildren(el("tr", {}, el("td", { colspan: COLUMNS, className: "empty", text: t("table.empty") })));
     return;
   }
   rows.replaceChildren(...app.resources.map(resourceRow));
@@ -117,7 +191,7 @@ async function loadLink(resourceId) {
     app.links.set(resourceId, await api("GET", linkPath(resourceId)));
   } catch (err) {
     app.links.delete(resourceId);
-    showError(`Status der Freigabe von „${resourceName(resourceId)}“ nicht lesbar`, err);
+    showError(t("table.linkUnreadable", { name: resourceName(resourceId) }), err);
   }
 }
 
@@ -132,10 +206,10 @@ async function loadResources() {
   } catch (err) {
     app.resources = [];
     render();
-    showError("Ressourcen konnten nicht geladen werden", err);
+    showError(t("table.resourcesFailed"), err);
     return;
   }
-  await Promise.all(app.resources.map((r) => loadLink(r.resource_id)));
+  await Promise.all([...app.resources.map((r) => loadLink(r.resource_id)), loadHealth()]);
   render();
 }
 
@@ -144,9 +218,9 @@ async function refreshResource(resourceId) {
     const fresh = await api("GET", resourcePath(resourceId));
     app.resources = app.resources.map((r) => (r.resource_id === resourceId ? fresh : r));
   } catch (err) {
-    showError(`„${resourceName(resourceId)}“ konnte nicht neu geladen werden`, err);
+    showError(t("table.resourceFailed", { name: resourceName(resourceId) }), err);
   }
-  await loadLink(resourceId);
+  await Promise.all([loadLink(resourceId), loadHealth()]);
   replaceRow(resourceId);
 }
 
@@ -158,11 +232,13 @@ function renderBranch() {
     box.disabled = true;
     return;
   }
-  $("#branch-title").textContent = `${app.branch.name || app.branch.branch_id} (${app.branch.branch_id})`;
+  $("#branch-title").textContent = t("table.branchTitle", { name: app.branch.name || app.branch.branch_id,
+    id: app.branch.branch_id });
   $("#branch-timezone").textContent = app.branch.timezone || "–";
   box.checked = Boolean(app.branch.google_sync_enabled);
   box.disabled = false;
   if (app.resources.length) render();  // the links' rows say whether they are paused
+  renderHealth();  // its times in the branch's zone
 }
 
 async function loadBranch() {
@@ -170,30 +246,41 @@ async function loadBranch() {
     app.branch = await api("GET", `/planner/branches/${seg(app.branchId)}`);
   } catch (err) {
     app.branch = null;
-    $("#branch-title").textContent = `Filiale „${app.branchId}“`;
-    showError(`Filiale „${app.branchId}“ konnte nicht geladen werden`, err);
+    $("#branch-title").textContent = t("table.branchFallback", { id: app.branchId });
+    showError(t("table.branchFailed", { id: app.branchId }), err);
   }
   renderBranch();
 }
 
-async function toggleSync(event) {
-  const box = event.target;
-  const wanted = box.checked;
+/** Switch the branch's sync on or off (the checkbox, or the overview's "switch on"). */
+async function setBranchSync(wanted) {
+  const box = $("#sync-enabled");
+  box.checked = wanted;
   box.disabled = true;
   try {
     app.branch = await api("PUT", `/planner/branches/${seg(app.branchId)}`, {
       name: app.branch.name, timezone: app.branch.timezone, google_sync_enabled: wanted,
     });
     const paused = app.resources.filter((r) => syncPaused(r.resource_id)).length;
-    showMessage("success", wanted
-      ? `Die Synchronisation mit Google Kalender ist für ${app.branch.name} eingeschaltet.`
-      : `Die Synchronisation mit Google Kalender ist für ${app.branch.name} ausgeschaltet.`,
-    !wanted && paused ? `Die Synchronisation von ${paused} verknüpften ${paused === 1 ? "Ressource" : "Ressourcen"} ` +
-      "ist angehalten, bis sie wieder eingeschaltet wird." : null);
+    const name = app.branch.name;
+    showMessage("success", t(wanted ? "table.syncOn" : "table.syncOff", { name }),
+      !wanted && paused ? t(paused === 1 ? "table.pausedCount.one" : "table.pausedCount.many", { count: paused })
+        : null);
   } catch (err) {
-    showError("Die Filialeinstellung konnte nicht gespeichert werden", err);
+    showError(t("table.branchSaveFailed"), err);
   }
   renderBranch();
+  await loadHealth();
 }
 
-export { loadBranch, loadResources, refreshResource, replaceRow, toggleSync };
+function toggleSync(event) {
+  return setBranchSync(event.target.checked);
+}
+
+/** A new language: the rows and the branch's title again. */
+function rerender() {
+  if (app.branch) renderBranch();
+  render();
+}
+
+export { loadBranch, loadResources, refreshResource, replaceRow, rerender, setBranchSync, timesOf, toggleSync };

@@ -277,7 +277,7 @@ def test_every_page_shows_a_moment_in_the_branchs_time_zone(stack: Stack, browse
         _open(page, stack, f"/sync.html?branch={branch}&resource=anna")
         expect(page.locator('[data-test="last-sync"]')).to_contain_text(berlin)
         _open(page, stack, f"/admin.html?branch={branch}")
-        expect(page.locator('tr[data-resource-id="anna"]')).to_contain_text("Letzte Synchronisation: ")
+        expect(page.locator('tr[data-resource-id="anna"]')).to_contain_text("Zuletzt geändert: ")
         expect(page.locator('tr[data-resource-id="anna"]')).to_contain_text(berlin)
     finally:
         context.close()
