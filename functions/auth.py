@@ -75,25 +75,25 @@ def authenticate(authorization: str | None, key: bytes, rules: PlannerTokenRules
         claims = jwt.decode(token, key, algorithms=["HS256"], issuer=rules.issuer, audience=rules.audience,
                             options={"require": required})
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("The bearer token has expired.") from None
+        raise Unauthenticated("token_expired") from None
     except jwt.InvalidIssuerError:
-        raise Unauthenticated("The bearer token's issuer (iss) is not accepted here.") from None
+        raise Unauthenticated("token_issuer") from None
     except jwt.InvalidAudienceError:
-        raise Unauthenticated("The bearer token's audience (aud) is not this service.") from None
+        raise Unauthenticated("token_audience") from None
     except jwt.MissingRequiredClaimError as exc:
-        raise Unauthenticated(f"The bearer token lacks its '{exc.claim}' claim.") from None
+        raise Unauthenticated("token_claim_missing", claim=exc.claim) from None
     except jwt.PyJWTError:
-        raise Unauthenticated("The bearer token is not valid.") from None
+        raise Unauthenticated("token_invalid") from None
     _check_lifetime(claims, rules.max_lifetime)
     role, branch, resources = claims.get("role"), claims.get("branch_id"), claims.get("resource_ids", [])
     if not is_text(claims["sub"]):
-        raise Unauthenticated("The bearer token's sub must be a string of text.")
+        raise Unauthenticated("token_sub")
     if role not in ROLES:
-        raise Unauthenticated("The bearer token has an unknown role.")
+        raise Unauthenticated("token_role")
     if role != "planner" and not is_text(branch):
-        raise Unauthenticated("The bearer token lacks its branch_id.")
+        raise Unauthenticated("token_branch")
     if not isinstance(resources, list) or not all(is_text(r) for r in resources):
-        raise Unauthenticated("The bearer token's resource_ids must be a list of strings.")
+        raise Unauthenticated("token_resource_ids")
     return Caller(claims["sub"], role, branch, frozenset(resources))
 
 
@@ -102,16 +102,16 @@ def _check_lifetime(claims: dict, max_lifetime: int | None) -> None:
         return
     issued = int(claims.get("iat", time.time()))  # PyJWT checked both: numbers, iat not ahead
     if int(claims["exp"]) - issued > max_lifetime:
-        raise Unauthenticated(f"The bearer token lives longer than this service allows "
-                              f"(at most {max_lifetime} seconds from iat to exp).")
+        raise Unauthenticated("token_lifetime", max_seconds=max_lifetime)
 
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 
 
 def _google_oidc(token: str, audience: str, invoker: str | None, settings: Settings,
-                 who: str) -> dict[str, Any]:
-    """A Google-signed OIDC ID token (RS256) for `audience`, of the service account `invoker`."""
+                 not_invoker: str) -> dict[str, Any]:
+    """A Google-signed OIDC ID token (RS256) for `audience`, of the service account `invoker`
+    (else 401 with the message `not_invoker`, which names the one expected)."""
     try:
         # a little clock skew: the token's `iat` is the signer's clock (seen: "Token used too
         # early" by a fraction of a second when the signer's second ticked first)
@@ -120,10 +120,10 @@ def _google_oidc(token: str, audience: str, invoker: str | None, settings: Setti
                                        clock_skew_in_seconds=OIDC_CLOCK_SKEW)
     except (ValueError, GoogleAuthError) as exc:
         log.warning("OIDC token refused", extra={"reason": type(exc).__name__ + ": " + str(exc)[:200]})
-        raise Unauthenticated("The OIDC token is not valid for this function.") from None
+        raise Unauthenticated("oidc_invalid") from None
     if (claims.get("iss") not in GOOGLE_ISSUERS or not claims.get("email_verified")
             or not invoker or claims.get("email") != invoker):
-        raise Unauthenticated(f"The OIDC token is not from {who}'s service account.")
+        raise Unauthenticated(not_invoker)
     return claims
 
 
@@ -141,7 +141,7 @@ def authenticate_sync(authorization: str | None, key: bytes, settings: Settings)
     if token is None or not _rs256(token):
         return authenticate(authorization, key, settings.planner_token)
     claims = _google_oidc(token, settings.sync_audience, settings.sync_invoker, settings,
-                          "the sync scheduler")
+                          "oidc_scheduler")
     return Caller(claims["email"], "scheduler", None, frozenset())
 
 
@@ -150,9 +150,9 @@ def authenticate_task(authorization: str | None, settings: Settings) -> Caller:
     for the worker's own URL (nothing else, not even a planner token)."""
     token = _bearer(authorization)
     if token is None or not _rs256(token):
-        raise Unauthenticated("sync_link takes the OIDC token of the sync queue only.")
+        raise Unauthenticated("oidc_queue_only")
     claims = _google_oidc(token, settings.sync_link_url, settings.tasks.invoker, settings,
-                          "the sync queue")
+                          "oidc_queue")
     return Caller(claims["email"], "scheduler", None, frozenset())
 
 
@@ -161,7 +161,7 @@ def authorize(caller: Caller, action: Action, branch_id: str, resource_id: str |
     if caller.role == "planner" or (caller.role == "scheduler" and action is Action.SYNC):
         return
     if caller.branch_id != branch_id:
-        raise Forbidden("This token is for another branch.")
+        raise Forbidden("other_branch")
     if caller.role == "admin" and action in ADMIN_ACTIONS:
         return
     if (caller.role == "employee" and action in EMPLOYEE_ACTIONS

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from functions import i18n
 from functions.sync import privacy
 
 RESOURCE_KINDS = ("employee", "room", "device")
@@ -27,11 +28,12 @@ class LinkStatus(StrEnum):
     REVOKED = "revoked"                    # consent withdrawn through the planner
 
 
-# What an admin reads in `last_error` when a link leaves `linked` (docs/operations.md explains more).
-STATUS_MESSAGES = {
-    LinkStatus.NEEDS_RECONSENT: "Google no longer accepts the consent; please link again.",
-    LinkStatus.CALENDAR_MISSING: "The linked Google calendar no longer exists; choose a calendar again.",
-    LinkStatus.THROTTLED: "Google's calendar usage limit was reached; syncing resumes later.",
+# What an admin reads in `last_error` when a link leaves `linked`, as keys of functions/i18n.py
+# (docs/operations.md explains more).
+STATUS_ERRORS = {
+    LinkStatus.NEEDS_RECONSENT: "needs_reconsent",
+    LinkStatus.CALENDAR_MISSING: "calendar_missing",
+    LinkStatus.THROTTLED: "throttled",
 }
 
 
@@ -84,7 +86,9 @@ class Link:
     sealed_refresh_token: dict[str, str] | None = None
     last_sync_at: str | None = None        # the last run that got through: the last change
     last_checked_at: Any = None            # datetime: the last check (idle ones at most hourly)
-    last_error: str | None = None
+    # why it is not syncing as it should: a message of functions/i18n.py as stored (i18n.stored),
+    # or an English text stored before those; answered in the request's language (to_api)
+    last_error: dict[str, Any] | str | None = None
     clearing: dict[str, Any] | None = None  # resumable wipe: {calendar_id, deleted}
     # sync bookkeeping (engine.py)
     sync_token: str | None = None          # Google's nextSyncToken of the last complete run
@@ -138,13 +142,21 @@ class Link:
     def link_id(self) -> str:
         return link_id(self.branch_id, self.resource_id)
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, lang: str | None = None) -> dict[str, Any]:
+        """What the API answers of the link; `last_error` in `lang` (default: the request's),
+        with its key as `last_error_code`."""
         out: dict[str, Any] = {"status": str(self.status)}
         for key in ("google_calendar_id", "google_calendar_name", "account_email", "last_sync_at",
-                    "last_checked_at", "last_error", "blocked"):
+                    "last_checked_at", "blocked"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        error = i18n.stored_text(self.last_error, lang)
+        if error is not None:
+            out["last_error"] = error
+            code = i18n.stored_key(self.last_error)
+            if code is not None:
+                out["last_error_code"] = code
         if self.blocked:  # its deletions by id: GET .../mass-change lists them
             out["blocked"] = {k: v for k, v in self.blocked.items() if k != "deletions"}
         if self.status in (LinkStatus.LINKED, LinkStatus.THROTTLED):

@@ -2,6 +2,10 @@
 
 Every answer that is not 2xx is `{"error": {"code", "message"}}`. Anything a caller can send
 ends in a 4xx; a 500 means a bug or a misconfiguration, is logged, and says nothing inside.
+The message is in the request's language (functions/i18n.py: `Accept-Language`, else the
+branch's language, else German), named by `Content-Language`; the `code` is the same in every
+language. An error answered before its service read the branch (a field refused first) takes
+the language of the branch in its path.
 A JSON body is held to limits before any service sees it: at most `MAX_BODY` bytes read (also
 without a Content-Length, i.e. chunked), at most `MAX_DEPTH` levels of nesting, and text only
 (no lone surrogate such as "\\ud800", which no store can hold and no answer can carry).
@@ -18,11 +22,12 @@ import flask
 from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from functions import logs
+from functions import i18n, logs
 from functions.auth import Caller, authenticate
 from functions.config import ConfigError, get_secrets, get_settings
+from functions.context import get_context
 from functions.errors import ApiError, BadRequest
-from functions.validation import is_text
+from functions.validation import ID_RE, is_text
 
 log = logging.getLogger("functions.http")
 MAX_BODY = 256 * 1024
@@ -36,16 +41,24 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                           headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-def error_response(code: str, message: str, status: int,
-                   headers: dict[str, str] | None = None) -> flask.Response:
-    return json_response({"error": {"code": code, "message": message}}, status, headers)
+def error_response(code: str, msg: str, status: int, headers: dict[str, str] | None = None,
+                   **params: Any) -> flask.Response:
+    """The error answer of `code` with the catalog's message `msg` in the request's language."""
+    return _error_answer(code, i18n.Message(msg, params), status, headers or {})
+
+
+def _error_answer(code: str, message: i18n.Message, status: int,
+                  headers: dict[str, str]) -> flask.Response:
+    lang = i18n.language()
+    return json_response({"error": {"code": code, "message": message.render(lang)}}, status,
+                         {**headers, "Content-Language": lang})
 
 
 class BodyTooLarge(ApiError):
     status = 413
 
     def __init__(self) -> None:
-        super().__init__("body_too_large", f"The request body is larger than {MAX_BODY // 1024} KiB.")
+        super().__init__("body_too_large", "body_too_large", max_kib=MAX_BODY // 1024)
 
 
 def read_body(request: flask.Request) -> bytes:
@@ -71,7 +84,7 @@ def _read_at_most_limit(request: flask.Request) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except ClientDisconnected:
-        raise BadRequest("invalid_body", "The request body ended before its Content-Length.") from None
+        raise BadRequest("invalid_body", "body_cut_short") from None
     return b"".join(chunks)
 
 
@@ -103,15 +116,15 @@ def json_body(request: flask.Request) -> dict[str, Any]:
     except RecursionError:
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("invalid_json", "The request body is not valid JSON.") from None
+        raise BadRequest("invalid_json", "json_invalid") from None
     if not isinstance(body, dict):
-        raise BadRequest("invalid_body", "The request body must be a JSON object.")
+        raise BadRequest("invalid_body", "json_not_object")
     _check_values(body)
     return body
 
 
 def _too_deep() -> BadRequest:
-    return BadRequest("invalid_json", f"The request body is nested too deeply (at most {MAX_DEPTH} levels).")
+    return BadRequest("invalid_json", "json_too_deep", max_depth=MAX_DEPTH)
 
 
 def _check_values(body: dict[str, Any]) -> None:
@@ -127,15 +140,13 @@ def _check_values(body: dict[str, Any]) -> None:
         for key, item in items:
             if isinstance(key, str):
                 if not is_text(key):
-                    raise BadRequest("invalid_field", "A field name is not valid Unicode text (it holds "
-                                                      "a lone surrogate such as \\ud800).")
+                    raise BadRequest("invalid_field", "field_name_not_text")
                 place = f"{where}.{key}" if where else key
             else:
                 place = f"{where}[{key}]"
             if isinstance(item, str):
                 if not is_text(item):
-                    raise BadRequest("invalid_field", f"'{place}' must be valid Unicode text (it holds a "
-                                                      "lone surrogate such as \\ud800).")
+                    raise BadRequest("invalid_field", "field_surrogate", field=place)
                 if isinstance(key, str) and key.lower() in logs.SENSITIVE_KEYS:
                     logs.sensitive(item)
             elif isinstance(item, dict | list):
@@ -145,7 +156,11 @@ def _check_values(body: dict[str, Any]) -> None:
 def framework_not_found(_error: HTTPException) -> flask.Response:
     """functions_framework's own 404, given before any function runs: a path its router cannot
     match (one with a line break, `%0A`), `/robots.txt`, `/favicon.ico`. The envelope too."""
-    return _bounded(flask.request, error_response("not_found", "No such path.", 404))
+    token = i18n.begin(flask.request.headers.get("Accept-Language"))
+    try:
+        return _bounded(flask.request, error_response("not_found", "no_such_path", 404))
+    finally:
+        i18n.end(token)
 
 
 def install_framework_errors() -> None:
@@ -186,6 +201,14 @@ class Router:
 
     def _answer(self, request: flask.Request) -> flask.Response:
         logs.configure_logging()
+        token = i18n.begin(request.headers.get("Accept-Language"))
+        try:
+            return self._run(request)
+        finally:
+            i18n.end(token)
+
+    def _run(self, request: flask.Request) -> flask.Response:
+        args: dict[str, Any] = {}
         try:
             settings = get_settings()
             logs.begin_request(request.headers.get("X-Cloud-Trace-Context"), settings.project)
@@ -194,10 +217,10 @@ class Router:
                 endpoint, args = adapter.match(method=request.method)
             except MethodNotAllowed as exc:
                 allowed = ", ".join(sorted(exc.valid_methods or ()))
-                raise ApiError("method_not_allowed", f"{request.method} is not allowed here; use {allowed}.",
-                               405, headers={"Allow": allowed}) from None
+                raise ApiError("method_not_allowed", "method_not_allowed", 405, headers={"Allow": allowed},
+                               method=request.method, allowed=allowed) from None
             except HTTPException:
-                raise ApiError("not_found", f"No such path in function {self.name}.", 404) from None
+                raise ApiError("not_found", "no_such_path_in", 404, function=self.name) from None
             result = self._handlers[endpoint](request, **args)
             if isinstance(result, flask.Response):
                 return result
@@ -205,10 +228,27 @@ class Router:
                 return flask.Response(status=204)
             return json_response(result)
         except ApiError as err:
-            return error_response(err.code, err.message, err.status, err.headers)
+            if err.status not in (401, 403):
+                _path_branch_language(args)
+            return _error_answer(err.code, err.msg, err.status, err.headers)
         except ConfigError as err:
             log.critical("configuration error: %s", err)
-            return error_response("misconfigured", "The service is not configured correctly.", 500)
+            return error_response("misconfigured", "misconfigured", 500)
         except Exception:
             log.exception("unhandled error in %s", self.name)
-            return error_response("internal", "Internal error.", 500)
+            return error_response("internal", "internal", 500)
+
+
+def _path_branch_language(args: dict[str, Any]) -> None:
+    """Without a header and before its service read the branch, an error takes the language of
+    the branch in the request's path (one read; none when the branch id is not valid)."""
+    branch_id = args.get("branch_id", args.get("b"))
+    if i18n.decided() or not isinstance(branch_id, str) or not ID_RE.fullmatch(branch_id):
+        return
+    try:
+        branch = get_context().store.get_branch(branch_id)
+    except Exception:  # the answer goes out in the default language
+        log.warning("the branch's language could not be read for an error answer")
+        return
+    if branch is not None:
+        i18n.use_branch(branch.language)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+from functions import i18n
+
 TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "de": {
         "success": ("Verbindung hergestellt",
@@ -94,19 +96,7 @@ DETAIL_FIELDS = ("branch", "resource", "account")
 
 def choose_language(accept_language: str | None) -> str:
     """German unless the browser prefers English (the staff's language is German)."""
-    best, best_q = "de", -1.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        lang = tag.strip().lower()[:2]
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if lang in TEXTS and q > best_q:
-            best, best_q = lang, q
-    return best
+    return i18n.preferred(accept_language) or i18n.DEFAULT
 
 
 _REFRESH = '<meta http-equiv="refresh" content="2">'  # in_progress: ask again until it is done

@@ -26,9 +26,9 @@ def google_push(request: flask.Request) -> flask.Response:
 def _header(request: flask.Request, name: str) -> str:
     value = request.headers.get(name, "").strip()
     if not value:
-        raise BadRequest("missing_header", f"The notification has no {name} header.")
+        raise BadRequest("missing_header", "header_missing", header=name)
     if len(value) > MAX_HEADER:
-        raise BadRequest("invalid_header", f"{name} is longer than {MAX_HEADER} characters.")
+        raise BadRequest("invalid_header", "header_too_long", header=name, max_len=MAX_HEADER)
     return value
 
 
@@ -36,7 +36,7 @@ def _header(request: flask.Request, name: str) -> str:
 def notify(request: flask.Request) -> dict[str, Any]:
     channel_id, resource_id, state, number = (_header(request, name) for name in REQUIRED)
     if not number.isascii() or not number.isdigit():
-        raise BadRequest("invalid_header", "X-Goog-Message-Number must be a whole number.")
+        raise BadRequest("invalid_header", "message_number_invalid")
     token = request.headers.get("X-Goog-Channel-Token")
     note = notifications.Notification(channel_id, token, resource_id, state.lower(), int(number))
     return notifications.receive(get_context(), note)

@@ -42,8 +42,8 @@ def run(request: flask.Request) -> dict[str, Any]:
     resource_id = v.ident(body["resource_id"], "resource_id") if "resource_id" in body else None
     force = v.flag(body, "force", default=False)
     if (resource_id or force) and not branch_id:
-        raise BadRequest("missing_field", "'branch_id' is required with 'resource_id' or 'force'.")
+        raise BadRequest("missing_field", "branch_id_needed")
     if force and not resource_id:
-        raise BadRequest("missing_field", "'force' confirms one link: give 'resource_id' too.")
+        raise BadRequest("missing_field", "force_needs_resource")
     authorize(caller, Action.SYNC, branch_id or "*", resource_id)
     return Engine(get_context()).run(branch_id, resource_id, force=force).to_api()

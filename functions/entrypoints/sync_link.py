@@ -36,5 +36,5 @@ def run(request: flask.Request) -> dict[str, Any]:
     channel_id = body.get("channel_id")
     if channel_id is not None and (not isinstance(channel_id, str)
                                    or not channels.CHANNEL_ID.fullmatch(channel_id)):
-        raise BadRequest("invalid_field", "'channel_id' is not a channel id.")
+        raise BadRequest("invalid_field", "channel_id_invalid")
     return dispatch.run_task(get_context(), branch_id, resource_id, reason, channel_id)

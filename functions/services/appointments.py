@@ -35,17 +35,15 @@ def _store(ctx: Context, caller: Caller, branch_id: str) -> AppointmentStore:
 def _timed(value: Any, key: str) -> tuple[datetime, str]:
     """The instant and its text as stored (`t` and `z` in upper case, as Google writes them)."""
     if not isinstance(value, str) or not _RFC_3339.fullmatch(value):
-        raise BadRequest("invalid_time",
-                         f"'{key}' must be RFC 3339 with an offset, e.g. 2030-03-01T09:00:00+01:00 "
-                         "(seconds required, at most 6 decimals).")
+        raise BadRequest("invalid_time", "time_not_rfc3339", field=key)
     text = value.upper()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest("invalid_time", f"'{key}' is not a valid RFC 3339 time.") from None
+        raise BadRequest("invalid_time", "time_invalid", field=key) from None
     if not limits.instant_in_range(parsed):
-        raise BadRequest("invalid_time", f"'{key}' must be a time {limits.TIME_RANGE}, so that every "
-                                         "time zone can show it.")
+        raise BadRequest("invalid_time", "time_out_of_range", field=key, first=limits.TIME_FIRST,
+                         last=limits.TIME_LAST)
     return parsed, text
 
 
@@ -53,8 +51,8 @@ def _day(value: Any, key: str) -> date:
     try:
         return mapping.parse_day(value)
     except ValueError:
-        raise BadRequest("invalid_time", f"'{key}' of an all-day appointment must be a date YYYY-MM-DD "
-                                         f"{limits.DAY_RANGE}.") from None
+        raise BadRequest("invalid_time", "day_invalid", field=key, first=limits.DAY_FIRST,
+                         last=limits.DAY_LAST) from None
 
 
 def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
@@ -63,13 +61,13 @@ def _parse(appointment_id: str, body: dict[str, Any]) -> Appointment:
     if all_day:
         start_day, end_day = _day(body.get("start"), "start"), _day(body.get("end"), "end")
         if end_day <= start_day:
-            raise BadRequest("invalid_time", "'end' must be after 'start' (all-day end is exclusive).")
+            raise BadRequest("invalid_time", "end_before_start_all_day")
         start_text, end_text = body["start"], body["end"]
     else:
         start, start_text = _timed(body.get("start"), "start")
         end, end_text = _timed(body.get("end"), "end")
         if end <= start:
-            raise BadRequest("invalid_time", "'end' must be after 'start'.")
+            raise BadRequest("invalid_time", "end_before_start")
     return Appointment(
         id=appointment_id,
         resource_id=v.ident(body.get("resource_id"), "resource_id"),
@@ -105,7 +103,7 @@ def get(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) -> di
     if found is not None:
         _sensitive(found.appointment)
     if found is None or found.deleted:
-        raise NotFound(f"Appointment {appointment_id} does not exist.")
+        raise NotFound("appointment_missing", appointment_id=appointment_id)
     return found.to_api()
 
 
@@ -113,7 +111,7 @@ def delete(ctx: Context, caller: Caller, branch_id: str, appointment_id: str) ->
     v.ident(appointment_id, "appointment_id")
     tombstone = _store(ctx, caller, branch_id).delete(appointment_id, origin="planner")
     if tombstone is None:
-        raise NotFound(f"Appointment {appointment_id} does not exist.")
+        raise NotFound("appointment_missing", appointment_id=appointment_id)
     dispatch.link_changed(ctx, branch_id, {tombstone.appointment.resource_id}, ctx.now())
 
 
@@ -124,10 +122,10 @@ def changes(ctx: Context, caller: Caller, branch_id: str, cursor: str | None,
     authorize(caller, Action.APPOINTMENTS, branch_id)
     branch = require_branch(ctx, branch_id)
     if limit and not _NUMBER.fullmatch(limit):
-        raise BadRequest("invalid_cursor", "'limit' must be a whole number (digits 0-9).")
+        raise BadRequest("invalid_cursor", "limit_not_number")
     count = int(limit) if limit else 100
     if not 1 <= count <= MAX_LIMIT:
-        raise BadRequest("invalid_cursor", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        raise BadRequest("invalid_cursor", "limit_out_of_range", max_limit=MAX_LIMIT)
     after = feed.decode(cursor)
     items, position = feed.page(AppointmentStore(ctx.store.db, branch_id), branch,
                                 ctx.store.list_resources(branch_id), after, count)

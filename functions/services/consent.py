@@ -50,7 +50,7 @@ def start(ctx: Context, caller: Caller, branch_id: str, resource_id: str) -> str
     branch = require_branch(ctx, branch_id)
     require_resource(ctx, branch_id, resource_id)
     if not branch.google_sync_enabled:
-        raise Conflict("sync_disabled", "Sync with Google Calendar is switched off for this branch.")
+        raise Conflict("sync_disabled", "sync_disabled")
     state = secrets.token_urlsafe(32)
     ctx.store.create_state(state, {
         "branch_id": branch_id, "resource_id": resource_id, "sub": caller.sub, "role": caller.role,

@@ -35,13 +35,10 @@ def confirmation_for(ctx: Context, caller: Caller, link: Link, old: str | None, 
     if not confirm:
         if old is not None and not privacy.raises(old, new):
             return None  # not raised: the sync keeps showing only "Belegt" until confirmed
-        raise Conflict("consumer_account_confirmation",
-                       f"The linked Google account {link.account_email} is a consumer account: "
-                       "Google offers its data processing terms only for Workspace accounts. "
-                       f"Showing more than 'busy' ({new}) needs an explicit confirmation "
-                       "('confirm_consumer_account': true).")
+        raise Conflict("consumer_account_confirmation", "consumer_account_confirmation",
+                       account_email=link.account_email, privacy=new)
     if caller.role not in CONFIRMING_ROLES:
-        raise Forbidden("Only an admin of the branch can confirm a consumer Google account.")
+        raise Forbidden("consumer_account_admin_only")
     return {"account_email": link.account_email, "actor": caller.sub, "role": caller.role,
             "at": ctx.now(), "privacy": new}
 

@@ -81,13 +81,13 @@ def run_task(ctx: Context, branch_id: str, resource_id: str, reason: str = sched
         return {"status": "not_syncing"}
     outcome: LinkOutcome = summary.outcomes[0]
     if outcome.status == LinkStatus.THROTTLED and outcome.failed:
-        raise ApiError("throttled", "Google's calendar usage limit was reached; retry later.", 429)
+        raise ApiError("throttled", "throttled_retry", 429)
     if outcome.blocked:  # a mass change held back: an admin decides, a retry would not
         return {"status": "blocked", **summary.to_api()}
     if outcome.skipped:
-        raise ApiError("busy", "Another run is syncing this link; retry shortly.", 503)
+        raise ApiError("busy", "link_busy", 503)
     if outcome.failed and outcome.status == LinkStatus.LINKED:
-        raise ApiError("retry", "Part of the sync did not go through; retry later.", 503)
+        raise ApiError("retry", "sync_incomplete", 503)
     return {"status": outcome.status, **summary.to_api()}
 
 

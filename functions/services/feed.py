@@ -73,8 +73,7 @@ def decode(cursor: str | None) -> Position:
         return Position(legacy=int(cursor))
     position = _parse(cursor)
     if position is None or encode(position) != cursor:
-        raise BadRequest("invalid_cursor", "'cursor' must be a cursor this feed answered (or the "
-                                           f"digits of an older one, at most {MAX_POSITION}).")
+        raise BadRequest("invalid_cursor", "cursor_invalid", max_position=MAX_POSITION)
     return position
 
 

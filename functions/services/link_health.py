@@ -50,8 +50,7 @@ def _blocked(ctx: Context, caller: Caller, b: str, r: str) -> Link:
     require_resource(ctx, b, r)
     link = ctx.store.get_link(b, r)
     if not link.blocked or str(link.status) not in health.SYNCING:
-        raise Conflict("not_blocked", "This link holds back no mass change (it was decided or "
-                                      "synced meanwhile); nothing was changed.")
+        raise Conflict("not_blocked", "not_blocked")
     return link
 
 
@@ -73,11 +72,11 @@ def decide(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -
     link = _blocked(ctx, caller, b, r)
     assert link.blocked is not None
     if not require_branch(ctx, b).google_sync_enabled:
-        raise Conflict("sync_disabled", "Syncing is switched off for this branch; switch it on first.")
+        raise Conflict("sync_disabled", "sync_disabled_switch_on")
     summary = Engine(ctx).run(b, r, force=decision == "apply", restore=decision == "restore")
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is None or outcome.skipped:
-        raise ApiError("busy", "Another run is syncing this link; try again shortly.", 503)
+        raise ApiError("busy", "link_busy", 503)
     counts = {k: link.blocked.get(k, 0) for k in ("google_deletions", "planner_deletions", "synced_items")}
     details = {"decision": decision, **counts, "pushed": outcome.pushed, "pulled": outcome.pulled,
                "failed": outcome.failed}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from functions import status_log
+from functions import i18n, status_log
 from functions import validation as v
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -24,7 +24,7 @@ from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.crypto import TokenDecryptError
-from functions.domain import STATUS_MESSAGES, Link, LinkStatus
+from functions.domain import Link, LinkStatus
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
 from functions.services import consumer_accounts, dispatch, push
 from functions.services.setup import require_branch, require_resource
@@ -43,10 +43,11 @@ def _load(ctx: Context, caller: Caller, b: str, r: str) -> Link:
 
 
 def status(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
-    link = _load(ctx, caller, b, r).to_api()
+    link = _load(ctx, caller, b, r)
     # The branch's switch: with it off a link stays as it is but nothing syncs (the pages say so;
-    # an employee cannot read the branch itself).
-    return {**link, "branch_sync_enabled": require_branch(ctx, b).google_sync_enabled}
+    # an employee cannot read the branch itself). Read first: its language is the answer's.
+    enabled = require_branch(ctx, b).google_sync_enabled
+    return {**link.to_api(), "branch_sync_enabled": enabled}
 
 
 def audit(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
@@ -60,7 +61,7 @@ class GoogleSession:
 
     def __init__(self, ctx: Context, caller: Caller, link: Link) -> None:
         if link.status not in USABLE or not link.sealed_refresh_token:
-            raise Conflict("not_consented", "Consent is needed first: start “Link with Google”.")
+            raise Conflict("not_consented", "not_consented")
         self.ctx, self.caller, self.link = ctx, caller, link
         try:
             token = ctx.cipher.decrypt(link.sealed_refresh_token, link.link_id)
@@ -74,20 +75,19 @@ class GoogleSession:
     def _needs_reconsent(self, action: str) -> None:
         self.ctx.store.update_link(self.link.branch_id, self.link.resource_id, {
             "status": LinkStatus.NEEDS_RECONSENT,
-            "last_error": STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT]})
+            "last_error": i18n.stored("needs_reconsent")})
         self.ctx.store.audit(self.link.branch_id, self.link.resource_id, self.caller.sub,
                              self.caller.role, action, {})
         status_log.link_status_changed(self.link, str(LinkStatus.NEEDS_RECONSENT), action, self.ctx.now())
-        raise Conflict("needs_reconsent", STATUS_MESSAGES[LinkStatus.NEEDS_RECONSENT])
+        raise Conflict("needs_reconsent", "needs_reconsent")
 
     def __exit__(self, kind: type | None, exc: BaseException | None, _tb: object) -> None:
         if isinstance(exc, GrantDead):
             self._needs_reconsent("grant_dead")
         if isinstance(exc, CalendarMissing):
-            raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
+            raise NotFound("calendar_not_found", "calendar_not_found")
         if isinstance(exc, Throttled | GoogleUnavailable):
-            raise ApiError("google_unavailable", "Google is not answering right now; try again shortly.",
-                           503)
+            raise ApiError("google_unavailable", "google_unavailable", 503)
 
 
 def calendars(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
@@ -103,15 +103,14 @@ def calendars(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
 def _check_choice(api: CalendarApi, link: Link, calendar_id: str) -> dict[str, Any]:
     """The calendar entry, after refusing the primary (by id, alias or flag) and read-only ones."""
     if calendar_id == "primary" or calendar_id == link.account_email:
-        raise BadRequest("primary_calendar", "The primary calendar cannot be linked; choose or create "
-                         "a secondary calendar so no private data can be changed.")
+        raise BadRequest("primary_calendar", "primary_calendar_choose")
     entry = next((c for c in api.calendar_list() if c["id"] == calendar_id), None)
     if entry is None:
-        raise NotFound("This calendar does not exist in the Google account.", "calendar_not_found")
+        raise NotFound("calendar_not_found", "calendar_not_found")
     if entry.get("primary"):
-        raise BadRequest("primary_calendar", "The primary calendar cannot be linked.")
+        raise BadRequest("primary_calendar", "primary_calendar")
     if entry.get("accessRole") not in WRITABLE:
-        raise BadRequest("calendar_not_writable", "The account may not change events in this calendar.")
+        raise BadRequest("calendar_not_writable", "calendar_not_writable")
     return entry
 
 
@@ -119,13 +118,12 @@ def _refuse_shared(ctx: Context, link: Link, calendar_id: str) -> None:
     """One calendar per resource: two links on one calendar would pull each other's events."""
     others = [o for o in ctx.store.links_with_calendar(calendar_id) if o.link_id != link.link_id]
     if others:
-        raise Conflict("calendar_in_use", "This calendar is already linked to another resource; "
-                       "choose another calendar or create a new one.")
+        raise Conflict("calendar_in_use", "calendar_in_use")
 
 
 def preview(ctx: Context, caller: Caller, b: str, r: str, calendar_id: str | None) -> dict[str, Any]:
     if not calendar_id:
-        raise BadRequest("missing_field", "'calendar_id' is required.")
+        raise BadRequest("missing_field", "field_required", field="calendar_id")
     link = _load(ctx, caller, b, r)
     with GoogleSession(ctx, caller, link) as api:
         _check_choice(api, link, calendar_id)
@@ -138,7 +136,7 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
     clear = v.flag(body, "clear_existing", default=False)
     confirm = v.flag(body, "confirm_consumer_account", default=False)
     if ("calendar_id" in body) == ("new_calendar" in body):
-        raise BadRequest("invalid_body", "Give either 'calendar_id' or 'new_calendar'.")
+        raise BadRequest("invalid_body", "calendar_or_new")
     summary = None
     if "new_calendar" in body:
         summary = v.text(v.obj(body["new_calendar"]), "summary", max_len=100)

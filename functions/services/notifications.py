@@ -51,7 +51,7 @@ def receive(ctx: Context, note: Notification) -> dict[str, str]:
     if not channels.token_matches(note.token, channel.get("token_sha256", "")):
         log.warning("push notification with a wrong channel token refused",
                     extra={"channel": note.channel_id, "link": channel.get("link_id")})
-        raise ApiError("forbidden", "The channel token does not match.", 403)
+        raise ApiError("forbidden", "channel_token_mismatch", 403)
     resource = channel.get("google_resource_id")
     if channel.get("status") not in LIVE or (resource is not None and resource != note.resource_id):
         return {"status": "ignored"}
@@ -73,5 +73,5 @@ def _queue(ctx: Context, channel_id: str, channel: dict) -> str:
     except Exception:
         log.warning("could not queue the link's sync for a push notification; Google retries it",
                     extra={"link": link_id(branch_id, resource_id)})
-        raise ApiError("unavailable", "The sync could not be queued; retry later.", 503) from None
+        raise ApiError("unavailable", "sync_not_queued", 503) from None
     return "queued" if queued else "already_queued"

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from google.cloud import firestore
 
-from functions import status_log
+from functions import i18n, status_log
 from functions.adapters.sync_store import SyncStore
 from functions.context import Context, get_context
 from functions.crypto import TokenDecryptError
@@ -31,8 +31,6 @@ from functions.domain import LinkStatus
 
 log = logging.getLogger(__name__)
 PAGE = 200
-UNREADABLE = ("The stored consent cannot be read with the enabled key versions (token-key); "
-              "please link again.")
 
 
 @dataclass
@@ -74,7 +72,8 @@ def reseal_all(ctx: Context, *, after: str | None = None, report_only: bool = Fa
         except TokenDecryptError:
             report.unreadable.append(link.link_id)
             store.update_link(link.branch_id, link.resource_id,
-                              {"status": LinkStatus.NEEDS_RECONSENT, "last_error": UNREADABLE})
+                              {"status": LinkStatus.NEEDS_RECONSENT,
+                               "last_error": i18n.stored("token_unreadable")})
             store.audit(link.branch_id, link.resource_id, "reseal", "system", "token_unreadable",
                         {"key_version": str(sealed.get("kid"))})
             status_log.link_status_changed(link, str(LinkStatus.NEEDS_RECONSENT),

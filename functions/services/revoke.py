@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from functions import i18n
 from functions import validation as v
 from functions.adapters import google_oauth
 from functions.auth import Action, Caller, authorize
@@ -31,12 +32,10 @@ def revoke(ctx: Context, caller: Caller, b: str, r: str, remove_events: bool = F
     link = ctx.store.get_link(b, r)
     if link.status == LinkStatus.REVOKED:
         if remove_events:
-            raise Conflict("already_revoked", "Consent was already withdrawn: without it the bridge "
-                           "can no longer reach the calendar to remove its events (the audit log "
-                           "shows what an earlier withdrawal removed).")
+            raise Conflict("already_revoked", "already_revoked")
         return {"status": "revoked"}
     if link.status == LinkStatus.NONE:
-        raise Conflict("not_linked", "This resource has no Google consent to withdraw.")
+        raise Conflict("not_linked", "not_linked")
     removed = _remove_events(ctx, caller, link) if remove_events else None
     at_google = False
     push.stop_for(ctx, link, ctx.now())  # with the grant, before it is revoked
@@ -51,8 +50,7 @@ def revoke(ctx: Context, caller: Caller, b: str, r: str, remove_events: bool = F
     link.google_calendar_id, link.clearing, link.items_of = None, None, None
     link.google_calendar_name, link.consumer_confirmation = None, None
     link.reset_sync()
-    link.last_error = None if at_google else "Google could not confirm the revocation; the tokens " \
-        "were forgotten here. Remove the app under myaccount.google.com → Security if needed."
+    link.last_error = None if at_google else i18n.stored("revocation_unconfirmed")
     ctx.store.take_over_link(b, r)  # a run still working on this link writes nothing more
     ctx.store.forget_sync_items(b, r)
     ctx.store.save_link(link)
@@ -67,9 +65,7 @@ def _remove_events(ctx: Context, caller: Caller, link: Link) -> int:
     the number deleted. Audited with counts only."""
     b, r = link.branch_id, link.resource_id
     if link.status == LinkStatus.NEEDS_RECONSENT or not link.sealed_refresh_token:
-        raise Conflict("needs_reconsent", "Google no longer accepts the consent, so the bridge cannot "
-                       "remove its events. Link with Google again first, or withdraw without "
-                       "removing the events.")
+        raise Conflict("needs_reconsent", "needs_reconsent_to_remove")
     calendar_id = link.google_calendar_id
     if not calendar_id:  # consented, no calendar chosen: the bridge wrote nothing
         return 0
@@ -86,9 +82,7 @@ def _remove_events(ctx: Context, caller: Caller, link: Link) -> int:
                         {"calendar_id": calendar_id, "removed": exc.removed, "remaining": exc.remaining})
         log.warning("removing the bridge's events failed part-way; the consent is kept",
                     extra={"link": link.link_id, "removed": exc.removed})
-        raise ApiError("events_not_removed", f"Google did not delete every event ({exc.removed} removed "
-                       "so far); the consent is kept and syncing goes on. Try again to remove the rest.",
-                       503) from exc
+        raise ApiError("events_not_removed", "events_not_removed", 503, removed=exc.removed) from exc
     except BaseException:
         _resume(ctx, b, r)
         raise

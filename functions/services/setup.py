@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions import i18n
 from functions import validation as v
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
@@ -23,16 +24,18 @@ from functions.sync import privacy
 
 
 def require_branch(ctx: Context, branch_id: str) -> Branch:
+    """The branch, or 404; its language is the request's from now on (unless a header chose)."""
     branch = ctx.store.get_branch(branch_id)
     if branch is None:
-        raise NotFound(f"Branch {branch_id} does not exist.")
+        raise NotFound("branch_missing", branch_id=branch_id)
+    i18n.use_branch(branch.language)
     return branch
 
 
 def require_resource(ctx: Context, branch_id: str, resource_id: str) -> Resource:
     resource = ctx.store.get_resource(branch_id, resource_id)
     if resource is None:
-        raise NotFound(f"Resource {resource_id} does not exist in branch {branch_id}.")
+        raise NotFound("resource_missing", branch_id=branch_id, resource_id=resource_id)
     return resource
 
 
@@ -41,8 +44,10 @@ def put_branch(ctx: Context, caller: Caller, branch_id: str, body: dict[str, Any
     authorize(caller, Action.MANAGE_BRANCH, branch_id)
     v.only_keys(body, {"timezone", "google_sync_enabled", "name", "conflict_policy", "language"})
     if "name" in body and body["name"] is None:  # else stored as "" (v.text: no value, no default)
-        raise BadRequest("invalid_field", "'name' must be a non-empty string.")
+        raise BadRequest("invalid_field", "field_not_empty_text", field="name")
     existing = ctx.store.get_branch(branch_id)
+    if existing is not None:
+        i18n.use_branch(existing.language)
     branch = Branch(
         branch_id=branch_id,
         name=v.text(body, "name", required=False, default=existing.name if existing else branch_id) or "",

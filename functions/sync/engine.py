@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions import status_log
+from functions import i18n, status_log
 from functions.adapters.appointments_store import AppointmentStore
 from functions.adapters.google_calendar import (
     CalendarApi,
@@ -46,7 +46,7 @@ from functions.adapters.google_events import (
 from functions.adapters.sync_store import SYNCING, LeaseLost, SyncStore
 from functions.context import Context
 from functions.crypto import TokenDecryptError
-from functions.domain import STATUS_MESSAGES, Branch, Link, LinkStatus, Resource
+from functions.domain import STATUS_ERRORS, Branch, Link, LinkStatus, Resource
 from functions.sync import breaker, mapping, model, privacy, recovery, schedule
 from functions.sync.apply import Applier
 from functions.sync.model import Blocked, ConflictResolution, Plan, Policy
@@ -245,7 +245,7 @@ class Engine:
                     "Google unavailable; the link is retried next run",
                     extra={"link": link.link_id, "reason": str(exc)},
                 )
-                self.sync_store.mark(link, {"last_error": "Google did not answer; retrying next run."})
+                self.sync_store.mark(link, {"last_error": i18n.stored("google_no_answer")})
                 return LinkOutcome(link.link_id, str(link.status), failed=True)
 
     def _sync(self, api: CalendarApi, link: Link, branch: Branch, resource: Resource, policy: Policy,
@@ -303,7 +303,7 @@ class Engine:
         }
         if applier.ok:
             fields |= {
-                "last_error": recovery.QUARANTINE_MESSAGE.format(len(quarantine)) if quarantine else None,
+                "last_error": i18n.stored("quarantined", count=len(quarantine)) if quarantine else None,
                 "sync_token": fetched.listing.next_sync_token,
                 "resource_cursor": applier.cursor_after(fetched.cursor),
                 "planner_cursor": fetched.legacy,
@@ -314,7 +314,7 @@ class Engine:
             }
         else:
             count = applier.failed + len(applier.rejected)
-            fields["last_error"] = f"{count} change(s) could not be written; retrying next run."
+            fields["last_error"] = i18n.stored("changes_not_written", count=count)
         self.sync_store.finish(link, self.owner, fields)
         return LinkOutcome(
             link.link_id, "linked", applier.pushed, applier.pulled, applier.conflicts, failed=not applier.ok
@@ -415,7 +415,8 @@ class Engine:
     # Link status -------------------------------------------------------------------------------
 
     def _mark(self, link: Link, status: LinkStatus, action: str, **extra: Any) -> LinkOutcome:
-        self.sync_store.mark(link, {"status": status, "last_error": STATUS_MESSAGES[status], **extra})
+        self.sync_store.mark(link, {"status": status, "last_error": i18n.stored(STATUS_ERRORS[status]),
+                                    **extra})
         self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
         status_log.link_status_changed(link, str(status), action, self.now())
         return LinkOutcome(link.link_id, str(status), failed=True)
@@ -429,11 +430,10 @@ class Engine:
             {
                 "blocked": finding,
                 "last_checked_at": self.now(),
-                "last_error": (
-                    f"mass_change_blocked: this run would delete {plan.blocked.google_deletions} "
-                    f"event(s) in Google and {plan.blocked.planner_deletions} appointment(s) of "
-                    f"{plan.blocked.synced_items}; an admin must decide (apply or restore)."
-                ),
+                "last_error": i18n.stored(
+                    "mass_change_blocked", google_deletions=plan.blocked.google_deletions,
+                    planner_deletions=plan.blocked.planner_deletions,
+                    synced_items=plan.blocked.synced_items),
             },
         )
         counts = {k: v for k, v in finding.items() if k != "deletions"}  # ids stay on the link

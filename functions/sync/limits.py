@@ -34,8 +34,10 @@ EARLIEST_DAY = date(1, 1, 2)
 LATEST_DAY = date(9999, 12, 30)
 EARLIEST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
 INSTANTS_END = datetime(9999, 12, 31, tzinfo=UTC)  # exclusive
-TIME_RANGE = "from 0001-01-02T00:00:00Z to 9999-12-30T23:59:59Z (UTC)"
-DAY_RANGE = "from 0001-01-02 to 9999-12-30"
+TIME_FIRST, TIME_LAST = "0001-01-02T00:00:00Z", "9999-12-30T23:59:59Z"
+DAY_FIRST, DAY_LAST = "0001-01-02", "9999-12-30"
+TIME_RANGE = f"from {TIME_FIRST} to {TIME_LAST} (UTC)"
+DAY_RANGE = f"from {DAY_FIRST} to {DAY_LAST}"
 
 
 def instant_in_range(instant: datetime) -> bool:

@@ -38,10 +38,6 @@ def declare_sensitive(appointments: Iterable[model.Appointment | None],
     logs.sensitive(*values)
 
 
-QUARANTINE_MESSAGE = ("{} appointment(s) cannot be synced and wait in quarantine (see 'quarantined'); "
-                      "the rest of the calendar syncs.")
-
-
 def replan_rejected(ctx: Context, sync_store: SyncStore, api: CalendarApi, link: Link, policy: Policy,
                     applier: Applier, now: datetime) -> None:
     """The shell contract of `plan`: a write refused by its precondition (412 on Google, a

@@ -52,8 +52,8 @@ class Api:
         return jwt.encode(claims, self.jwt_key, algorithm="HS256")
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             role: str = "planner", **kw: Any) -> TestResponse:
-        headers = {"Authorization": f"Bearer {token or self.token(role)}"}
+             role: str = "planner", headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        headers = {"Authorization": f"Bearer {token or self.token(role)}", **(headers or {})}
         return self.client.open(path, method=method, json=body, headers=headers, **kw)
 
     def setup_branch(self, branch: str = BRANCH, enabled: bool = True,
@@ -115,8 +115,10 @@ class Api:
         assert r.status_code == 200, r.get_data(as_text=True)
         return r.get_json()["google_calendar_id"]
 
-    def status(self, branch: str = BRANCH, resource: str = "anna") -> dict[str, Any]:
-        r = self.call("GET", f"/links/{branch}/{resource}")
+    def status(self, branch: str = BRANCH, resource: str = "anna", lang: str | None = None) -> dict[str, Any]:
+        """GET /links/{b}/{r}; `lang`: its Accept-Language (without: the branch's language)."""
+        r = self.call("GET", f"/links/{branch}/{resource}",
+                      headers={"Accept-Language": lang} if lang else None)
         assert r.status_code == 200, r.get_data(as_text=True)
         return r.get_json()
 

@@ -201,7 +201,8 @@ def test_appointments_the_sync_created_can_be_written_back(linked: tuple[Api, st
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 def test_a_bad_appointment_id_is_a_400_that_names_the_field(branch: Api, method: str) -> None:
-    r = branch.call(method, f"{PATH}/t%201", GOOD if method == "PUT" else None)
+    r = branch.call(method, f"{PATH}/t%201", GOOD if method == "PUT" else None,
+                    headers={"Accept-Language": "en"})
     assert r.status_code == 400
     assert r.get_json()["error"]["message"].startswith("appointment_id must be ")
     assert feed(branch)["changes"] == []

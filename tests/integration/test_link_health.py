@@ -79,7 +79,7 @@ def test_the_overview_names_each_resources_state_and_action(linked: tuple[Api, s
     assert (rows["raum-1"]["state"], rows["raum-1"]["action"]) == ("consented", "choose_calendar")
     assert (rows["anna"]["state"], rows["anna"]["action"]) == ("blocked", "review_mass_change")
     assert rows["anna"]["blocked"]["planner_deletions"] == 12 and "deletions" not in rows["anna"]["blocked"]
-    assert "mass_change_blocked" in rows["anna"]["last_error"]
+    assert rows["anna"]["last_error_code"] == "mass_change_blocked" and rows["anna"]["last_error"]
     control.kill_grants()
     sync(api, branch_id=BRANCH, resource_id="anna", force=True)
     row = overview(api)["anna"]

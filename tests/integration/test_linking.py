@@ -178,7 +178,8 @@ def test_dead_grant_turns_into_needs_reconsent(consented: Api, control: Emulator
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
     status = consented.status()
     assert status["status"] == "needs_reconsent"
-    assert "link again" in status["last_error"]
+    assert status["last_error_code"] == "needs_reconsent"
+    assert "link again" in consented.status(lang="en")["last_error"]
 
 
 def test_reconsent_revokes_the_previous_grant(consented: Api, control: EmulatorControl) -> None:

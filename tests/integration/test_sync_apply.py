@@ -181,7 +181,7 @@ def test_writes_google_keeps_failing_are_counted_in_the_links_error(
     control.add_fault(503, count=1000, method="PATCH", path_regex=f"/events/({failing})$")
     result = sync(api)
     assert (result["pushed"], result["failed"]) == (1, 1)
-    assert api.status()["last_error"].startswith("2 change(s) could not be written")
+    assert api.status(lang="en")["last_error"].startswith("2 change(s) could not be written")
     control.clear_faults()
     assert sync(api)["pushed"] == 2
 

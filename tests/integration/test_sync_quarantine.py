@@ -32,7 +32,7 @@ def test_an_event_google_refuses_is_quarantined_and_retried_when_it_changes(
     status = api.status()
     assert [(q["appointment_id"], q["reason"]) for q in status["quarantined"]] == [
         ("t1", "google_refused_write")]
-    assert "quarantine" in status["last_error"]
+    assert "Quarantäne" in status["last_error"]
     assert audit(api, "quarantined") == [{"appointment_id": "t1", "reason": "google_refused_write"}]
     # the cursors moved on: the rest of the link syncs both ways
     control.phone_create(cal, {"summary": "Vom Handy", "start": {"dateTime": at(4, 12)},

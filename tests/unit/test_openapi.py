@@ -166,8 +166,9 @@ def _code_and_status(target: Any, node: ast.Call) -> tuple[str | None, int | Non
     if "code" in params:
         code = _literal(bound.arguments["code"]) if "code" in bound.arguments else params["code"].default
     else:  # a class with a fixed code (Unauthenticated, Forbidden): build one and ask
-        required = [p for p in params.values() if p.default is inspect.Parameter.empty]
-        code = target(*["x"] * len(required)).code
+        required = [p for p in params.values() if p.default is inspect.Parameter.empty
+                    and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        code = target(*["internal"] * len(required)).code  # any key of functions/i18n.py
     if "status" in bound.arguments:
         status = _literal(bound.arguments["status"])
     else:
