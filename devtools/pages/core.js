@@ -52,7 +52,7 @@ register({
   "core.error.network_error": { de: "Der Server ist nicht erreichbar.", en: "The server cannot be reached." },
   "core.error.not_consented": {
     de: "Es liegt noch keine Zustimmung vor. Bitte starten Sie zuerst „Google-Kalender verknüpfen“.",
-    en: "There is no consent yet. Please start “Link Google Calendar” first.",
+    en: "There is no consent yet. Please start “Link Google calendar” first.",
   },
   "core.error.not_linked": {
     de: "Für diese Ressource gibt es keine Zustimmung, die zurückgezogen werden könnte.",
@@ -68,7 +68,7 @@ register({
       "Ihre Administration muss die Synchronisation für die Filiale einschalten; erst dann lässt sich " +
       "Ihr Google-Kalender verknüpfen.",
     en: "Google Calendar sync is switched off for your branch. " +
-      "Your administration has to switch it on for the branch; only then can your Google Calendar be linked.",
+      "Your administration has to switch it on for the branch; only then can your Google calendar be linked.",
   },
   "core.unknown_error": { de: "Unbekannter Fehler.", en: "Unknown error." },
   "core.no_json": { de: "Keine JSON-Antwort von {method} {path}", en: "No JSON answer from {method} {path}" },

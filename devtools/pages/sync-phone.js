@@ -8,7 +8,7 @@ import { demo, lastAction, noContent } from "./sync-state.js";
 import { addDays, formatSpan, isoInZone, parseInstant, wallFields, zonedIso } from "./sync-time.js";
 
 register({
-  "sync.phone.heading": { de: "Google-Kalender (Handy)", en: "Google Calendar (phone)" },
+  "sync.phone.heading": { de: "Google-Kalender (Handy)", en: "Google calendar (phone)" },
   "sync.phone.hint": {
     de: "Der verknüpfte Kalender im (lokalen) Google, wie ihn das Handy zeigt:",
     en: "The linked calendar in the (local) Google, as the phone shows it:",

@@ -18,12 +18,12 @@ import { demo } from "./sync-state.js";
 
 register({
   // sync.html
-  "sync.page_title": { de: "Terminplaner ⇄ Google-Kalender – Synchronisation", en: "Planner ⇄ Google Calendar – sync" },
+  "sync.page_title": { de: "Terminplaner ⇄ Google-Kalender – Synchronisation", en: "Planner ⇄ Google calendar – sync" },
   "sync.devbar": { de: "Lokale Entwicklungsumgebung", en: "Local development environment" },
   "sync.signing_in": { de: "Anmeldung …", en: "Signing in …" },
   "sync.admin": { de: "Administration", en: "Administration" },
   "sync.overview": { de: "Übersicht", en: "Overview" },
-  "sync.heading": { de: "Terminplaner ⇄ Google-Kalender · Synchronisation", en: "Planner ⇄ Google Calendar · sync" },
+  "sync.heading": { de: "Terminplaner ⇄ Google-Kalender · Synchronisation", en: "Planner ⇄ Google calendar · Sync" },
   "sync.branch_loading": { de: "Filiale wird geladen …", en: "Loading the branch …" },
   "sync.section": { de: "Ressource und Synchronisation", en: "Resource and sync" },
   "sync.reload": { de: "Beide Seiten neu laden", en: "Reload both sides" },

@@ -38,9 +38,9 @@ def page(staff_page: Page) -> Page:
     return staff_page
 
 
-def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS) -> str:
+def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS, summary: str | None = None) -> str:
     """Consent (our begin step, the form Google shows, posted as the browser would) and a new
-    calendar: its id."""
+    calendar (named `summary`, else after the resource): its id."""
     planner = stack.token("planner")
     url = stack.api("POST", "/oauth_start", {"branch_id": branch, "resource_id": resource},
                     planner)["authorization_url"]
@@ -51,9 +51,8 @@ def _link(stack: Stack, branch: str, resource: str, account: str = PRAXIS) -> st
     location = EmulatorControl(stack.google_root).consent(begun.headers["Location"], account)
     callback = http.get(location, timeout=30)
     assert callback.status_code == 200, callback.text
-    linked = stack.api("POST", f"/links/{branch}/{resource}",
-                       {"new_calendar": {"summary": f"Terminplaner – {resource} {uuid.uuid4().hex[:6]}"}},
-                       planner)
+    summary = summary or f"Terminplaner – {resource} {uuid.uuid4().hex[:6]}"
+    linked = stack.api("POST", f"/links/{branch}/{resource}", {"new_calendar": {"summary": summary}}, planner)
     assert linked["status"] == "linked", linked
     return linked["google_calendar_id"]
 
