@@ -11,7 +11,7 @@ from functions.sync import privacy
 
 RESOURCE_KINDS = ("employee", "room", "device")
 CONFLICT_POLICIES = ("planner_wins", "google_wins", "newest_wins")
-LANGUAGES = ("de", "en")
+LANGUAGES = i18n.LANGUAGES  # of a branch: its busy label on Google and its answers' texts
 PRIVACY_LEVELS = ("full", "title_only", "busy")
 # A new resource's privacy unless the admin chooses another (health data: only "Belegt" and the
 # time reach Google; docs/privacy.md). Resources stored with a level keep it.
@@ -44,7 +44,8 @@ class Branch:
     timezone: str
     google_sync_enabled: bool = False
     conflict_policy: str = "planner_wins"   # planner_wins | google_wins | newest_wins
-    language: str = "de"                    # of the busy label on Google ("Belegt" / "Busy")
+    language: str = "de"                    # of the busy label on Google ("Belegt" / "Busy"), and
+                                            # of the API's texts without Accept-Language (i18n.py)
     # the branch-wide change counter from before issue 10; only an instance of an older version
     # still moves it (engine.py then lists the branch's resources completely)
     appointment_seq: int = field(default=0, compare=False)

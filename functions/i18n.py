@@ -113,7 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Der Aussteller (iss) des Bearer-Tokens wird hier nicht akzeptiert.",
         "en": "The bearer token's issuer (iss) is not accepted here."},
     "token_audience": {
-        "de": "Die Zielgruppe (aud) des Bearer-Tokens ist nicht dieser Dienst.",
+        "de": "Der Empfänger (aud) des Bearer-Tokens ist nicht dieser Dienst.",
         "en": "The bearer token's audience (aud) is not this service."},
     "token_claim_missing": {
         "de": "Dem Bearer-Token fehlt die Angabe '{claim}'.",
@@ -282,13 +282,16 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Sie es gleich noch einmal.",
         "en": "Another run is syncing this link; try again shortly."},
     "throttled_retry": {
-        "de": "Googles Nutzungsgrenze für Kalender ist erreicht; bitte später erneut versuchen.",
+        "de": "Das Nutzungslimit von Google Kalender ist erreicht; bitte versuchen Sie es später "
+              "erneut.",
         "en": "Google's calendar usage limit was reached; retry later."},
     "sync_incomplete": {
-        "de": "Ein Teil der Synchronisation ist nicht durchgegangen; bitte später erneut versuchen.",
+        "de": "Ein Teil der Synchronisation ist nicht durchgegangen; bitte versuchen Sie es "
+              "später erneut.",
         "en": "Part of the sync did not go through; retry later."},
     "sync_not_queued": {
-        "de": "Die Synchronisation konnte nicht eingeplant werden; bitte später erneut versuchen.",
+        "de": "Die Synchronisation konnte nicht eingeplant werden; bitte versuchen Sie es später "
+              "erneut.",
         "en": "The sync could not be queued; retry later."},
     "channel_token_mismatch": {
         "de": "Das Token des Benachrichtigungskanals stimmt nicht.",
@@ -321,8 +324,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Kalender aus.",
         "en": "The linked Google calendar no longer exists; choose a calendar again."},
     "throttled": {
-        "de": "Googles Nutzungsgrenze für Kalender ist erreicht; die Synchronisation läuft später "
-              "weiter.",
+        "de": "Das Nutzungslimit von Google Kalender ist erreicht; die Synchronisation läuft "
+              "später von selbst weiter.",
         "en": "Google's calendar usage limit was reached; syncing resumes later."},
     "token_unreadable": {
         "de": "Die gespeicherte Zustimmung kann mit den aktiven Schlüsselversionen (token-key) "
@@ -333,7 +336,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Google hat nicht geantwortet; der nächste Durchlauf versucht es erneut.",
         "en": "Google did not answer; retrying next run."},
     "changes_not_written": {
-        "de": "{count} Änderung(en) konnten nicht geschrieben werden; der nächste Durchlauf "
+        "de": "{count} Änderung(en) konnten nicht übertragen werden; der nächste Durchlauf "
               "versucht es erneut.",
         "en": "{count} change(s) could not be written; retrying next run."},
     "quarantined": {
@@ -343,9 +346,9 @@ MESSAGES: dict[str, dict[str, str]] = {
               "'quarantined'); the rest of the calendar syncs."},
     "mass_change_blocked": {
         "de": "Massenänderung zurückgehalten: Dieser Durchlauf würde {google_deletions} "
-              "Termin(e) in Google und {planner_deletions} Termin(e) im Terminplaner von "
-              "{synced_items} löschen; ein Administrator muss entscheiden (übernehmen oder "
-              "wiederherstellen).",
+              "Termin(e) im Google-Kalender und {planner_deletions} Termin(e) im Terminplaner "
+              "löschen (von {synced_items} synchronisierten); ein Administrator der Filiale muss "
+              "entscheiden (übernehmen oder wiederherstellen).",
         "en": "Mass change held back: this run would delete {google_deletions} event(s) in "
               "Google and {planner_deletions} appointment(s) of {synced_items}; an admin must "
               "decide (apply or restore)."},
@@ -379,10 +382,17 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+class _Kept(dict[str, Any]):
+    """Parameters for a text: one that is missing stays as its placeholder (never a 500)."""
+
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
+
+
 def render(key: str, lang: str | None = None, params: Mapping[str, Any] | None = None) -> str:
     """The message in `lang` (default: the request's language) with its parameters filled in."""
     texts = MESSAGES[key]
-    return texts[lang if lang in LANGUAGES else language()].format(**(params or {}))
+    return texts[lang if lang in LANGUAGES else language()].format_map(_Kept(params or {}))
 
 
 @dataclass(frozen=True)

@@ -90,9 +90,9 @@ def test_a_blocked_links_last_error_is_in_both_languages(linked: tuple[Api, str]
     for i in range(12):
         control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
     assert sync(api)["failed"] == 1
-    german = ("Massenänderung zurückgehalten: Dieser Durchlauf würde 0 Termin(e) in Google und 12 "
-              "Termin(e) im Terminplaner von 15 löschen; ein Administrator muss entscheiden "
-              "(übernehmen oder wiederherstellen).")
+    german = ("Massenänderung zurückgehalten: Dieser Durchlauf würde 0 Termin(e) im Google-Kalender "
+              "und 12 Termin(e) im Terminplaner löschen (von 15 synchronisierten); ein Administrator "
+              "der Filiale muss entscheiden (übernehmen oder wiederherstellen).")
     english = ("Mass change held back: this run would delete 0 event(s) in Google and 12 "
                "appointment(s) of 15; an admin must decide (apply or restore).")
     assert api.status()["last_error"] == german
@@ -127,7 +127,7 @@ def test_a_last_error_stored_as_text_by_an_older_version_reads_in_both(linked: t
     api, _ = linked
     store = get_context().store
     store.update_link(BRANCH, "anna", {"last_error": "3 change(s) could not be written; retrying next run."})
-    assert api.status()["last_error"] == ("3 Änderung(en) konnten nicht geschrieben werden; der nächste "
+    assert api.status()["last_error"] == ("3 Änderung(en) konnten nicht übertragen werden; der nächste "
                                           "Durchlauf versucht es erneut.")
     assert api.status(lang="en")["last_error"] == "3 change(s) could not be written; retrying next run."
     assert api.status()["last_error_code"] == "changes_not_written"

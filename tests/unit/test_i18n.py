@@ -212,6 +212,10 @@ def test_an_error_renders_in_the_request_language_and_str_is_english() -> None:
     assert error.message == "Die Filiale b1 gibt es nicht."  # outside a request: German
 
 
+def test_a_missing_parameter_stays_a_placeholder_instead_of_failing_the_answer() -> None:
+    assert i18n.render("branch_missing", "en") == "Branch {branch_id} does not exist."
+
+
 def test_an_unknown_key_is_refused_at_once() -> None:
     with pytest.raises(KeyError):
         BadRequest("invalid_field", "'x' must be a string.")
@@ -221,7 +225,7 @@ def test_an_unknown_key_is_refused_at_once() -> None:
 
 @pytest.mark.parametrize(("stored", "de", "en", "code"), [
     (i18n.stored("changes_not_written", count=2),
-     "2 Änderung(en) konnten nicht geschrieben werden; der nächste Durchlauf versucht es erneut.",
+     "2 Änderung(en) konnten nicht übertragen werden; der nächste Durchlauf versucht es erneut.",
      "2 change(s) could not be written; retrying next run.", "changes_not_written"),
     # what versions before the catalog stored
     ("Google no longer accepts the consent; please link again.",
