@@ -29,6 +29,26 @@ register({
   "core.action.linked": { de: "Kalender verknüpft", en: "Calendar linked" },
   "core.action.cleared": { de: "Termine im Kalender gelöscht", en: "Events in the calendar deleted" },
   "core.action.revoked": { de: "Zustimmung zurückgezogen", en: "Consent withdrawn" },
+  // what the sync records by itself (actor "sync", role "system")
+  "core.action.grant_dead": {
+    de: "Zustimmung bei Google nicht mehr gültig", en: "Consent no longer valid at Google",
+  },
+  "core.action.token_unreadable": {
+    de: "Gespeicherte Zustimmung nicht lesbar", en: "Stored consent cannot be read",
+  },
+  "core.action.calendar_missing": {
+    de: "Google-Kalender nicht mehr vorhanden", en: "Google calendar no longer exists",
+  },
+  "core.action.throttled": {
+    de: "Von Google gedrosselt (Google-Limit)", en: "Throttled by Google (Google limit)",
+  },
+  "core.action.conflict_resolved": { de: "Konflikt aufgelöst", en: "Conflict resolved" },
+  "core.action.quarantined": {
+    de: "Termin zurückgestellt (nicht synchronisierbar)", en: "Appointment set aside (cannot be synced)",
+  },
+  "core.action.quarantine_released": {
+    de: "Zurückgestellter Termin wieder synchronisiert", en: "Set-aside appointment synced again",
+  },
   "core.access.owner": { de: "Besitzer", en: "Owner" },
   "core.access.writer": { de: "Schreibrechte", en: "Can edit" },
   "core.error.sync_disabled": {
@@ -93,7 +113,9 @@ const STATUS_TEXT = texts("core.status",
 const KIND_TEXT = texts("core.kind", ["employee", "room", "device"]);
 const ROLE_TEXT = texts("core.role", ["admin", "employee", "planner"]);
 const ACTION_TEXT = texts("core.action",
-  ["consent_granted", "consent_denied", "consent_incomplete", "consent_refused", "linked", "cleared", "revoked"]);
+  ["consent_granted", "consent_denied", "consent_incomplete", "consent_refused", "linked", "cleared", "revoked",
+    "grant_dead", "token_unreadable", "calendar_missing", "throttled", "conflict_resolved", "quarantined",
+    "quarantine_released"]);
 const ACCESS_TEXT = texts("core.access", ["owner", "writer"]);
 const ERROR_TEXT = texts("core.error", ["sync_disabled", "invalid_field", "forbidden", "unauthenticated",
   "primary_calendar", "network_error", "not_consented", "not_linked", "calendar_not_found"]);
