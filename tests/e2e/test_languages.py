@@ -168,6 +168,9 @@ def test_the_admin_page_reads_in_one_language(stack: Stack, page: Page, scene: d
     status = page.locator('tr[data-resource-id="anna"] [data-test="link-status"]')
     expect(status).to_have_text("linked" if language == "en" else "verknüpft")
     _check_language(page, language, "admin")
+    page.set_viewport_size({"width": 420, "height": 900})
+    _check_language(page, language, "admin-narrow")
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.locator('tr[data-resource-id="anna"] [data-test="audit"]').click()  # the history: ACTION_TEXT
     expect(page.locator("#audit-dialog")).to_be_visible()
     expect(page.locator("#audit-dialog")).to_contain_text(
@@ -182,6 +185,8 @@ def test_the_employee_page_reads_in_one_language(stack: Stack, page: Page, scene
     expect(page.locator('tr[data-resource-id="anna"] [data-test="link-status"]')).to_have_text(
         "linked" if language == "en" else "verknüpft")
     _check_language(page, language, "employee")
+    page.set_viewport_size({"width": 420, "height": 900})
+    _check_language(page, language, "employee-narrow")
 
 
 def test_the_switch_flips_the_sync_page_in_place_and_is_remembered(stack: Stack, page: Page,
