@@ -150,7 +150,8 @@ async function loadLink() {
 }
 
 function isBlocked(link) {
-  return Boolean(link && (link.blocked || String(link.last_error || "").startsWith("mass_change_blocked")));
+  return Boolean(link && (link.blocked || link.last_error_code === "mass_change_blocked"
+    || String(link.last_error || "").startsWith("mass_change_blocked")));
 }
 
 function blockedText(link) {
