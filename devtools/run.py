@@ -53,6 +53,26 @@ DEMO_RESOURCES = {
 }
 
 
+# A consumer Google account (gmail.com) among the emulator's test accounts: chosen on the consent
+# page for a resource that shows more than "Belegt" (anna), the admin page asks the admin to
+# confirm it (issue 13, item 7); its calendars are created in the picker.
+DEMO_CONSUMER_ACCOUNT = ("praxis.berlin@gmail.com", "Praxis Berlin (privates Gmail-Konto)")
+
+
+def add_demo_accounts(google_root: str) -> str:
+    """The consumer account on the Google emulator; a line for the console."""
+    from devtools.google_emulator.client import EmulatorControl, EmulatorControlError
+
+    email, name = DEMO_CONSUMER_ACCOUNT
+    try:
+        control = EmulatorControl(google_root)
+        if email not in {a["email"] for a in control.accounts()}:
+            control.add_account(email, name)
+    except (OSError, EmulatorControlError) as exc:  # a demo extra: the stack runs without it
+        return f"  Consumer account:  NOT added: {exc}"
+    return f"  Consumer account:  {email} (Google's consent page; the admin confirms it)"
+
+
 def _put(url: str, token: str, body: dict[str, Any]) -> None:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT",  # noqa: S310 (loopback)
                                  headers={"Content-Type": "application/json",
@@ -151,7 +171,7 @@ def main() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        seeded = seed_demo(base, entry_points())
+        seeded = seed_demo(base, entry_points()) + "\n" + add_demo_accounts(google.root)
         print(f"\n  Planner (local):   {base}/\n  Administration:    {base}/admin.html?branch={DEMO_BRANCH}\n"
               f"  Google emulator:   {google.root}\n  Cloud Tasks:       {tasks.endpoint} "
               f"(queue {LOCAL_QUEUE.rsplit('/', 1)[1]})\n"
