@@ -183,7 +183,7 @@ def script_problems(path: Path) -> list[str]:
             continue
         if MARKUP.search(text):  # HTML written in a script: the rules of a page
             scan = _Scan(f"{path.name}:{line}+")
-            scan.feed(text.replace(HOLE, "x"))
+            scan.feed(text.replace(HOLE, "0"))  # a hole is data: no letters
             scan.close()
             problems += scan.problems
             continue
@@ -275,6 +275,8 @@ def test_every_visible_text_of_a_page_comes_from_i18n(path: Path) -> None:
     'showError("Could not save", err);',
     'x.title = "noch nie";',
     'el("span", {}, cond ? `a ${b ? "Mehr anzeigen" : ""}` : "");',
+    'const DIALOG = `<dialog id="d"><h2>Titel</h2><button data-i18n="x.ok"></button></dialog>`;',
+    'const DIALOG = `<dialog id="${id}"><input placeholder="z. B. Name" data-test="${t}"></dialog>`;',
 ])
 def test_the_scan_finds_a_new_literal(tmp_path: Path, literal: str) -> None:
     script = tmp_path / "new.js"
@@ -294,6 +296,7 @@ def test_the_scan_finds_a_new_literal(tmp_path: Path, literal: str) -> None:
     'const re = /[zZ]|[+-]\\d\\d:\\d\\d$/; const s = "status status-linked";',
     '// Ein Kommentar auf Deutsch, "mit Anführungszeichen"',
     'x = "Bitte gut lesen"; // i18n-ignore',
+    'const D = `<dialog id="${id}"><h2 data-i18n="x.t"></h2><p>${a}${b}</p><i title="${c}">–</i></dialog>`;',
 ])
 def test_the_scan_lets_technical_literals_and_registered_texts_pass(tmp_path: Path, literal: str) -> None:
     script = tmp_path / "ok.js"
