@@ -2,7 +2,7 @@
 // branch switch.
 
 import {
-  $, REVOCABLE, api, app, el, formatTime, linkPath, resourceName, resourcePath, seg, showError, showMessage,
+  $, REVOCABLE, SYNCING, api, app, el, formatTime, linkPath, resourceName, resourcePath, seg, showError, showMessage,
   statusOf, syncPaused,
 } from "./core.js";
 import { loadHealth, renderHealth } from "./health.js";
@@ -26,6 +26,15 @@ register({
       "switch syncing on for the branch; the link stays.",
   },
   "table.noCalendarYet": { de: "Noch kein Kalender gewählt.", en: "No calendar chosen yet." },
+  "table.heldBack.admin": {
+    de: "Eine Massenänderung wartet auf Ihre Entscheidung („Änderung prüfen“).",
+    en: "A mass change waits for your decision (“Review the change”).",
+  },
+  "table.heldBack.employee": {
+    de: "Eine Massenänderung ist zurückgehalten; Ihre Administration entscheidet, ob sie übernommen wird.",
+    en: "A mass change is held back; your administration decides whether it is applied.",
+  },
+  "table.review": { de: "Änderung prüfen", en: "Review the change" },
   "table.account": { de: "Google-Konto: {email}", en: "Google account: {email}" },
   "table.lastChecked": { de: "Zuletzt geprüft: {time}", en: "Last checked: {time}" },
   "table.lastCheckedHint": {
@@ -96,6 +105,12 @@ function timesOf(link, className = "sub") {
   ];
 }
 
+/** A mass change of this resource's link waits for the admin's decision. */
+function heldBack(resourceId) {
+  const link = app.links.get(resourceId) || {};
+  return Boolean(link.blocked) && SYNCING.has(link.status);
+}
+
 function statusCell(resource) {
   const status = statusOf(resource);
   const link = app.links.get(resource.resource_id) || {};
@@ -109,6 +124,8 @@ function statusCell(resource) {
     paused ? el("div", { className: "sub sub-warning", dataset: { test: "paused" },
       text: t(app.page === "employee" ? "table.pausedText.employee" : "table.pausedText.admin") }) : null,
     status === "consented" ? el("div", { className: "sub", text: t("table.noCalendarYet") }) : null,
+    heldBack(resource.resource_id) ? el("div", { className: "sub sub-warning", dataset: { test: "held-back" },
+      text: t(app.page === "admin" ? "table.heldBack.admin" : "table.heldBack.employee") }) : null,
     link.account_email ? el("div", { className: "sub", dataset: { test: "account" } },
       t("table.account", { email: link.account_email })) : null,
     ...timesOf(link),
@@ -131,7 +148,10 @@ function actionsCell(resource) {
   // An employee cannot start a consent while the branch's switch is off (only the admin can
   // switch it on: the page says so above the table).
   const blocked = app.page === "employee" && branchOff();
+  // a held-back mass change: the admin decides it (masschange.js)
+  const review = app.page === "admin" && heldBack(resource.resource_id);
   return el("td", {}, el("div", { className: "actions" },
+    review ? button("review", t("table.review"), "danger") : null,
     button("link", t("table.link"), status === "linked" || needsSetup ? "secondary" : "primary", !blocked),
     needsSetup ? button("choose", t("table.choose"), "primary") : null,
     REVOCABLE.has(status) ? button("revoke", t("table.revoke"), "danger-outline") : null,

@@ -246,8 +246,11 @@ def test_a_held_back_mass_change_is_reviewed_and_restored_or_applied(stack: Stac
     assert len({c["appointment"]["appointment_id"] for c in feed if not c["deleted"]
                 and c["appointment"]["resource_id"] == "raum-1"}) == 15
 
-    # Decided meanwhile (another admin): the page says so, and nothing else happens.
-    _health(page, "anna").locator('button[data-test="health-action"]').click()
+    # Decided meanwhile (another admin): the page says so, and nothing else happens. (The
+    # resource table offers the same review.)
+    held = _row(page, "anna").locator('[data-test="held-back"]')
+    expect(held).to_contain_text("wartet auf Ihre Entscheidung")
+    _row(page, "anna").locator('[data-action="review"]').click()
     expect(dialog.locator('[data-test="mass-deletion"]')).to_have_count(12)
     other_admin = stack.token("admin", branch)
     stack.api("POST", f"/links/{branch}/anna/mass-change", {"decision": "restore"}, other_admin)
@@ -344,6 +347,7 @@ def test_a_consumer_accounts_calendar_is_linked_after_the_admins_confirmation(
     expect(error).to_contain_text("muss Ihre Administration das ausdrücklich bestätigen")
     expect(error).to_contain_text(GMAIL)
     expect(page.locator("#consumer-dialog")).to_be_hidden()
+    _shots(page, "employee-consumer-refused", full=False)
     planner = stack.token("planner")
     assert stack.api("GET", f"/links/{branch}/raum-1", token=planner)["status"] == "consented"
 
