@@ -150,7 +150,7 @@ async function start() {
   try {
     await signIn();
   } catch (err) {
-    showError(t("app.signInFailed"), err);
+    showError(() => t("app.signInFailed"), err);
     $("#resource-rows").replaceChildren();
     return;
   }

@@ -311,9 +311,10 @@ async function saveCalendar(event) {
     const cleared = Number(answer.cleared || 0);
     const account = $("#dialog-account").textContent;
     const calendar = calendarLabel(answer);
-    const clearedText = !cleared ? "" : cleared === 1 ? t("cal.clearedOne") : t("cal.clearedMany", { count: cleared });
-    showMessage("success", t("cal.linked", { name: resourceName(resourceId), calendar }) + clearedText,
-      t("cal.linkedDetail", { account, id: answer.google_calendar_id }));
+    const name = resourceName(resourceId);
+    const clearedText = () => (!cleared ? "" : cleared === 1 ? t("cal.clearedOne") : t("cal.clearedMany", { count: cleared }));
+    showMessage("success", () => t("cal.linked", { name, calendar }) + clearedText(),
+      () => t("cal.linkedDetail", { account, id: answer.google_calendar_id }));
     await refreshResource(resourceId);
   } catch (err) {
     // The API's refusal in words: a name longer than Google takes (the field stops typing at
@@ -375,7 +376,7 @@ function setupDialogs() {
   $("#calendar-dialog").addEventListener("close", () => {
     const resourceId = $("#calendar-form").dataset.resourceId;
     if ($("#calendar-dialog").returnValue !== "saved" && resourceId) {
-      showMessage("info", t("cal.notChosen", { name: resourceName(resourceId) }));
+      showMessage("info", () => t("cal.notChosen", { name: resourceName(resourceId) }));
     }
   });
   document.addEventListener("langchange", updateCalendarForm);

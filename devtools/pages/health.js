@@ -140,7 +140,7 @@ async function loadHealth() {
   } catch (err) {
     app.health = null;
     $("#health-rows").replaceChildren();
-    showError(t("health.failed"), err);
+    showError(() => t("health.failed"), err);
     return;
   }
   renderHealth();

@@ -146,7 +146,7 @@ async function openMassChange(resourceId) {
   } catch (err) {
     if (err.code === "not_blocked") {
       dialog.close();
-      showMessage("info", t("mass.notBlocked", { name }));
+      showMessage("info", () => t("mass.notBlocked", { name }));
       await refreshResource(resourceId);
     } else {
       $("#mass-summary").textContent = "";
@@ -182,13 +182,14 @@ async function decide(decision) {
     const outcome = await api("POST", `${linkPath(resourceId)}/mass-change`, { decision });
     $("#mass-dialog").close("decided");
     const counts = { name, pushed: outcome.pushed, pulled: outcome.pulled };
-    showMessage(outcome.failed ? "warning" : "success", t(decision === "apply" ? "mass.applied" : "mass.restored", counts),
-      outcome.failed ? t("mass.partly", { status: outcome.status }) : null, null, `mass_change_${decision}`);
+    showMessage(outcome.failed ? "warning" : "success",
+      () => t(decision === "apply" ? "mass.applied" : "mass.restored", counts),
+      outcome.failed ? () => t("mass.partly", { status: outcome.status }) : null, null, `mass_change_${decision}`);
     await refreshResource(resourceId);
   } catch (err) {
     if (err.code === "not_blocked") {
       $("#mass-dialog").close("gone");
-      showMessage("info", t("mass.notBlocked", { name }), null, null, "not_blocked");
+      showMessage("info", () => t("mass.notBlocked", { name }), null, null, "not_blocked");
       await refreshResource(resourceId);
     } else if (err.code === "busy") {
       massError(err, t("mass.busy"));

@@ -148,7 +148,7 @@ async function changePrivacy(resourceId, level, control, askFirst = false) {
       await savePrivacy(resourceId, level, true);
       return true;
     }
-    showMessage("info", t("privacy.unchanged", { name }));
+    showMessage("info", () => t("privacy.unchanged", { name }));
     return false;
   };
   try {
@@ -164,9 +164,9 @@ async function changePrivacy(resourceId, level, control, askFirst = false) {
         saved = await confirmed();
       }
     }
-    if (saved) showMessage("success", t("privacy.saved", { name, about: levelAbout(level) }));
+    if (saved) showMessage("success", () => t("privacy.saved", { name, about: levelAbout(level) }));
   } catch (err) {
-    showError(t("privacy.failed", { name }), err);
+    showError(() => t("privacy.failed", { name }), err);
   }
   await refreshResource(resourceId);
 }

@@ -108,16 +108,17 @@ async function revoke(resourceId) {
   if (answer.checked) body.remove_events = true;
   try {
     const result = await api("POST", "/revoke", body);
-    const removed = answer.checked ? removedText(Number(result.events_removed || 0)) : "";
-    showMessage("success", t("revoke.done", { name }) + removed, null, null,
+    const removed = () => (answer.checked ? removedText(Number(result.events_removed || 0)) : "");
+    showMessage("success", () => t("revoke.done", { name }) + removed(), null, null,
       answer.checked ? "events_removed" : "revoked");
   } catch (err) {
     const words = { events_not_removed: "revoke.notRemoved", needs_reconsent: "revoke.cannotRemove",
       already_revoked: "revoke.cannotRemove" }[err.code];
     if (words) {
-      showMessage("error", `${t("revoke.failed", { name })}: ${t(words)}`, errorDetail(err), null, err.code);
+      showMessage("error", () => `${t("revoke.failed", { name })}: ${t(words)}`, () => errorDetail(err), null,
+        err.code);
     } else {
-      showError(t("revoke.failed", { name }), err);
+      showError(() => t("revoke.failed", { name }), err);
     }
   }
   await refreshResource(resourceId);

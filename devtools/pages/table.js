@@ -211,7 +211,7 @@ async function loadLink(resourceId) {
     app.links.set(resourceId, await api("GET", linkPath(resourceId)));
   } catch (err) {
     app.links.delete(resourceId);
-    showError(t("table.linkUnreadable", { name: resourceName(resourceId) }), err);
+    showError(() => t("table.linkUnreadable", { name: resourceName(resourceId) }), err);
   }
 }
 
@@ -226,7 +226,7 @@ async function loadResources() {
   } catch (err) {
     app.resources = [];
     render();
-    showError(t("table.resourcesFailed"), err);
+    showError(() => t("table.resourcesFailed"), err);
     return;
   }
   await Promise.all([...app.resources.map((r) => loadLink(r.resource_id)), loadHealth()]);
@@ -238,7 +238,7 @@ async function refreshResource(resourceId) {
     const fresh = await api("GET", resourcePath(resourceId));
     app.resources = app.resources.map((r) => (r.resource_id === resourceId ? fresh : r));
   } catch (err) {
-    showError(t("table.resourceFailed", { name: resourceName(resourceId) }), err);
+    showError(() => t("table.resourceFailed", { name: resourceName(resourceId) }), err);
   }
   await Promise.all([loadLink(resourceId), loadHealth()]);
   replaceRow(resourceId);
@@ -267,7 +267,7 @@ async function loadBranch() {
   } catch (err) {
     app.branch = null;
     $("#branch-title").textContent = t("table.branchFallback", { id: app.branchId });
-    showError(t("table.branchFailed", { id: app.branchId }), err);
+    showError(() => t("table.branchFailed", { id: app.branchId }), err);
   }
   renderBranch();
 }
@@ -283,11 +283,11 @@ async function setBranchSync(wanted) {
     });
     const paused = app.resources.filter((r) => syncPaused(r.resource_id)).length;
     const name = app.branch.name;
-    showMessage("success", t(wanted ? "table.syncOn" : "table.syncOff", { name }),
-      !wanted && paused ? t(paused === 1 ? "table.pausedCount.one" : "table.pausedCount.many", { count: paused })
-        : null);
+    showMessage("success", () => t(wanted ? "table.syncOn" : "table.syncOff", { name }),
+      !wanted && paused
+        ? () => t(paused === 1 ? "table.pausedCount.one" : "table.pausedCount.many", { count: paused }) : null);
   } catch (err) {
-    showError(t("table.branchSaveFailed"), err);
+    showError(() => t("table.branchSaveFailed"), err);
   }
   renderBranch();
   await loadHealth();

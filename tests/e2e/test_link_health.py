@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -24,6 +22,7 @@ import requests
 from playwright.sync_api import Locator, Page, expect
 
 from devtools.google_emulator.client import EmulatorControl
+from devtools.run import LOCAL_QUEUE
 from tests.e2e.conftest import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -85,39 +84,26 @@ def _sync(stack: Stack, branch: str, resource: str) -> dict:
     return stack.api("POST", "/sync", {"branch_id": branch, "resource_id": resource}, stack.token("planner"))
 
 
-def _until(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
-    """Poll `check` until it gives something true (the link's tasks run beside the test's calls)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            assert found, f"never: {what}"
-            return found
-        time.sleep(0.3)
-
-
 def _block(stack: Stack, branch: str, resource: str) -> str:
     """A link whose sync is held back: 15 appointments synced, then 12 of their events deleted
-    on the phone. Its calendar id."""
+    on the phone. Its calendar id. The link's tasks wait meanwhile (the queue is paused), so that
+    one run meets all 12 deletions (as a bulk deletion would within one debounce window)."""
     calendar_id = _link(stack, branch, resource)
-    _book(stack, branch, resource, 15)
-
-    def synced() -> list[dict]:
-        _sync(stack, branch, resource)  # or its tasks did (a run under way skips this one)
+    queue = stack.tasks()
+    queue.pause_queue(name=LOCAL_QUEUE)
+    try:
+        _book(stack, branch, resource, 15)
+        _sync(stack, branch, resource)
         events = [e for e in _events(stack, calendar_id) if e["status"] == "confirmed"]
-        return events if len(events) == 15 else []
-
-    events = _until(synced, "15 events in Google")
-    for event in events[:12]:
-        stack.emulator("DELETE", f"calendars/{quote(calendar_id, safe='')}/events/"
-                                 f"{quote(event['id'], safe='')}")
-
-    def blocked() -> bool:
+        assert len(events) == 15, events
+        for event in events[:12]:
+            stack.emulator("DELETE", f"calendars/{quote(calendar_id, safe='')}/events/"
+                                     f"{quote(event['id'], safe='')}")
         _sync(stack, branch, resource)
         link = stack.api("GET", f"/links/{branch}/{resource}", token=stack.token("planner"))
-        return bool(link.get("blocked"))
-
-    _until(blocked, "the mass change held back")
+        assert (link.get("blocked") or {}).get("planner_deletions") == 12, link
+    finally:
+        queue.resume_queue(name=LOCAL_QUEUE)
     return calendar_id
 
 
