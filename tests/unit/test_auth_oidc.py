@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from functions.auth import Action, Caller, authenticate_sync, authorize
-from functions.config import Settings
+from functions.auth import Action, Caller, authenticate_sync, authenticate_task, authorize
+from functions.config import PlannerTokenRules, Settings, TaskSettings
 from functions.errors import Forbidden, Unauthenticated
 
 KEY = b"shared-planner-key-32-bytes-long"
@@ -142,3 +142,59 @@ def test_the_scheduler_may_sync_any_branch_and_do_nothing_else() -> None:
         if action is not Action.SYNC:
             with pytest.raises(Forbidden):
                 authorize(scheduler, action, "berlin", "anna")
+
+
+# --- survivors of make mutation in auth.py ------------------------------------------------------
+
+def test_a_token_a_few_seconds_early_is_taken_one_far_early_is_not(google: Google) -> None:
+    """The signer's clock may run a little ahead (OIDC_CLOCK_SKEW, 10 s); more is refused."""
+    now = int(time.time())
+    assert authenticate_sync(google.token(iat=now + 5), KEY, google.settings).role == "scheduler"
+    with pytest.raises(Unauthenticated):
+        authenticate_sync(google.token(iat=now + 120, exp=now + 600), KEY, google.settings)
+
+
+def test_a_refused_google_token_is_logged_with_the_reason_only(
+        google: Google, caplog: pytest.LogCaptureFixture) -> None:
+    token = google.token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200)
+    with caplog.at_level("WARNING", logger="functions.auth"), pytest.raises(Unauthenticated):
+        authenticate_sync(token, KEY, google.settings)
+    (record,) = [r for r in caplog.records if r.getMessage() == "OIDC token refused"]
+    assert record.reason.startswith("InvalidValue: Token expired")  # google-auth's own words
+    assert token.split()[1] not in record.reason  # never the token itself
+
+
+def test_a_token_that_is_no_jwt_goes_the_planner_tokens_way(google: Google,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="functions.auth"), pytest.raises(Unauthenticated):
+        authenticate_sync("Bearer not.a.jwt", KEY, google.settings)
+    assert not [r for r in caplog.records if r.getMessage() == "OIDC token refused"]
+
+
+def test_the_deployments_planner_token_rules_hold_on_sync_too(google: Google) -> None:
+    settings = Settings(**{**google.settings.__dict__,
+                           "planner_token": PlannerTokenRules(issuer="https://planner.example")})
+    claims = {"sub": "p", "role": "planner", "exp": int(time.time()) + 60}
+    without = "Bearer " + jwt.encode(claims, KEY, algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        authenticate_sync(without, KEY, settings)
+    issued = "Bearer " + jwt.encode({**claims, "iss": "https://planner.example"}, KEY, algorithm="HS256")
+    assert authenticate_sync(issued, KEY, settings).role == "planner"
+
+
+def task_settings(google: Google) -> Settings:
+    return Settings(**{**google.settings.__dict__, "tasks": TaskSettings(invoker=INVOKER)})
+
+
+def test_the_queues_token_names_the_queue_and_nothing_else_is_taken(google: Google) -> None:
+    settings = task_settings(google)
+    token = google.token(aud=settings.sync_link_url)
+    assert authenticate_task(token, settings) == Caller(INVOKER, "scheduler", None, frozenset())
+    with pytest.raises(Unauthenticated):  # the scheduler's token for /sync is not the queue's
+        authenticate_task(google.token(), settings)
+    planner = "Bearer " + jwt.encode({"sub": "p", "role": "planner", "exp": int(time.time()) + 60}, KEY,
+                                     algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        authenticate_task(planner, settings)
+    with pytest.raises(Unauthenticated):
+        authenticate_task(google.token(aud=settings.sync_link_url, email="x@evil.example"), settings)
