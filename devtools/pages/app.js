@@ -13,8 +13,7 @@
 //   masschange.js  admin: the decision on a held-back mass change
 
 import { cancelConsent, startConsent } from "./consent.js";
-import * as core from "./core.js";
-import { $, ROLE_TEXT, api, app, clearTransient, showError } from "./core.js";
+import { $, ROLE_TEXT, api, app, clearTransient, onLanguage, showError } from "./core.js";
 import { confirmRelink, openCalendarDialog, setupDialogs } from "./dialogs.js";
 import { renderHealth } from "./health.js";
 import { applyStatic, register, t } from "./i18n.js";
@@ -139,14 +138,12 @@ async function start() {
   });
   const sync = $("#sync-enabled");
   if (sync) sync.addEventListener("change", toggleSync);
-  // After a switch of the language: core.js's onLanguage where it has one (else the plain event).
-  const again = () => {
+  // After a switch of the language (the static texts are done by then): the page in place.
+  onLanguage(() => {
     showIdentity();
     if (app.resources.length) rerender();
     renderHealth();
-  };
-  if (typeof core.onLanguage === "function") core.onLanguage(again);
-  else document.addEventListener("langchange", again);
+  });
   try {
     await signIn();
   } catch (err) {

@@ -3,7 +3,7 @@
 // dem Terminplaner wiederherstellen" (restore: the events the phone deleted come back), POST
 // with the decision, and the outcome. 409 `not_blocked`: someone decided meanwhile.
 
-import { $, api, app, el, errorDetail, errorText, linkPath, resourceName, showMessage } from "./core.js";
+import { $, api, app, el, errorDetail, errorText, linkPath, onLanguage, resourceName, showMessage } from "./core.js";
 import { applyStatic, locale, register, t } from "./i18n.js";
 import { refreshResource } from "./table.js";
 
@@ -128,12 +128,32 @@ function setBusy(busy) {
   $("#mass-restore").disabled = busy || !ready;
 }
 
+// the change on show, for a switch of the language while the dialog is open
+let shown = null;
+
+function renderChange() {
+  const { resourceId, change } = shown;
+  const deletions = change.deletions || [];
+  const google = Number(change.google_deletions || 0);
+  const planner = Number(change.planner_deletions || 0);
+  $("#mass-title").textContent = t("mass.title", { name: resourceName(resourceId) });
+  $("#mass-summary").textContent = t("mass.summary", { total: google + planner, google, planner,
+    synced: Number(change.synced_items || 0) });
+  $("#mass-body").replaceChildren(...[
+    sideList("planner", deletions.filter((d) => d.side === "planner")),
+    sideList("google", deletions.filter((d) => d.side === "google")),
+    deletions.length < google + planner
+      ? el("p", { className: "hint", text: t("mass.more", { shown: deletions.length, total: google + planner }) }) : null,
+  ].filter(Boolean));
+}
+
 async function openMassChange(resourceId) {
   const dialog = $("#mass-dialog");
   const form = $("#mass-form");
   const name = resourceName(resourceId);
   form.dataset.resourceId = resourceId;
   form.dataset.ready = "";
+  shown = null;
   $("#mass-title").textContent = t("mass.title", { name });
   $("#mass-summary").textContent = t("mass.loading");
   $("#mass-body").replaceChildren();
@@ -154,17 +174,8 @@ async function openMassChange(resourceId) {
     }
     return;
   }
-  const deletions = change.deletions || [];
-  const google = Number(change.google_deletions || 0);
-  const planner = Number(change.planner_deletions || 0);
-  $("#mass-summary").textContent = t("mass.summary", { total: google + planner, google, planner,
-    synced: Number(change.synced_items || 0) });
-  $("#mass-body").replaceChildren(...[
-    sideList("planner", deletions.filter((d) => d.side === "planner")),
-    sideList("google", deletions.filter((d) => d.side === "google")),
-    deletions.length < google + planner
-      ? el("p", { className: "hint", text: t("mass.more", { shown: deletions.length, total: google + planner }) }) : null,
-  ].filter(Boolean));
+  shown = { resourceId, change };
+  renderChange();
   form.dataset.ready = "1";
   setBusy(false);
 }
@@ -208,6 +219,9 @@ function setupMassChange() {
   $("#mass-cancel").addEventListener("click", () => $("#mass-dialog").close("cancel"));
   $("#mass-apply").addEventListener("click", () => decide("apply"));
   $("#mass-restore").addEventListener("click", () => decide("restore"));
+  onLanguage(() => {
+    if ($("#mass-dialog").open && shown) renderChange();
+  });
 }
 
 export { openMassChange, setupMassChange };

@@ -3,7 +3,7 @@
 // reads it. A consumer Google account (gmail.com) shows more than "Belegt" only when the admin
 // confirms it explicitly (409 `consumer_account_confirmation`, then `confirm_consumer_account`).
 
-import { $, api, app, el, formatTime, resourceName, resourcePath, showError, showMessage } from "./core.js";
+import { $, api, app, el, formatTime, onLanguage, resourceName, resourcePath, showError, showMessage } from "./core.js";
 import { applyStatic, register, t } from "./i18n.js";
 import { refreshResource } from "./table.js";
 
@@ -110,11 +110,20 @@ function levelAbout(level) {
   return LEVELS.includes(level) ? t(`privacy.about.${level}`) : "";
 }
 
+// what the confirmation dialog asks about (its texts again after a switch of the language)
+let asked = null;
+
+function renderAsked() {
+  const { resourceId, email, level } = asked;
+  $("#consumer-account").textContent = t("consumer.account", { name: resourceName(resourceId), email: email || "–" });
+  $("#consumer-level").textContent = t("consumer.level", { level: levelText(level), about: levelAbout(level) });
+}
+
 /** Ask the admin to confirm a consumer account for this level: true when confirmed. */
 function confirmConsumer(resourceId, email, level) {
   const dialog = $("#consumer-dialog");
-  $("#consumer-account").textContent = t("consumer.account", { name: resourceName(resourceId), email: email || "–" });
-  $("#consumer-level").textContent = t("consumer.level", { level: levelText(level), about: levelAbout(level) });
+  asked = { resourceId, email, level };
+  renderAsked();
   $("#consumer-check").checked = false;
   $("#consumer-ok").disabled = true;
   dialog.returnValue = "";
@@ -206,6 +215,9 @@ function setupPrivacy() {
   applyStatic($("#consumer-dialog"));
   $("#consumer-check").addEventListener("change", (event) => {
     $("#consumer-ok").disabled = !event.target.checked;
+  });
+  onLanguage(() => {
+    if ($("#consumer-dialog").open && asked) renderAsked();
   });
 }
 

@@ -411,6 +411,20 @@ def test_every_text_of_the_admin_and_employee_pages_is_there_in_german_and_engli
     expect(_row(page, "anna").locator('[data-test="last-checked"]')).to_contain_text("Last checked: ")
     expect(_row(page, "anna").locator('[data-test="privacy-select"] option').first).to_have_text("Everything")
 
+    # DE | EN flips the page in place (no reload): the overview, the table, an open dialog.
+    page.evaluate("() => { window.notReloaded = true; }")
+    _row(page, "anna").locator('[data-action="audit"]').click()
+    expect(page.locator("#audit-dialog")).to_be_visible()
+    page.locator("#audit-dialog button[type=submit]").click()
+    _row(page, "anna").locator('[data-test="privacy-select"]').select_option("busy")
+    expect(page.locator(SUCCESS)).to_contain_text("Google sees only")
+    page.locator('[data-test="lang-de"]').click()
+    expect(page.locator("#health-heading")).to_have_text("Verknüpfungen im Überblick")
+    expect(_health(page, "anna").locator('[data-test="health-action"]')).to_have_text("Alles in Ordnung")
+    expect(_row(page, "anna").locator('[data-test="last-checked"]')).to_contain_text("Zuletzt geprüft: ")
+    expect(page.locator(SUCCESS)).to_contain_text("Google sieht nur")  # the message too
+    assert page.evaluate("() => window.notReloaded") is True
+
 
 def test_make_run_offers_a_consumer_account_on_googles_consent_page(stack: Stack) -> None:
     """So that a person clicking through `make run` meets the consumer account's confirmation."""
