@@ -250,14 +250,9 @@ def problems_of(path: Path) -> list[str]:
 
 
 FILES = sorted([*PAGES.glob("*.js"), *PAGES.glob("*.html")])
-# Pages still moving onto i18n.js (their texts are being converted meanwhile): checked, reported,
-# not yet failing.
-PENDING = {"admin.html", "employee.html"}
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason="moving onto i18n.js")) if p.name in PENDING else p
-    for p in FILES], ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_every_visible_text_of_a_page_comes_from_i18n(path: Path) -> None:
     problems = problems_of(path)
     assert not problems, ("texts not on i18n.js (register them with de and en, or mark them data-i18n):\n"
