@@ -95,6 +95,16 @@ function actionCell(row) {
     dataset: { action, test: "health-action" }, text: actionText(row.action), disabled: app.flows.has(row.resource_id) }));
 }
 
+// A held-back change is no error to the admin: the server's words for it (with its counts) say
+// what the state means, in place of the general sentence.
+function heldBackError(row) {
+  return row.state === "blocked" && row.last_error_code === "mass_change_blocked" && Boolean(row.last_error);
+}
+
+function aboutOf(row) {
+  return heldBackError(row) ? row.last_error : stateAbout(row.state);
+}
+
 function healthRow(row) {
   return el("tr", { className: `health-${row.state}`, dataset: { healthId: row.resource_id, test: "health-row",
     state: row.state } },
@@ -105,8 +115,8 @@ function healthRow(row) {
   el("td", {},
     el("span", { className: `status status-${row.state}`, title: row.state,
       dataset: { test: "health-state", state: row.state }, text: stateText(row.state) }),
-    el("div", { className: "sub", dataset: { test: "health-about" }, text: stateAbout(row.state) }),
-    row.last_error ? el("div", { className: "sub sub-error", dataset: { test: "health-error" } },
+    el("div", { className: "sub", dataset: { test: "health-about" }, text: aboutOf(row) }),
+    row.last_error && !heldBackError(row) ? el("div", { className: "sub sub-error", dataset: { test: "health-error" } },
       t("health.lastError", { error: row.last_error })) : null),
   timesCell(row),
   pushCell(row),

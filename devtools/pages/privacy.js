@@ -9,6 +9,7 @@ import { refreshResource } from "./table.js";
 
 register({
   "privacy.heading": { de: "In Google sichtbar", en: "Visible in Google" },
+  "privacy.cellLabel": { de: "In Google sichtbar:", en: "Visible in Google:" },
   "privacy.label": { de: "Was Google von den Terminen sieht", en: "What Google sees of the appointments" },
   "privacy.level.full": { de: "Alle Angaben", en: "Everything" },
   "privacy.level.title_only": { de: "Nur der Titel", en: "Title only" },
@@ -207,7 +208,8 @@ function privacyCell(resource) {
   const select = el("select", { "aria-label": t("privacy.label"), dataset: { test: "privacy-select" },
     onchange: (event) => changePrivacy(resource.resource_id, event.target.value, event.target) },
   LEVELS.map((l) => el("option", { value: l, text: levelText(l), selected: l === level })));
-  return el("td", { className: "privacy" }, select, about, consumerNote(resource, link));
+  return el("td", { className: "privacy" }, el("span", { className: "cell-label", text: t("privacy.cellLabel") }),
+    select, about, consumerNote(resource, link));
 }
 
 function setupPrivacy() {

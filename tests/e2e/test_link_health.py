@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PRAXIS = "praxis.berlin@example.com"
 GMAIL = "praxis.berlin@gmail.com"
+LEER = "leer@example.com"
 TEAM = {"anna": ("Anna Schmidt", "employee"), "raum-1": ("Anpassraum 1", "room"),
         "audiometer": ("Audiometer", "device")}
 MESSAGES = '[data-test="message"]'
@@ -151,14 +152,17 @@ def _state(page: Page, resource_id: str) -> Locator:
 
 
 def test_the_overview_names_each_links_state_and_the_one_thing_to_do(stack: Stack, page: Page) -> None:
-    branch = stack.new_branch(TEAM, sync=True)
+    branch = stack.new_branch({**TEAM, "empfang": ("Empfang", "room")}, sync=True)
     _link(stack, branch, "anna")
     _sync(stack, branch, "anna")
     _block(stack, branch, "raum-1")
+    _link(stack, branch, "empfang", LEER)
+    stack.emulator("POST", "grants/kill", {"email": LEER})  # Google no longer takes its consent
+    _sync(stack, branch, "empfang")
     _push_active(stack, branch, "anna")
     _open(page, stack, f"/admin.html?branch={branch}")
 
-    expect(page.locator('[data-test="health-row"]')).to_have_count(3)
+    expect(page.locator('[data-test="health-row"]')).to_have_count(4)
     anna = _health(page, "anna")
     expect(anna.locator('[data-test="health-state"]')).to_have_text("verknüpft")
     expect(anna.locator('[data-test="health-about"]')).to_have_text("Synchronisiert in beide Richtungen.")
@@ -170,21 +174,33 @@ def test_the_overview_names_each_links_state_and_the_one_thing_to_do(stack: Stac
 
     room = _health(page, "raum-1")
     expect(room.locator('[data-test="health-state"]')).to_have_text("Massenänderung zurückgehalten")
-    expect(room.locator('[data-test="health-error"]')).to_contain_text("Letzter Fehler: ")
+    expect(room.locator('[data-test="health-about"]')).to_contain_text("12")  # the server's words, its counts
+    expect(room.locator('[data-test="health-error"]')).to_have_count(0)  # held back is no error
     expect(room.locator('button[data-test="health-action"]')).to_have_text("Änderung prüfen")
 
     device = _health(page, "audiometer")
     expect(device.locator('[data-test="health-state"]')).to_have_text("nicht verknüpft")
     expect(device.locator('[data-test="health-push"]')).to_have_text("–")
     expect(device.locator('button[data-test="health-action"]')).to_have_text("Google-Kalender verknüpfen")
+    desk = _health(page, "empfang")
+    expect(desk.locator('[data-test="health-state"]')).to_have_text("Zustimmung erneut erforderlich")
+    expect(desk.locator('[data-test="health-error"]')).to_contain_text("Letzter Fehler: ")
+    expect(desk.locator('button[data-test="health-action"]')).to_have_text("Erneut zustimmen")
     expect(page.locator('[data-test="health-summary"]')).to_have_text(
-        "2 Ressourcen brauchen Ihre Aufmerksamkeit.")
+        "3 Ressourcen brauchen Ihre Aufmerksamkeit.")
 
     # Item 2: the resource table tells last checked from last changed.
     expect(_row(page, "anna").locator('[data-test="last-checked"]')).to_contain_text("Zuletzt geprüft: ")
     expect(_row(page, "anna").locator('[data-test="last-changed"]')).to_contain_text("Zuletzt geändert: ")
     expect(page.locator("main")).not_to_contain_text("Letzte Synchronisation")
     _shots(page, "health-overview")
+
+    # "Erneut zustimmen" starts the consent at once (the Google window).
+    with page.context.expect_page() as window:
+        desk.locator('button[data-test="health-action"]').click()
+    expect(_row(page, "empfang").locator('[data-test="waiting"]')).to_be_visible()
+    window.value.close()
+    expect(_row(page, "empfang").locator('[data-test="waiting"]')).to_be_hidden()
 
     # The branch switched off: the links say so and the one action switches it on again.
     page.locator("#sync-enabled").uncheck()
