@@ -24,7 +24,8 @@ register({
     de: "Im Terminplaner löschen ({count}) – auf dem Handy gelöscht",
     en: "Delete in the planner ({count}) – deleted on the phone",
   },
-  "mass.noTitle": { de: "(ohne Titel im Terminplaner)", en: "(no title in the planner)" },
+  "mass.noTitle": { de: "(ohne Titel)", en: "(no title)" },
+  "mass.goneFromPlanner": { de: "(im Terminplaner gelöscht)", en: "(deleted in the planner)" },
   "mass.allDay": { de: "ganztägig", en: "all day" },
   "mass.more": {
     de: "Gezeigt werden die ersten {shown} von {total} Löschungen.",
@@ -117,7 +118,8 @@ function sideList(side, rows) {
     el("h3", { text: t(`mass.side.${side}`, { count: rows.length }) }),
     el("ul", {}, rows.map((row) => el("li", { dataset: { test: "mass-deletion", side, appointmentId: row.appointment_id } },
       el("span", { className: "mass-when", text: span(row) }),
-      el("span", { className: row.title ? "mass-what" : "mass-what muted", text: row.title || t("mass.noTitle") })))));
+      el("span", { className: row.title ? "mass-what" : "mass-what muted",
+        text: row.title || t(side === "google" ? "mass.goneFromPlanner" : "mass.noTitle") })))));
 }
 
 function setBusy(busy) {

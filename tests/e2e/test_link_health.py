@@ -281,6 +281,39 @@ def test_a_held_back_mass_change_is_reviewed_and_restored_or_applied(stack: Stac
     assert anna_calendar
 
 
+def test_a_mass_deletion_in_the_planner_is_listed_as_deletions_in_google(
+        stack: Stack, page: Page) -> None:
+    branch = stack.new_branch(TEAM, sync=True)
+    calendar_id = _link(stack, branch, "raum-1")
+    queue = stack.tasks()
+    queue.pause_queue(name=LOCAL_QUEUE)  # one run meets all 12 deletions
+    try:
+        _book(stack, branch, "raum-1", 12, "Messung")
+        _sync(stack, branch, "raum-1")
+        appointments = f"{stack.base}/planner/branches/{branch}/appointments"
+        for n in range(12):
+            status, _ = stack.call("DELETE", f"{appointments}/raum-1-{n}", token=stack.token("planner"))
+            assert status == 204
+        _sync(stack, branch, "raum-1")
+    finally:
+        queue.resume_queue(name=LOCAL_QUEUE)
+    _open(page, stack, f"/admin.html?branch={branch}")
+    _health(page, "raum-1").locator('button[data-test="health-action"]').click()
+    dialog = page.locator("#mass-dialog")
+    expect(dialog.locator('[data-test="mass-side"][data-side="google"] h3')).to_have_text(
+        "Im Google-Kalender löschen (12) – im Terminplaner gelöscht")
+    gone = dialog.locator('[data-test="mass-deletion"][data-side="google"]')
+    expect(gone).to_have_count(12)
+    expect(gone.first).to_contain_text("08:00–08:25")
+    expect(gone.first).to_contain_text("(im Terminplaner gelöscht)")  # the planner has no title for it
+    expect(dialog.locator('[data-test="mass-side"][data-side="planner"]')).to_have_count(0)
+    _shots(page, "mass-change-planner-deleted", full=False)
+    dialog.locator('[data-test="mass-apply"]').click()
+    expect(page.locator(SUCCESS)).to_contain_text(
+        "„Anpassraum 1“: die Massenänderung ist übernommen. 12 Änderungen")
+    assert all(e["status"] == "cancelled" for e in _events(stack, calendar_id))
+
+
 def test_what_google_sees_is_chosen_per_resource_and_a_consumer_account_is_confirmed(
         stack: Stack, page: Page) -> None:
     branch = stack.new_branch(TEAM, sync=True, privacy="busy")  # a new resource's default
