@@ -224,8 +224,10 @@ function showMessage(kind, text, detail, extra, code) {
   const render = () => {
     const shown = typeof text === "function" ? text() : text;
     const small = typeof detail === "function" ? detail() : detail;
-    body.replaceChildren(el("span", { text: shown }),
-      small ? el("small", { className: "detail", text: small }) : null, extra || null);
+    const parts = [el("span", { text: shown })];  // replaceChildren would write null as "null"
+    if (small) parts.push(el("small", { className: "detail", text: small }));
+    if (extra) parts.push(extra);
+    body.replaceChildren(...parts);
     close.setAttribute("aria-label", t("core.close_message"));
   };
   render();

@@ -55,7 +55,7 @@ register({
   },
   "sync.running": { de: "läuft …", en: "running …" },
   "sync.blocked": {
-    de: "Massenlöschung zurückgehalten (mass_change_blocked).", en: "Mass deletion held back (mass_change_blocked).",
+    de: "Massenänderung zurückgehalten (mass_change_blocked).", en: "Mass change held back (mass_change_blocked).",
   },
   "sync.force": { de: "Trotzdem synchronisieren", en: "Sync anyway" },
   "sync.loading": { de: "Wird geladen …", en: "Loading …" },

@@ -158,11 +158,11 @@ class FirestoreStore:
         """Take the sync lease away from any run working on this link (a relink, a new consent,
         a revoke is under way): that run's further writes fail their fence (`LeaseLost`), and no
         new run starts until `save_link` writes the new link (which clears the lease)."""
-        from functions.adapters.sync_store import LEASE
+        from functions.adapters.sync_store import LEASE, TAKEOVER
 
         with contextlib.suppress(NotFound):  # no link yet: nothing can be syncing
             self._link_ref(branch_id, resource_id).update(
-                {"lease_owner": f"takeover:{uuid.uuid4().hex}", "lease_until": now() + LEASE})
+                {"lease_owner": f"{TAKEOVER}{uuid.uuid4().hex}", "lease_until": now() + LEASE})
 
     def forget_sync_items(self, branch_id: str, resource_id: str) -> None:
         from functions.adapters.sync_store import SyncStore

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -23,6 +23,8 @@ from functions.sync.model import ItemState
 
 SYNCING = (str(LinkStatus.LINKED), str(LinkStatus.THROTTLED))
 LEASE = timedelta(minutes=10)
+# the lease owner of a relink, a new consent or a revoke (firestore_store.take_over_link)
+TAKEOVER = "takeover:"
 Fence = Callable[[firestore.Transaction], None]
 
 
@@ -170,7 +172,34 @@ class SyncStore:
 
         return swap(self.db.transaction())
 
-    def mark(self, link: Link, fields: dict[str, Any]) -> None:
-        """A status change outside a lease (dead grant, missing calendar, throttling)."""
+    def mark(self, link: Link, fields: dict[str, Any]) -> bool:
+        """A status change outside a lease (dead grant, missing calendar, throttling), written
+        only while the link is still the one the run read: same status, grant and calendar, and
+        no takeover under way. A revoke, relink or new consent meanwhile wins (a run that read
+        the link before a revoke meets the revoked grant at Google: it must not turn `revoked`
+        into `needs_reconsent`). Whether it was written."""
+        ref = self._link(link.link_id)
         data = {k: (str(v) if isinstance(v, LinkStatus) else v) for k, v in fields.items()}
-        self._link(link.link_id).update(data)
+
+        @firestore.transactional
+        def write(tx: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return False
+            stored = snap.to_dict()
+            taken_over = (str(stored.get("lease_owner") or "").startswith(TAKEOVER)
+                          and stored.get("lease_until") is not None
+                          and stored["lease_until"] > datetime.now(UTC))
+            if (taken_over or stored.get("status") != str(link.status)
+                    or stored.get("sealed_refresh_token") != link.sealed_refresh_token
+                    or stored.get("google_calendar_id") != link.google_calendar_id):
+                return False
+            tx.update(ref, data)
+            return True
+
+        return write(self.db.transaction())
+
+    def touch(self, link: Link, fields: dict[str, Any]) -> None:
+        """Bookkeeping that is right whatever happened to the link meanwhile (the heartbeat's
+        `last_checked_at`): one write, no read."""
+        self._link(link.link_id).update(fields)

@@ -410,13 +410,16 @@ class Engine:
         """An idle check writes nothing, except `last_checked_at` at most once an hour
         (schedule.heartbeat_due), so a healthy link does not look stale on the pages."""
         if schedule.heartbeat_due(link.last_checked_at, now):
-            self.sync_store.mark(link, {"last_checked_at": now})
+            self.sync_store.touch(link, {"last_checked_at": now})
 
     # Link status -------------------------------------------------------------------------------
 
     def _mark(self, link: Link, status: LinkStatus, action: str, **extra: Any) -> LinkOutcome:
-        self.sync_store.mark(link, {"status": status, "last_error": i18n.stored(STATUS_ERRORS[status]),
-                                    **extra})
+        if not self.sync_store.mark(link, {"status": status, "last_error": i18n.stored(STATUS_ERRORS[status]),
+                                           **extra}):
+            log.info("the link changed meanwhile (revoke, relink or new consent); its status stays",
+                     extra={"link": link.link_id})
+            return LinkOutcome(link.link_id, str(link.status), failed=True)
         self.ctx.store.audit(link.branch_id, link.resource_id, "sync", "system", action, {})
         status_log.link_status_changed(link, str(status), action, self.now())
         return LinkOutcome(link.link_id, str(status), failed=True)

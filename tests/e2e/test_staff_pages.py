@@ -234,6 +234,8 @@ def test_a_new_message_replaces_the_old_and_successes_go_by_themselves(stack: St
     page.locator("#sync-enabled").check()
     expect(messages).to_have_count(1)
     expect(messages.first).to_have_attribute("data-kind", "success")  # the success replaced the error
+    # a message without a detail line ends with its sentence (it once ended in "nullnull")
+    expect(messages.first.locator(".message-text")).to_have_text(re.compile(r"\.$"))
     _screenshot(page, "messages-one")
     expect(messages).to_have_count(0, timeout=9_000)  # and went by itself after a few seconds
 

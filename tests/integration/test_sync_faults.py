@@ -195,3 +195,39 @@ def test_a_failing_link_logs_no_patient_data(linked: tuple[Api, str],
     out = stream.getvalue()
     assert "sync of a link failed" in out and "RuntimeError" in out  # the failure is logged ...
     assert title not in out and notes not in out and "Müller" not in out  # ... without patient data
+
+
+@pytest.mark.parametrize("meanwhile", ["revoke", "new_consent"])
+def test_a_run_that_read_the_link_before_a_revoke_does_not_overwrite_it(
+        linked: tuple[Api, str], control: EmulatorControl, meanwhile: str) -> None:
+    """A run that read the link before a revoke (or a new consent) meets the old grant dead at
+    Google; its `needs_reconsent` must not replace what the person just did (seen once on the
+    admin page: a withdrawal read `needs_reconsent`)."""
+    api, _ = linked
+    ctx = get_context()
+    stale = ctx.store.get_link(BRANCH, "anna")
+    branch, resource = ctx.store.get_branch(BRANCH), ctx.store.get_resource(BRANCH, "anna")
+    assert branch is not None and resource is not None
+    if meanwhile == "revoke":
+        assert api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}).status_code == 200
+        expected = "revoked"
+    else:
+        control.kill_grants()
+        api.consent()
+        expected = "consented"
+    control.kill_grants()  # whatever the stale run holds is dead at Google now
+    outcome = Engine(ctx).sync_link(stale, branch, resource)
+    assert outcome.failed
+    assert api.status()["status"] == expected
+    actions = [e["action"] for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]]
+    assert "grant_dead" not in actions
+
+
+def test_a_dead_grant_of_an_unchanged_link_is_still_marked(linked: tuple[Api, str],
+                                                            control: EmulatorControl) -> None:
+    api, _ = linked
+    ctx = get_context()
+    link = ctx.store.get_link(BRANCH, "anna")
+    control.kill_grants()
+    Engine(ctx).sync_link(link, ctx.store.get_branch(BRANCH), ctx.store.get_resource(BRANCH, "anna"))
+    assert api.status()["status"] == "needs_reconsent"
