@@ -41,7 +41,8 @@ register({
   },
   "health.lastError": { de: "Letzter Fehler: {error}", en: "Last error: {error}" },
   "health.summary.ok": {
-    de: "{count} von {total} Ressourcen: alles in Ordnung.", en: "{count} of {total} resources: all fine.",
+    de: "Nichts zu tun: {count} von {total} Ressourcen sind verknüpft und synchronisieren.",
+    en: "Nothing to do: {count} of {total} resources are linked and syncing.",
   },
   "health.summary.todo.one": {
     de: "1 Ressource braucht Ihre Aufmerksamkeit.", en: "1 resource needs your attention.",
@@ -64,6 +65,9 @@ const BUTTONS = {
 };
 // the states that need nothing of anyone
 const FINE = new Set(["linked"]);
+// the states that ask nobody to act: not linked (or withdrawn) is the practice's choice, and a
+// throttled link resumes by itself; the rest want someone's attention
+const CALM = new Set(["linked", "none", "revoked", "throttled"]);
 const COLUMNS = 5;
 
 function timesCell(row) {
@@ -133,11 +137,12 @@ function renderHealth() {
     return;
   }
   rows.replaceChildren(...links.map(healthRow));
-  const todo = links.filter((r) => !FINE.has(r.state)).length;
+  const todo = links.filter((r) => !CALM.has(r.state)).length;
+  const syncing = links.filter((r) => FINE.has(r.state)).length;
   const summary = $("#health-summary");
   summary.dataset.todo = String(todo);
   summary.textContent = todo === 0
-    ? t("health.summary.ok", { count: links.length, total: links.length })
+    ? t("health.summary.ok", { count: syncing, total: links.length })
     : t(todo === 1 ? "health.summary.todo.one" : "health.summary.todo.many", { count: todo });
   summary.className = `health-summary ${todo ? "todo" : "ok"}`;
 }

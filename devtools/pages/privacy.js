@@ -3,7 +3,9 @@
 // reads it. A consumer Google account (gmail.com) shows more than "Belegt" only when the admin
 // confirms it explicitly (409 `consumer_account_confirmation`, then `confirm_consumer_account`).
 
-import { $, api, app, el, formatTime, onLanguage, resourceName, resourcePath, showError, showMessage } from "./core.js";
+import {
+  $, REVOCABLE, api, app, el, formatTime, onLanguage, resourceName, resourcePath, showError, showMessage,
+} from "./core.js";
 import { applyStatic, register, t } from "./i18n.js";
 import { refreshResource } from "./table.js";
 
@@ -182,7 +184,7 @@ async function changePrivacy(resourceId, level, control, askFirst = false) {
 }
 
 function consumerNote(resource, link) {
-  if (!link.consumer_account) return null;
+  if (!link.consumer_account || !REVOCABLE.has(link.status)) return null;  // no consent held: nothing to confirm
   if (link.consumer_confirmation) {
     return el("div", { className: "sub", dataset: { test: "consumer-note", confirmed: "1" } },
       t("privacy.consumerConfirmed", { time: formatTime(link.consumer_confirmation.at) }));

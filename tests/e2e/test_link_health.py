@@ -186,8 +186,8 @@ def test_the_overview_names_each_links_state_and_the_one_thing_to_do(stack: Stac
     expect(desk.locator('[data-test="health-state"]')).to_have_text("Zustimmung erneut erforderlich")
     expect(desk.locator('[data-test="health-error"]')).to_contain_text("Letzter Fehler: ")
     expect(desk.locator('button[data-test="health-action"]')).to_have_text("Erneut zustimmen")
-    expect(page.locator('[data-test="health-summary"]')).to_have_text(
-        "3 Ressourcen brauchen Ihre Aufmerksamkeit.")
+    expect(page.locator('[data-test="health-summary"]')).to_have_text(  # not linked is no task
+        "2 Ressourcen brauchen Ihre Aufmerksamkeit.")
 
     # Item 2: the resource table tells last checked from last changed.
     expect(_row(page, "anna").locator('[data-test="last-checked"]')).to_contain_text("Zuletzt geprüft: ")
@@ -401,6 +401,12 @@ def test_a_consumer_accounts_calendar_is_linked_after_the_admins_confirmation(
     expect(page.locator(SUCCESS)).to_contain_text("„Anna Schmidt“ ist mit dem Google-Kalender")
     link = stack.api("GET", f"/links/{branch}/anna", token=planner)
     assert link["status"] == "linked" and link["consumer_confirmation"]["account_email"] == GMAIL, link
+    # withdrawn, the consent is gone: no note asks to confirm an account the link no longer holds
+    stack.api("POST", "/revoke", {"branch_id": branch, "resource_id": "anna"}, planner)
+    page.reload()
+    anna = _row(page, "anna")
+    expect(anna.locator('[data-test="link-status"]')).to_have_attribute("data-status", "revoked")
+    expect(anna.locator('[data-test="consumer-note"]')).to_have_count(0)
 
 
 def test_withdrawing_consent_can_remove_the_bridges_events_and_says_how_many(
