@@ -151,6 +151,19 @@ def main() -> int:
     args = parser.parse_args()
 
     # Everything starts inside the try: a Ctrl-C during start-up stops what has started so far.
+    # The handlers are in place from the first step and remember the signal, so a Ctrl-C whose
+    # KeyboardInterrupt some library swallowed during start-up still stops the run (seen once in a
+    # fresh-clone `make test`: the banner came, then nothing stopped it).
+    stop = threading.Event()
+    starting = [True]
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        if starting[0]:
+            raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
     firestore = FirestoreEmulator()
     google = tasks = None
     try:
@@ -167,9 +180,6 @@ def main() -> int:
 
         server = make_server("127.0.0.1", args.port, create_devserver_app(demo_links(google.root)),
                              threaded=True)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
         threading.Thread(target=server.serve_forever, daemon=True).start()
         seeded = seed_demo(base, entry_points()) + "\n" + add_demo_accounts(google.root)
         print(f"\n  Planner (local):   {base}/\n  Administration:    {base}/admin.html?branch={DEMO_BRANCH}\n"
@@ -177,6 +187,7 @@ def main() -> int:
               f"(queue {LOCAL_QUEUE.rsplit('/', 1)[1]})\n"
               f"  Firestore:         {firestore.host}\n{seeded}\n"
               f"\n  Ctrl-C stops everything.\n", flush=True)
+        starting[0] = False
         stop.wait()
         server.shutdown()
         return 0
@@ -187,7 +198,7 @@ def main() -> int:
         print(f"cannot start: {exc} (is something else on port {args.port} or {args.google_port}? "
               "set PORT / GOOGLE_PORT)", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # Ctrl-C before the signal handlers are in place
+    except KeyboardInterrupt:  # Ctrl-C during start-up
         return 130
     finally:
         if tasks is not None:

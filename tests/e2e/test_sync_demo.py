@@ -84,8 +84,9 @@ def _sync(page: Page, runs: int, force: bool = False) -> Locator:
     """Click "Jetzt synchronisieren" (or "Trotzdem synchronisieren"); wait until both columns reloaded."""
     page.locator("#force-sync" if force else "#sync-now").click()
     summary = page.locator('[data-test="sync-summary"]')
-    expect(summary).to_have_attribute("data-runs", str(runs))
-    expect(summary).to_have_attribute("data-state", "done")
+    # the run is synchronous: on two loaded cores it can take longer than expect's 5 s
+    expect(summary).to_have_attribute("data-runs", str(runs), timeout=20_000)
+    expect(summary).to_have_attribute("data-state", "done", timeout=20_000)
     return summary
 
 
