@@ -16,10 +16,12 @@ the channel document, so whichever comes second sets the link's `push` flag.
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import Aborted, NotFound
 from google.cloud import firestore
 
 from functions.adapters.firestore_store import push_fields
@@ -28,6 +30,7 @@ from functions.domain import Link
 
 OPENING, ACTIVE, STOPPED, ABANDONED = "opening", "active", "stopped", "abandoned"
 LIVE = (OPENING, ACTIVE)
+CONFIRM_ATTEMPTS = 8
 KEEP_ENDED = timedelta(days=1)  # an ended channel's document stays this long (late notifications)
 
 
@@ -106,7 +109,18 @@ class ChannelStore:
                 tx.update(link_ref, {"channel_confirmed": True,
                                      **push_fields(channel["link_id"], True)})
 
-        run(self.db.transaction())
+        # Google's first notification comes while `activate` may still hold its transaction on
+        # the same two documents; two such transactions retrying in step lock each other out on
+        # the emulator (seen in fresh-clone runs: both gave up after five attempts and push never
+        # came on). This one steps aside: one attempt at a time, then a random pause.
+        for attempt in range(CONFIRM_ATTEMPTS):
+            try:
+                run(self.db.transaction(max_attempts=1))
+                return
+            except (ValueError, Aborted):
+                if attempt == CONFIRM_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))  # jitter, no secret
 
     def next_round(self, channel_id: str) -> None:
         """A push task of this channel starts: notifications from now on queue the next task."""

@@ -239,6 +239,8 @@ def test_switching_the_branch_off_stops_its_channels(stack: PushStack) -> None:
     assert r.status_code == 200, r.get_data(as_text=True)
     wait_for(lambda: stack.google_channels("stopped"))
     assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
+    # the link is written right after the stop at Google (the test read it in between, once)
+    wait_for(lambda: not stack.link().push, timeout=10)
     link = stack.link()
     assert not link.push and not link.channel_id
 
