@@ -148,10 +148,10 @@ class Link:
         with its key as `last_error_code`."""
         out: dict[str, Any] = {"status": str(self.status)}
         for key in ("google_calendar_id", "google_calendar_name", "account_email", "last_sync_at",
-                    "last_checked_at", "blocked"):
+                    "last_checked_at"):
             value = getattr(self, key)
             if value is not None:
-                out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+                out[key] = _iso(value)
         error = i18n.stored_text(self.last_error, lang)
         if error is not None:
             out["last_error"] = error
@@ -170,8 +170,7 @@ class Link:
             assert self.consumer_confirmation is not None
             c = self.consumer_confirmation
             out["consumer_confirmation"] = {"account_email": c["account_email"], "actor": c.get("actor"),
-                                            "at": c["at"].isoformat() if hasattr(c.get("at"), "isoformat")
-                                            else c.get("at")}
+                                            "at": _iso(c.get("at"))}
         if self.quarantine:
             out["quarantined"] = [
                 {"appointment_id": key, "reason": entry["reason"], "since": entry["since"].isoformat()}
@@ -182,3 +181,8 @@ class Link:
 def link_id(branch_id: str, resource_id: str) -> str:
     """Ids are validated to exclude ':', so this join is unambiguous."""
     return f"{branch_id}:{resource_id}"
+
+
+def _iso(value: Any) -> Any:
+    """A stored moment as the API answers it (ISO 8601); anything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

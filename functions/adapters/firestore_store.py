@@ -128,13 +128,12 @@ class FirestoreStore:
         return found
 
     def links_of(self, branch_id: str) -> dict[str, Link]:
-        """Every link of the branch by resource id (one query): the health overview."""
+        """Every link of the branch by resource id (one query)."""
         query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
         return {link.resource_id: link for link in (self.link_from(s.to_dict()) for s in query.stream())}
 
     def link_statuses(self, branch_id: str) -> dict[str, LinkStatus]:
-        query = self.db.collection("links").where(filter=firestore.FieldFilter("branch_id", "==", branch_id))
-        return {s.get("resource_id"): LinkStatus(s.get("status")) for s in query.stream()}
+        return {resource_id: link.status for resource_id, link in self.links_of(branch_id).items()}
 
     def save_link(self, link: Link, *, calendar_on_resource: bool = True) -> None:
         """Write the link and, in the same batch, the resource's ID field (google_calendar_id)."""

@@ -24,7 +24,7 @@ from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.auth import Action, Caller, authorize
 from functions.context import Context
 from functions.crypto import TokenDecryptError
-from functions.domain import Link, LinkStatus
+from functions.domain import Link, LinkStatus, Resource
 from functions.errors import ApiError, BadRequest, Conflict, NotFound
 from functions.services import consumer_accounts, dispatch, push
 from functions.services.setup import require_branch, require_resource
@@ -35,11 +35,14 @@ USABLE = (LinkStatus.CONSENTED, LinkStatus.LINKED, LinkStatus.CALENDAR_MISSING, 
 
 
 def _load(ctx: Context, caller: Caller, b: str, r: str) -> Link:
+    return _resource_and_link(ctx, caller, b, r)[1]
+
+
+def _resource_and_link(ctx: Context, caller: Caller, b: str, r: str) -> tuple[Resource, Link]:
     v.ident(b, "branch_id")
     v.ident(r, "resource_id")
     authorize(caller, Action.MANAGE_LINK, b, r)
-    require_resource(ctx, b, r)
-    return ctx.store.get_link(b, r)
+    return require_resource(ctx, b, r), ctx.store.get_link(b, r)
 
 
 def status(ctx: Context, caller: Caller, b: str, r: str) -> dict[str, Any]:
@@ -142,10 +145,9 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
         summary = v.text(v.obj(body["new_calendar"]), "summary", max_len=100)
     else:
         v.text(body, "calendar_id", max_len=1024)
-    current = _load(ctx, caller, b, r)
+    resource, current = _resource_and_link(ctx, caller, b, r)
     branch = require_branch(ctx, b)
     # a consumer account and a privacy above busy: confirmed, or 409 before any call to Google
-    resource = require_resource(ctx, b, r)
     confirmation = consumer_accounts.confirmation_for(ctx, caller, current, None, resource.privacy, confirm)
     with GoogleSession(ctx, caller, current) as api:
         if summary is not None:
