@@ -51,3 +51,11 @@ def test_task_names_are_valid_and_per_link(a: str, b: str, now: datetime) -> Non
     assert len(name) <= 500 and all(c.isalnum() or c in "-_" for c in name)
     assert (schedule.poll_task(b, now).name == name) == (a == b)
     assert schedule.poll_task(a, now + timedelta(minutes=1)).name != name
+
+
+def test_an_idle_check_writes_the_heartbeat_when_none_is_stored_or_it_is_an_hour_old() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert schedule.heartbeat_due(None, now)
+    assert schedule.heartbeat_due(now - timedelta(hours=1), now)  # exactly an hour: due
+    assert not schedule.heartbeat_due(now - timedelta(minutes=59, seconds=59), now)
+    assert not schedule.heartbeat_due(now, now)
