@@ -33,6 +33,8 @@ UNIT_ONLY = frozenset({
     "functions.sync.health",
     "functions.sync.schedule",
     "functions.sync.model",
+    "functions.sync.limits",
+    "functions.sync.channels",
     "functions.auth",
     "functions.crypto",
     "functions.logs",

@@ -38,8 +38,8 @@ def raises(old: str | None, new: str) -> bool:
 
 def confirmed_for(confirmation: Mapping[str, Any] | None, email: str | None) -> bool:
     """A recorded confirmation that covers this account (a new account needs its own)."""
-    return bool(confirmation and email
-                and str(confirmation.get("account_email", "")).lower() == email.lower())
+    recorded = confirmation.get("account_email") if confirmation else None
+    return bool(email and isinstance(recorded, str) and recorded.lower() == email.lower())
 
 
 def needs_confirmation(privacy: str, email: str | None, confirmation: Mapping[str, Any] | None) -> bool:

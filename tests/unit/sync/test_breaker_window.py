@@ -83,3 +83,17 @@ def test_the_base_is_the_items_synced_before_the_earlier_deletions() -> None:
     assert plan.blocked is None and kinds(plan.actions).count("DeleteEvent") == 3
     plan = run({a.id: None for a in appts[:3]}, [], states[:41], earlier=breaker.Recent(google=9, planner=9))
     assert plan.blocked is not None and plan.blocked.synced_items == 59  # 12 of 41 + 18: over 20 %
+
+
+def test_a_blocked_run_lists_its_own_deletions_by_side_and_id() -> None:
+    from functions.sync.model import DeleteAppointment, DeleteEvent, Deletion, Side
+
+    actions = [DeleteEvent(f"a{i}", f"ev{i}", "etag") for i in range(11)] + [DeleteAppointment("p1", 3)]
+    blocked = breaker.check(actions, synced_items=12, force=False)
+    assert blocked is not None
+    assert blocked.deletions == (*(Deletion(Side.GOOGLE, f"a{i}", f"ev{i}") for i in range(11)),
+                                 Deletion(Side.PLANNER, "p1", None))
+    many = [DeleteAppointment(f"p{i}", 1) for i in range(breaker.LISTED + 5)]
+    listed = breaker.check(many, synced_items=len(many), force=False)
+    assert listed is not None and len(listed.deletions) == breaker.LISTED
+    assert listed.planner_deletions == breaker.LISTED + 5  # the count is the whole run's

@@ -88,3 +88,29 @@ def test_a_deletion_without_appointment_or_state_has_no_times() -> None:
     row = health.deletion_row({"side": "google", "appointment_id": "x"}, None, None)
     assert row == {"side": "google", "appointment_id": "x", "event_id": None, "start": None, "end": None,
                    "all_day": False, "title": None}
+
+
+def test_a_row_names_the_error_and_the_switch() -> None:
+    link = Link("b", "r", LinkStatus.THROTTLED, last_error={"key": "throttled", "params": {}})
+    row = health.health("r", "Raum 1", "room", link, False)
+    assert (row["state"], row["action"]) == ("sync_off", "enable_sync")
+    assert row["last_error_code"] == "throttled"
+    assert row["last_error"] == link.to_api()["last_error"] and row["last_error"]
+    on = health.health("r", "Raum 1", "room", link, True)
+    assert (on["state"], on["action"]) == ("throttled", "wait")
+
+
+def test_the_deletions_own_event_id_comes_before_the_synced_states() -> None:
+    row = health.deletion_row({"side": "google", "appointment_id": "a", "event_id": "ev-listed"},
+                              None, state("a", 9))
+    assert row["event_id"] == "ev-listed"
+
+
+def test_the_review_sorts_by_start_not_by_id_and_puts_unknown_times_first() -> None:
+    finding = {"deletions": [{"side": "planner", "appointment_id": "a-late"},
+                             {"side": "planner", "appointment_id": "z-early"},
+                             {"side": "google", "appointment_id": "m-unknown"}]}
+    review = health.review(finding, {}, {"a-late": state("a-late", 16), "z-early": state("z-early", 8)})
+    assert [r["appointment_id"] for r in review["deletions"]] == ["m-unknown", "z-early", "a-late"]
+    # a finding without counts counts nothing
+    assert (review["google_deletions"], review["planner_deletions"], review["synced_items"]) == (0, 0, 0)

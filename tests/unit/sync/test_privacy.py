@@ -24,6 +24,8 @@ def test_a_new_resource_is_busy() -> None:
     ("anna@gmail.com.", True), ("praxis@example.com", False), ("anna@gmail.company.de", False),
     ("anna@notgmail.com", False), ("gmail.com@praxis.de", False), (None, False), ("", False),
     ("gmail.com", False),
+    # a quoted local part may hold an "@" (RFC 5321): the domain is after the last one
+    ('"anna@praxis.de"@gmail.com', True), ('"anna@gmail.com"@praxis.de', False),
 ])
 def test_consumer_accounts_by_domain(email: str | None, consumer: bool) -> None:
     assert privacy.is_consumer_account(email) is consumer
@@ -40,6 +42,13 @@ def test_above_busy_needs_a_confirmation_for_that_very_account(level: str) -> No
     # Workspace (any other domain): as set
     assert privacy.effective(level, "praxis@example.com", None) is Privacy(level)
     assert not privacy.needs_confirmation(level, "praxis@example.com", None)
+
+
+def test_a_confirmation_without_an_account_covers_none() -> None:
+    assert not privacy.confirmed_for({"confirmed_at": "2026-12-03T10:00:00+00:00"}, "anna@gmail.com")
+    assert not privacy.confirmed_for({"account_email": None}, "anna@gmail.com")
+    assert not privacy.confirmed_for(CONFIRMED, None)
+    assert privacy.confirmed_for(CONFIRMED, CONFIRMED["account_email"].upper())
 
 
 def test_busy_never_needs_a_confirmation() -> None:

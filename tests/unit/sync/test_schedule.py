@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -59,3 +60,34 @@ def test_an_idle_check_writes_the_heartbeat_when_none_is_stored_or_it_is_an_hour
     assert schedule.heartbeat_due(now - timedelta(hours=1), now)  # exactly an hour: due
     assert not schedule.heartbeat_due(now - timedelta(minutes=59, seconds=59), now)
     assert not schedule.heartbeat_due(now, now)
+
+
+def test_a_links_bucket_and_task_names_are_the_same_in_every_deployment() -> None:
+    # Golden values: a changed hash would move every link to another minute and rename its tasks.
+    assert schedule.poll_bucket("praxis-berlin:anna") == 33
+    assert schedule.poll_bucket("b:r") == 55
+    now = datetime(2026, 12, 3, 9, 17, 42, tzinfo=UTC)
+    slot = schedule.poll_task("b:r", now)
+    # the link's safe id, its hash tag, and the minute since the epoch (2026-12-03 09:17 UTC)
+    assert slot == schedule.TaskSlot("b-r-c8a1da5b-poll-29938157", now, schedule.POLL, None)
+
+
+def test_a_long_link_id_makes_a_task_id_within_cloud_tasks_limit() -> None:
+    name = schedule._safe("x" * 600)
+    assert name == "x" * 400 + "-" + name[-8:] and len(name) == 409
+    assert schedule._safe("x" * 600) != schedule._safe("x" * 601)  # the tag keeps them apart
+
+
+def test_due_buckets_follow_utc_whatever_the_machines_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30: local minutes differ from UTC's by 30
+    time.tzset()
+    try:
+        now = datetime(2026, 12, 3, 9, 17, tzinfo=UTC)
+        assert schedule.due_buckets(now, 60) == [17]
+        in_india = datetime(2026, 12, 3, 14, 47, tzinfo=ZoneInfo("Asia/Kolkata"))  # the same moment
+        assert schedule.due_buckets(in_india, 60) == [17]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
