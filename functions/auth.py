@@ -70,7 +70,7 @@ def authenticate(authorization: str | None, key: bytes, rules: PlannerTokenRules
     token = _bearer(authorization)
     if token is None:
         raise Unauthenticated()
-    required = ["exp", "sub", "role", *(["iss"] if rules.issuer else [])]
+    required = ["exp", "sub", "role"]  # and `iss` when an issuer is set: PyJWT demands it itself
     try:
         claims = jwt.decode(token, key, algorithms=["HS256"], issuer=rules.issuer, audience=rules.audience,
                             options={"require": required})

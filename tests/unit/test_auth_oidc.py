@@ -198,3 +198,22 @@ def test_the_queues_token_names_the_queue_and_nothing_else_is_taken(google: Goog
         authenticate_task(planner, settings)
     with pytest.raises(Unauthenticated):
         authenticate_task(google.token(aud=settings.sync_link_url, email="x@evil.example"), settings)
+
+
+def test_a_planner_token_on_the_queues_worker_is_refused_before_any_call_to_google(
+        google: Google, caplog: pytest.LogCaptureFixture) -> None:
+    planner = "Bearer " + jwt.encode({"sub": "p", "role": "planner", "exp": int(time.time()) + 60}, KEY,
+                                     algorithm="HS256")
+    with caplog.at_level("WARNING", logger="functions.auth"), pytest.raises(Unauthenticated) as refused:
+        authenticate_task(planner, task_settings(google))
+    assert refused.value.msg.key == "oidc_queue_only"
+    assert not [r for r in caplog.records if r.getMessage() == "OIDC token refused"]
+
+
+def test_the_logged_reason_is_cut_at_200_characters(google: Google, caplog: pytest.LogCaptureFixture) -> None:
+    token = google.token(aud="https://" + "a" * 400 + ".example")  # google-auth names the audience
+    with caplog.at_level("WARNING", logger="functions.auth"), pytest.raises(Unauthenticated):
+        authenticate_sync(token, KEY, google.settings)
+    (record,) = [r for r in caplog.records if r.getMessage() == "OIDC token refused"]
+    kind, _, reason = record.reason.partition(": ")
+    assert kind and len(reason) == 200

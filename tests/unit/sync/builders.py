@@ -103,6 +103,7 @@ def run(
     force: bool = False,
     link: Link = LINK,
     earlier: breaker.Recent = breaker.NONE_RECENT,
+    restore: bool = False,
 ) -> Plan:
     return plan_link(
         link,
@@ -113,6 +114,7 @@ def run(
         now,
         force=force,
         earlier=earlier,
+        restore=restore,
     )
 
 

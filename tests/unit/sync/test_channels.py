@@ -130,3 +130,31 @@ def test_a_push_task_needs_a_debounce() -> None:
         schedule.push_task("b:r", "0" * 32, 0, T0, 0)
     with pytest.raises(ValueError, match="renewal fraction"):
         channels.renew_at(T0, T0 + WEEK, 0)
+
+
+def test_the_moments_of_renewal_and_retry_belong_to_the_new_decision() -> None:
+    channel = healthy_channel()
+    renew = channels.renew_at(channel.opened_at, channel.expires_at, 0.5)
+    assert channels.healthy(channel, renew - timedelta(microseconds=1), 0.5)
+    assert not channels.healthy(channel, renew, 0.5)  # at the renewal time the long interval ends
+    assert channels.decide(view(channel), renew, 0.5) is Upkeep.RENEW
+    assert channels.decide(view(channel), renew - timedelta(microseconds=1), 0.5) is Upkeep.KEEP
+    retry = T0 + timedelta(hours=1)
+    assert channels.decide(view(None, retry_at=retry), retry, 0.5) is Upkeep.WATCH
+    assert channels.decide(view(None, retry_at=retry), retry - timedelta(microseconds=1), 0.5) is Upkeep.KEEP
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.0001, 1.5, 2.0])
+def test_a_renewal_fraction_outside_zero_to_one_is_refused(fraction: float) -> None:
+    with pytest.raises(ValueError):
+        channels.renew_at(T0, T0 + WEEK, fraction)
+
+
+def test_one_pulled_change_on_a_poll_means_notifications_went_missing() -> None:
+    assert channels.notifications_missed(schedule.POLL, True, 1, 0)
+    assert not channels.notifications_missed(schedule.POLL, True, 0, 0)
+
+
+def test_stored_token_hashes_stay_valid_across_deployments() -> None:
+    # A golden value: the channels' stored hashes; another formula refuses their notifications.
+    assert channels.token_hash("tok-1") == "47170378e9d118a3449aa79e06e8b71bc8128d74b6358e38ac277ea8d1fd9833"

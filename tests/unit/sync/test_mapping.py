@@ -547,3 +547,76 @@ def test_texts_at_the_limit_are_kept_only_if_nothing_but_the_time_changed() -> N
     _, short, short_state = _pulled(summary="kurz")
     moved_short = mapping.appointment_content(replace(short, **MOVED), Privacy.FULL)
     assert mapping.kept_texts(moved_short, None, short_state, POLICY.timezone) == frozenset()
+
+
+# --- edges the mutation run found untested ------------------------------------------------------
+
+
+def test_an_end_equal_to_the_start_is_refused_timed_and_all_day() -> None:
+    with pytest.raises(ValueError, match="end must be after start"):
+        mapping.appointment_content(appointment(end="2030-04-02T09:00:00+02:00"), Privacy.FULL)
+    with pytest.raises(ValueError, match="after start"):
+        same_day = appointment(start="2030-04-02", end="2030-04-02", all_day=True)
+        mapping.appointment_content(same_day, Privacy.FULL)
+
+
+def test_the_content_hash_is_the_same_in_every_deployment() -> None:
+    # A golden value: stored item states hold these hashes; another encoding (\\u escapes for
+    # the umlauts) would make every synced item look changed at once.
+    content = Content("2030-04-02T07:00:00Z", "2030-04-02T07:30:00Z", False, "Hörtest Frau Müller",
+                      "Zimmer 2", None)
+    assert mapping.content_hash(content) == "20a4e452648ac545ff4e6dc253b6d1adb67f996cf4f38c9067b51ad547041d19"
+
+
+def test_utc_text_drops_fractions_and_ignores_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/St_Johns")  # -03:30 / -02:30
+    time.tzset()
+    try:
+        moment = datetime(2030, 4, 2, 9, 0, 5, 123456, tzinfo=dt_timezone(timedelta(hours=2)))
+        assert mapping.utc_text(moment) == "2030-04-02T07:00:05Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_an_unknown_language_gets_the_english_busy_label() -> None:
+    assert mapping.busy_label("fr-CA") == "Busy"
+    assert mapping.busy_label("de-AT") == "Belegt"
+
+
+def test_a_phone_event_becomes_an_appointment_with_its_last_change_time() -> None:
+    phone = phone_event("phone-upd")
+    made = mapping.appointment_from_event(phone, "gcal-x", LINK, POLICY)
+    assert made.updated == phone.updated == datetime(2030, 3, 19, 10, 0, tzinfo=UTC)
+
+
+def test_a_text_exactly_at_its_limit_is_not_a_clamp_to_keep() -> None:
+    at_limit = "T" * limits.TITLE_MAX
+    content = Content("2030-04-02T07:00:00Z", "2030-04-02T08:00:00Z", False, at_limit)
+    exact = GoogleEvent("e", summary=at_limit)
+    longer = GoogleEvent("e", summary=at_limit + "…")
+    assert mapping.kept_texts(content, exact, None, "Europe/Berlin") == frozenset()
+    assert mapping.kept_texts(content, longer, None, "Europe/Berlin") == frozenset({"summary"})
+
+
+def test_moving_an_all_day_appointment_keeps_the_phones_long_title() -> None:
+    """All-day, title held as its clamp; the planner moves the day and nothing else: the update
+    leaves the phone's longer title alone (the state knows the all-day span at Berlin midnights)."""
+    berlin = "Europe/Berlin"
+    title = "T" * limits.TITLE_MAX
+    synced = Content("2030-04-02", "2030-04-03", True, title)
+    starts_at, ends_at = mapping.content_span(synced, berlin)
+    state = ItemState("a1", "ev1", mapping.content_hash(synced), "g", 1, '"e"', starts_at, ends_at)
+    moved = replace(synced, start="2030-04-05", end="2030-04-06")
+    assert mapping.kept_texts(moved, None, state, berlin) == frozenset({"summary"})
+    retitled = replace(moved, title="U" * limits.TITLE_MAX)  # a text edit: every text is written
+    assert mapping.kept_texts(retitled, None, state, berlin) == frozenset()
+
+
+def test_the_time_range_ends_before_its_end_instant() -> None:
+    assert limits.instant_in_range(limits.EARLIEST_INSTANT)
+    assert limits.instant_in_range(limits.INSTANTS_END - timedelta(seconds=1))
+    assert not limits.instant_in_range(limits.INSTANTS_END)
+    assert not limits.instant_in_range(limits.EARLIEST_INSTANT - timedelta(microseconds=1))

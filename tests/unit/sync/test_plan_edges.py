@@ -229,3 +229,73 @@ def test_a_phone_event_that_cannot_be_mapped_is_a_conflict_of_its_own() -> None:
     conflict = plan.actions[0]
     assert (conflict.event_id, conflict.reason) == ("handy1", ConflictReason.INVALID_EVENT)
     assert plan.items == frozenset({"good", conflict.appointment_id})
+
+
+def test_a_mapping_that_fails_inside_the_decision_quarantines_that_item_only(monkeypatch) -> None:
+    """gather maps every item first; should a later mapping (the event body, the appointment of a
+    phone event) still refuse one, that item is a conflict of its own side and the others sync."""
+    real_body, real_from_event = mapping.event_body, mapping.appointment_from_event
+
+    def event_body(appt, policy):
+        if appt.id == "bad":
+            raise ValueError("cannot be written")
+        return real_body(appt, policy)
+
+    def appointment_from_event(ev, key, link, policy):
+        if ev.id == "phone-bad":
+            raise ValueError("cannot be read")
+        return real_from_event(ev, key, link, policy)
+
+    monkeypatch.setattr(mapping, "event_body", event_body)
+    monkeypatch.setattr(mapping, "appointment_from_event", appointment_from_event)
+    phone = phone_event("phone-bad")
+    plan = run({"bad": appointment("bad"), "good": appointment("good")}, [phone])
+    by_id = {a.appointment_id: a for a in plan.actions}
+    assert by_id["bad"] == RecordConflict("bad", None, ConflictReason.INVALID_APPOINTMENT, None)
+    phone_key = mapping.appointment_id_for_event(LINK.branch_id, LINK.resource_id, "phone-bad")
+    assert by_id[phone_key] == RecordConflict(phone_key, "phone-bad", ConflictReason.INVALID_EVENT, None)
+    assert isinstance(by_id["good"], CreateEvent)
+    assert len(plan.actions) == 3
+
+
+def test_restore_writes_the_events_google_lost_again_instead_of_deleting_appointments() -> None:
+    appts = [appointment(f"a{i}") for i in range(3)]
+    states = [synced_state(a, event(a)) for a in appts]
+    gone = [GoogleEvent(s.event_id, status="cancelled") for s in states[:2]]
+    untouched = {a.id: a for a in appts}
+    assert kinds(run(untouched, gone, states).actions) == ["DeleteAppointment", "DeleteAppointment"]
+    plan = run(untouched, gone, states, restore=True)
+    assert kinds(plan.actions) == ["CreateEvent", "CreateEvent"]
+    assert [(a.appointment_id, a.event_id) for a in plan.actions] == [
+        (s.appointment_id, s.event_id) for s in states[:2]]  # the old ids come back
+    # what the planner itself deleted is still deleted in Google
+    deleted = run({"a0": None, **{a.id: a for a in appts[1:]}}, gone[1:], states, restore=True)
+    assert sorted(kinds(deleted.actions)) == ["CreateEvent", "DeleteEvent"]
+
+
+def test_a_pulled_phone_event_is_in_sync_at_the_next_run_whatever_the_privacy() -> None:
+    from functions.sync.model import Privacy
+
+    from .builders import with_privacy
+
+    for level in Privacy:
+        policy = with_privacy(level)
+        phone = phone_event("phone-new")
+        (create,) = run({}, [phone], policy=policy).actions
+        assert isinstance(create, CreateAppointment)
+        again = run({create.appointment.id: create.appointment}, [phone], [create.state], policy=policy)
+        assert again.actions == (), level
+
+
+def test_all_day_items_sync_both_ways_in_the_branchs_zone() -> None:
+    day = appointment("day1", start="2030-04-02", end="2030-04-03", all_day=True)
+    (create,) = run({"day1": day}).actions
+    assert isinstance(create, CreateEvent)
+    assert create.state.starts_at == datetime(2030, 4, 1, 22, 0, tzinfo=UTC)  # Berlin midnight (+02:00)
+    phone = phone_event("phone-day", start={"date": "2030-04-04"}, end={"date": "2030-04-05"})
+    (pulled,) = run({}, [phone]).actions
+    assert isinstance(pulled, CreateAppointment) and pulled.appointment.all_day
+    assert (pulled.appointment.start, pulled.appointment.end) == ("2030-04-04", "2030-04-05")
+    # a day that ended yesterday in Berlin is not synced any more
+    past = appointment("old", start="2030-03-19", end="2030-03-20", all_day=True)
+    assert run({"old": past}).actions == ()
