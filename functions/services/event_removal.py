@@ -22,6 +22,7 @@ from functions.adapters.google_calendar import CalendarApi, CalendarMissing, Goo
 from functions.adapters.google_events import BatchWriter, EventWrite
 from functions.sync.mapping import GOOGLE_BORN_PREFIX, MARKER_APPOINTMENT_ID, MARKER_SOURCE, SOURCE_VALUE
 
+PAGE = 2500     # events per listing page (Google's maximum)
 CHUNK = 200     # deletions per BatchWriter run (its batches are ≤ 50 calls)
 ROUNDS = 3      # listings: an event a run still inserted while we deleted is found by the next
 
@@ -49,7 +50,7 @@ def marked_event_ids(api: CalendarApi, calendar_id: str) -> Iterator[str]:
     while True:
         page = api.call(api.events.list(
             calendarId=calendar_id, privateExtendedProperty=[f"{MARKER_SOURCE}={SOURCE_VALUE}"],
-            maxResults=2500, pageToken=token, showDeleted=False, singleEvents=False,
+            maxResults=PAGE, pageToken=token, showDeleted=False, singleEvents=False,
             fields="items(id,status,extendedProperties),nextPageToken"))
         yield from (e["id"] for e in page.get("items", []) if ours(e))
         token = page.get("nextPageToken")

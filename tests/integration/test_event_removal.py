@@ -1,0 +1,124 @@
+"""services/event_removal.py on the emulators: withdrawing consent with `remove_events` deletes
+exactly the bridge's live events (found by the marker, page by page, in chunks), never the
+phone's, and says how far it got when Google refuses some deletions."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.auth import Caller
+from functions.context import get_context
+from functions.services import event_removal
+from functions.services.event_removal import RemovalIncomplete, ours
+from functions.services.linking import GoogleSession
+from functions.sync.mapping import (
+    GOOGLE_BORN_PREFIX,
+    MARKER_APPOINTMENT_ID,
+    MARKER_SOURCE,
+    SOURCE_VALUE,
+    event_id_for,
+)
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.test_sync import live
+
+pytestmark = pytest.mark.firestore
+ADMIN = Caller("u-1", "admin", BRANCH, frozenset())
+START = {"dateTime": "2031-01-02T10:00:00Z"}
+END = {"dateTime": "2031-01-02T11:00:00Z"}
+
+
+def marked(appointment_id: str | None, source: str | None = SOURCE_VALUE, **extra: object) -> dict:
+    private = {k: v for k, v in ((MARKER_APPOINTMENT_ID, appointment_id), (MARKER_SOURCE, source))
+               if v is not None}
+    return {"summary": "Termin", "start": START, "end": END, "extendedProperties": {"private": private},
+            **extra}
+
+
+def seed(control: EmulatorControl, cal: str, count: int) -> tuple[list[str], list[str]]:
+    """`count` events of ours, and the events that must stay (the phone's, foreign markers)."""
+    mine = [control.phone_create(cal, {**marked(f"t{i}"), "id": event_id_for(BRANCH, f"t{i}")})["id"]
+            for i in range(count)]
+    stay = [control.phone_create(cal, body)["id"] for body in (
+        marked(GOOGLE_BORN_PREFIX + "abc"),            # born on the phone, edited in the planner
+        marked("t-x", source="2"),                     # another tool's marker value
+        marked(None),                                  # our source marker, no appointment id
+        {"summary": "Zahnarzt privat", "start": START, "end": END},  # no marker at all
+        # a series the phone made with a phone-born id: listed once, not per instance
+        {**marked(GOOGLE_BORN_PREFIX + "series"), "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
+         "start": {**START, "timeZone": "Europe/Berlin"}, "end": {**END, "timeZone": "Europe/Berlin"}},
+    )]
+    gone = control.phone_create(cal, {**marked("t-gone"), "id": event_id_for(BRANCH, "t-gone")})["id"]
+    control.phone_delete(cal, gone)  # ours, already cancelled: not listed (showDeleted=False)
+    return mine, stay
+
+
+def remove(api: Api, cal: str) -> int:
+    link = get_context().store.get_link(BRANCH, "anna")
+    with GoogleSession(get_context(), ADMIN, link) as calendar:
+        return event_removal.remove_our_events(calendar, cal)
+
+
+def test_only_ours_are_deleted_page_by_page_and_chunk_by_chunk(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    mine, stay = seed(control, cal, 5)
+    assert all(event_id in live(control, cal) for event_id in mine)
+    monkeypatch.setattr(event_removal, "PAGE", 2)
+    monkeypatch.setattr(event_removal, "CHUNK", 2)
+    control.reset_counters()
+    assert remove(api, cal) == 5
+    assert sorted(live(control, cal)) == sorted(stay)
+    counters = control.counters()["calendars"][cal]
+    # each of ours deleted once; listings: the 8 live events with our source marker (the series
+    # once) over 4 pages, then the 3 that stay over 2 pages
+    assert counters["write"] == 5
+    assert counters["read"] == 5 + 1
+
+
+def test_refused_deletions_say_how_many_were_removed_and_remain(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    seed(control, cal, 4)
+    control.add_fault(400, reason="badRequest", count=2, method="DELETE")
+    with pytest.raises(RemovalIncomplete) as incomplete:
+        remove(api, cal)
+    assert (incomplete.value.removed, incomplete.value.remaining) == (2, 2)
+    assert str(incomplete.value) == "2 removed, 2 remaining"
+
+
+def test_google_unavailable_stops_the_removal_with_the_count_so_far(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    seed(control, cal, 3)
+    monkeypatch.setattr(event_removal, "ROUNDS", 1)
+    control.add_fault(503, reason="backendError", count=1000, method="GET")
+    with pytest.raises(RemovalIncomplete) as incomplete:
+        remove(api, cal)
+    assert (incomplete.value.removed, incomplete.value.remaining) == (0, None)
+
+
+def test_a_calendar_without_our_events_costs_one_listing(linked: tuple[Api, str],
+                                                          control: EmulatorControl) -> None:
+    api, cal = linked
+    control.phone_create(cal, {"summary": "Zahnarzt privat", "start": START, "end": END})
+    control.reset_counters()
+    assert remove(api, cal) == 0
+    assert control.counters()["calendars"][cal] == {"read": 1, "write": 0}
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    (marked("t1"), True),
+    ({**marked("t1"), "status": "confirmed"}, True),
+    ({**marked("t1"), "status": "cancelled"}, False),
+    (marked(GOOGLE_BORN_PREFIX + "x"), False),
+    (marked(""), False),
+    (marked(None), False),
+    (marked("t1", source="2"), False),
+    (marked("t1", source=None), False),
+    ({"extendedProperties": {"private": {MARKER_APPOINTMENT_ID: 7, MARKER_SOURCE: SOURCE_VALUE}}}, False),
+    ({"summary": "x"}, False),
+    ({"extendedProperties": None}, False),
+])
+def test_ours_by_marker(event: dict, expected: bool) -> None:
+    assert ours(event) is expected
