@@ -20,7 +20,7 @@ from functions.sync.mapping import (
     event_id_for,
 )
 from tests.integration.conftest import BRANCH, Api
-from tests.integration.test_sync import live
+from tests.integration.test_sync import live, put, sync
 
 pytestmark = pytest.mark.firestore
 ADMIN = Caller("u-1", "admin", BRANCH, frozenset())
@@ -122,3 +122,70 @@ def test_a_calendar_without_our_events_costs_one_listing(linked: tuple[Api, str]
 ])
 def test_ours_by_marker(event: dict, expected: bool) -> None:
     assert ours(event) is expected
+
+
+# --- through POST /revoke: what the admin gets when the removal cannot finish -----------------
+
+
+def revoke_removing(api: Api, lang: str = "de"):
+    return api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna", "remove_events": True},
+                    role="admin", headers={"Accept-Language": lang})
+
+
+def audit(api: Api) -> list[dict]:
+    return get_context().store.audit_entries(BRANCH, "anna")
+
+
+def test_a_removal_google_refuses_in_part_keeps_the_consent_and_the_next_run_writes_them_again(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    for key in ("t1", "t2"):
+        put(api, key)
+    sync(api)
+    control.add_fault(400, reason="badRequest", count=1, method="DELETE")
+    r = revoke_removing(api)
+    assert r.status_code == 503
+    error = r.get_json()["error"]
+    assert error["code"] == "events_not_removed" and "bisher 1 entfernt" in error["message"]
+    assert api.status()["status"] == "linked"  # the consent is kept
+    doc = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    assert (doc.get("lease_owner"), doc.get("lease_until"), doc.get("full_sync_next")) == (None, None, True)
+    failed = audit(api)[-1]
+    assert (failed["actor"], failed["role"], failed["action"]) == ("u-1", "admin", "events_removal_failed")
+    assert failed["details"] == {"calendar_id": cal, "removed": 1, "remaining": 1}
+    assert len(live(control, cal)) == 1
+    sync(api)  # the lease is free and the next run lists both sides: the removed one comes back
+    assert sorted(live(control, cal)) == sorted(event_id_for(BRANCH, k) for k in ("t1", "t2"))
+
+
+def test_a_removal_is_audited_with_who_asked(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    assert revoke_removing(api).get_json() == {"status": "revoked", "events_removed": 1}
+    removed = next(e for e in audit(api) if e["action"] == "events_removed")
+    assert (removed["actor"], removed["role"], removed["details"]) == ("u-1", "admin",
+                                                                       {"calendar_id": cal, "removed": 1})
+    assert live(control, cal) == {}
+
+
+def test_a_removal_needs_a_grant_google_still_accepts(linked: tuple[Api, str],
+                                                      control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    control.kill_grants()
+    sync(api)
+    assert api.status()["status"] == "needs_reconsent"
+    r = revoke_removing(api, "en")
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
+    assert r.get_json()["error"]["message"].startswith(
+        "Google no longer accepts the consent, so the bridge cannot remove its events.")
+    assert api.status()["status"] == "needs_reconsent"  # nothing revoked
+    assert len(live(control, cal)) == 1
+
+
+def test_a_consent_without_a_calendar_has_no_events_to_remove(api: Api) -> None:
+    api.setup_branch()
+    api.consent()
+    assert revoke_removing(api).get_json() == {"status": "revoked", "events_removed": 0}
