@@ -4,11 +4,13 @@ to it on the link's next run, so the old version can be disabled after one cycle
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
+from functions import status_log
 from functions.adapters.sync_store import SyncStore
 from functions.context import get_context, reset_caches
 from functions.domain import link_id
@@ -117,3 +119,83 @@ def test_a_token_no_enabled_key_opens_is_needs_reconsent_never_500(
     assert sync(api)["failed"] == 1
     assert api.status()["status"] == "needs_reconsent"
     assert control.counters()["requests"]["http"] == 0  # no call to Google with a token we cannot read
+
+
+def consent_all(api: Api, resources: tuple[str, ...]) -> None:
+    api.setup_branch(resources=resources)
+    for resource in resources:
+        api.consent(resource=resource)
+
+
+def test_the_reseal_command_pages_through_every_link_once(
+        api: Api, firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    resources = ("r1", "r2", "r3", "r4", "r5")
+    consent_all(api, resources)
+    monkeypatch.setattr(reseal, "PAGE", 3)  # two pages, the second one short
+    use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
+    report = reseal.reseal_all(get_context())
+    assert report.resealed == 5 and report.versions == {"2": 5}  # each link counted once
+    assert report.last_link == link_id(BRANCH, "r5")
+    assert {sealed_of(firestore_client, r)["kid"] for r in resources} == {"2"}
+    again = reseal.reseal_all(get_context())
+    assert (again.resealed, again.versions) == (0, {"2": 5})
+
+
+def test_a_full_page_is_followed_by_the_next_one(api: Api, firestore_client: firestore.Client,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    consent_all(api, ("r1", "r2", "r3", "r4"))
+    monkeypatch.setattr(reseal, "PAGE", 2)  # exactly two full pages
+    use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
+    assert reseal.reseal_all(get_context()).versions == {"2": 4}
+
+
+def test_tokens_no_enabled_key_opens_are_listed_and_their_links_need_consent_again(
+        api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        log_lines) -> None:
+    consent_all(api, ("anna", "raum-1"))
+    use_keys(monkeypatch, f"2:{NEW_KEY}")  # version 1 disabled before the command ran
+    assert reseal.main([]) == 0
+    out = capsys.readouterr().out
+    assert "re-sealed: 0" in out
+    for resource in ("anna", "raum-1"):
+        assert f"unreadable (now needs_reconsent): {link_id(BRANCH, resource)}" in out
+        status = api.status(resource=resource, lang="en")
+        assert (status["status"], status["last_error_code"]) == ("needs_reconsent", "token_unreadable")
+        entry = get_context().store.audit_entries(BRANCH, resource)[-1]
+        assert (entry["actor"], entry["role"], entry["action"], entry["details"]) == (
+            "reseal", "system", "token_unreadable", {"key_version": "1"})
+    assert "key version 1: 2 link(s)" in out
+    changed = [json.loads(line) for line in log_lines.getvalue().splitlines()
+               if '"link status changed"' in line]
+    assert [(c["link"], c["status"], c["reason"]) for c in changed] == [
+        (link_id(BRANCH, r), "needs_reconsent", status_log.TOKEN_UNREADABLE) for r in ("anna", "raum-1")]
+    assert all(c["consent_age_hours"] >= 0 for c in changed)
+
+
+def test_a_broken_run_says_where_to_resume(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    consent_all(api, ("anna", "raum-1"))
+    use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
+    real = SyncStore.reseal
+
+    def reseal_then_fail(self, link, old, new):  # Firestore goes away after the first link
+        if link.resource_id == "raum-1":
+            raise RuntimeError("unavailable")
+        return real(self, link, old, new)
+
+    monkeypatch.setattr(SyncStore, "reseal", reseal_then_fail)
+    with pytest.raises(RuntimeError):
+        reseal.main(["--after", link_id(BRANCH, "a")])
+    err = capsys.readouterr().err
+    assert f"resume with --after {link_id(BRANCH, 'raum-1')}" in err and err.startswith("stopped;")
+
+
+def test_the_reseal_commands_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        reseal.main(["--help"])
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("usage: python -m functions.services.reseal [-h] [--report] [--after LINK_ID]")
+    assert "Re-seal every stored refresh token with the newest `token-key` version (an admin command)." in out
+    assert "--report only count the links per key version" in out
+    assert "--after LINK_ID resume after this link id" in out
