@@ -58,7 +58,10 @@ def test_a_consumer_account_needs_a_confirmation_to_link_above_busy(api: Api,
     assert r.status_code == 200, r.get_data(as_text=True)
     status = api.status()
     assert status["consumer_confirmation"]["account_email"] == GMAIL
-    assert "consumer_account_confirmed" in audit_actions(api)
+    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    confirmed = next(e for e in entries if e["action"] == "consumer_account_confirmed")
+    assert (confirmed["actor"], confirmed["role"], confirmed["details"]) == (
+        "u-1", "admin", {"account_email": GMAIL, "privacy": "full"})
     put(api, "t1", title="Hörtest Frau Müller")
     sync(api)
     (event,) = live(control, r.get_json()["google_calendar_id"]).values()
