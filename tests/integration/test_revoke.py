@@ -1,0 +1,73 @@
+"""Withdrawing consent (POST /revoke) on the emulators: everything of the link is forgotten, the
+audit says whether Google confirmed the revocation, and a token the bridge can no longer read
+is forgotten all the same, with the admin told to revoke it at Google."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devtools.google_emulator.client import EmulatorControl
+from functions.adapters.sync_store import SyncStore
+from functions.context import get_context
+from functions.domain import link_id
+from tests.integration.conftest import BRANCH, Api
+from tests.integration.test_sync import put, sync
+from tests.integration.test_token_key_rotation import NEW_KEY, use_keys
+
+pytestmark = pytest.mark.firestore
+LINK = link_id(BRANCH, "anna")
+
+
+def revoke(api: Api, resource: str = "anna"):
+    return api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": resource})
+
+
+def link_doc() -> dict:
+    return get_context().store.db.collection("links").document(LINK).get().to_dict()
+
+
+def test_revoke_forgets_the_grant_the_calendar_and_the_item_states(linked: tuple[Api, str],
+                                                                  control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    assert SyncStore(get_context().store.db).states(LINK)
+    assert revoke(api).get_json() == {"status": "revoked"}
+    doc = link_doc()
+    assert doc["status"] == "revoked" and doc.get("last_error") is None
+    for field in ("sealed_refresh_token", "google_calendar_id", "google_calendar_name",
+                  "consumer_confirmation", "lease_owner"):
+        assert doc.get(field) is None, field
+    assert doc.get("granted_scopes") == []
+    assert SyncStore(get_context().store.db).states(LINK) == []
+    entry = get_context().store.audit_entries(BRANCH, "anna")[-1]
+    assert (entry["actor"], entry["role"], entry["action"]) == ("u-1", "planner", "revoked")
+    assert entry["details"] == {"revoked_at_google": True, "calendar_id": cal}
+    assert not any(g["alive"] for g in control.grants())
+    put(api, "t2")
+    assert sync(api).get("pushed", 0) == 0  # sync stopped
+
+
+def test_a_token_no_key_opens_is_forgotten_and_the_admin_told_to_revoke_at_google(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch,
+        log_lines) -> None:
+    api, cal = linked
+    use_keys(monkeypatch, f"2:{NEW_KEY}")  # the link's key version 1 was disabled
+    assert revoke(api).get_json() == {"status": "revoked"}
+    status = api.status(lang="en")
+    assert (status["status"], status["last_error_code"]) == ("revoked", "revocation_unconfirmed")
+    assert link_doc().get("sealed_refresh_token") is None
+    assert any(g["alive"] for g in control.grants())  # Google still holds it: nothing could revoke it
+    entry = get_context().store.audit_entries(BRANCH, "anna")[-1]
+    assert entry["details"] == {"revoked_at_google": False, "calendar_id": cal}
+    (line,) = [json.loads(x) for x in log_lines.getvalue().splitlines() if "does not decrypt" in x]
+    assert line["severity"] == "ERROR" and line["link"] == LINK
+
+
+def test_a_resource_that_was_never_linked_cannot_be_revoked(api: Api) -> None:
+    api.setup_branch()
+    r = revoke(api, "raum-1")
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "not_linked")
+    assert api.status(resource="raum-1")["status"] == "none"
