@@ -190,3 +190,42 @@ def test_a_link_that_holds_nothing_back_is_409(linked: tuple[Api, str]) -> None:
         assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_blocked"
     assert not audited(api)
     assert datetime.fromisoformat(api.status()["last_checked_at"]) <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(("method", "path", "field"), [
+    ("GET", "/links/bad.branch", "branch_id"),
+    ("GET", "/links/bad.branch/anna/mass-change", "branch_id"),
+    ("GET", f"/links/{BRANCH}/bad.resource/mass-change", "resource_id"),
+    ("POST", "/links/bad.branch/anna/mass-change", "branch_id"),
+    ("POST", f"/links/{BRANCH}/bad.resource/mass-change", "resource_id"),
+])
+def test_a_bad_id_is_400_naming_its_field(linked: tuple[Api, str], method: str, path: str,
+                                          field: str) -> None:
+    api, _ = linked
+    r = api.call(method, path, {"decision": "apply"} if method == "POST" else None, role="admin",
+                 headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_id")
+    assert r.get_json()["error"]["message"].startswith(f"{field} must be")
+
+
+def test_the_reviewed_titles_are_redacted_from_every_log_line_of_that_request(
+        linked: tuple[Api, str], control: EmulatorControl, log_lines: io.StringIO) -> None:
+    import contextvars
+    import logging
+
+    from functions import logs
+    from functions.auth import Caller
+    from functions.services import link_health
+
+    api, cal = linked
+    blocked_anna(api, control, cal, planner_deletes=2)
+    def one_request() -> str:  # what a request of the admin's page does, in its own log context
+        logs.begin_request(None, None)
+        review = link_health.mass_change(get_context(), Caller("u-1", "admin", BRANCH, frozenset()),
+                                         BRANCH, "anna")
+        title = next(row["title"] for row in review["deletions"] if row["title"])
+        logging.getLogger("functions.somewhere").warning("a careless line: %s", title)
+        return title
+
+    title = contextvars.copy_context().run(one_request)
+    assert title not in log_lines.getvalue() and "a careless line" in log_lines.getvalue()
