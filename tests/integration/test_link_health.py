@@ -11,6 +11,7 @@ import pytest
 
 from bench.firestore_ops import counting
 from devtools.google_emulator.client import EmulatorControl
+from functions import i18n
 from functions.context import get_context
 from functions.sync.engine import Engine
 from functions.sync.mapping import event_id_for
@@ -229,3 +230,39 @@ def test_the_reviewed_titles_are_redacted_from_every_log_line_of_that_request(
 
     title = contextvars.copy_context().run(one_request)
     assert title not in log_lines.getvalue() and "a careless line" in log_lines.getvalue()
+
+
+def test_a_decision_runs_that_link_only(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    blocked_anna(api, control, cal)
+    other = api.link_new_calendar(resource="raum-1", summary="Raum 1")
+    put(api, "r1", resource_id="raum-1")  # waiting for raum-1's own next run
+    r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin")
+    assert r.status_code == 200 and r.get_json()["pulled"] == 12
+    assert live(control, other) == {}  # the decision forced anna's run, nobody else's
+    assert sync(api)["pushed"] == 1
+
+
+def test_a_decision_while_the_branch_is_off_is_409(linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    blocked_anna(api, control, cal)
+    api.setup_branch(enabled=False)
+    r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin",
+                 headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "sync_disabled")
+    assert r.get_json()["error"]["message"] == i18n.MESSAGES["sync_disabled_switch_on"]["en"]
+    assert api.status()["blocked"] and not audited(api)
+
+
+def test_a_decision_while_a_run_holds_the_link_is_503_and_decides_nothing(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    blocked_anna(api, control, cal)
+    ref = get_context().store.db.collection("links").document(f"{BRANCH}:anna")
+    ref.update({"lease_owner": "another-run", "lease_until": datetime.now(UTC) + timedelta(minutes=5)})
+    r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin",
+                 headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (503, "busy")
+    assert r.get_json()["error"]["message"] == i18n.MESSAGES["link_busy"]["en"]
+    assert api.status()["blocked"]["planner_deletions"] == 12 and not audited(api)
+    assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 200
