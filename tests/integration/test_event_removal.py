@@ -4,6 +4,8 @@ phone's, and says how far it got when Google refuses some deletions."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
@@ -137,7 +139,7 @@ def audit(api: Api) -> list[dict]:
 
 
 def test_a_removal_google_refuses_in_part_keeps_the_consent_and_the_next_run_writes_them_again(
-        linked: tuple[Api, str], control: EmulatorControl) -> None:
+        linked: tuple[Api, str], control: EmulatorControl, log_lines) -> None:
     api, cal = linked
     for key in ("t1", "t2"):
         put(api, key)
@@ -154,6 +156,8 @@ def test_a_removal_google_refuses_in_part_keeps_the_consent_and_the_next_run_wri
     assert (failed["actor"], failed["role"], failed["action"]) == ("u-1", "admin", "events_removal_failed")
     assert failed["details"] == {"calendar_id": cal, "removed": 1, "remaining": 1}
     assert len(live(control, cal)) == 1
+    (warning,) = [json.loads(line) for line in log_lines.getvalue().splitlines() if "part-way" in line]
+    assert (warning["severity"], warning["link"], warning["removed"]) == ("WARNING", f"{BRANCH}:anna", 1)
     sync(api)  # the lease is free and the next run lists both sides: the removed one comes back
     assert sorted(live(control, cal)) == sorted(event_id_for(BRANCH, k) for k in ("t1", "t2"))
 
@@ -189,3 +193,38 @@ def test_a_consent_without_a_calendar_has_no_events_to_remove(api: Api) -> None:
     api.setup_branch()
     api.consent()
     assert revoke_removing(api).get_json() == {"status": "revoked", "events_removed": 0}
+
+
+def test_while_the_events_are_removed_no_run_may_write_and_no_states_are_left(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.adapters.sync_store import TAKEOVER, SyncStore
+
+    api, _ = linked
+    put(api, "t1")
+    sync(api)
+    seen: dict = {}
+    real = event_removal.remove_our_events
+
+    def observed(calendar, calendar_id):  # what a run starting now would find
+        db = get_context().store.db
+        seen["lease"] = db.collection("links").document(f"{BRANCH}:anna").get().get("lease_owner")
+        seen["states"] = SyncStore(db).states(f"{BRANCH}:anna")
+        return real(calendar, calendar_id)
+
+    monkeypatch.setattr(event_removal, "remove_our_events", observed)
+    assert revoke_removing(api).get_json() == {"status": "revoked", "events_removed": 1}
+    assert seen["lease"].startswith(TAKEOVER) and seen["states"] == []
+
+
+def test_a_grant_that_dies_during_the_removal_is_409_and_the_link_resumes(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    api, cal = linked
+    put(api, "t1")
+    sync(api)
+    control.kill_grants()  # Google dropped the grant; the link does not know yet
+    r = revoke_removing(api)
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
+    assert api.status()["status"] == "needs_reconsent"
+    doc = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    assert (doc.get("lease_owner"), doc.get("full_sync_next")) == (None, True)
+    assert len(live(control, cal)) == 1
