@@ -5,6 +5,7 @@ decision on a held-back mass change (apply or restore from the planner), audited
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,11 +124,14 @@ def audited(api: Api) -> list[dict]:
     return [e for e in entries if e["action"] == "mass_change_decided"]
 
 
-def test_apply_lets_the_deletions_through_once(linked: tuple[Api, str], control: EmulatorControl) -> None:
+def test_apply_lets_the_deletions_through_once(linked: tuple[Api, str], control: EmulatorControl,
+                                               log_lines: io.StringIO) -> None:
     api, cal = linked
     blocked_anna(api, control, cal)
     r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin")
     assert r.status_code == 200, r.get_data(as_text=True)
+    (line,) = [json.loads(x) for x in log_lines.getvalue().splitlines() if "mass change decided" in x]
+    assert (line["link"], line["decision"]) == (f"{BRANCH}:anna", "apply")
     assert r.get_json()["pulled"] == 12
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 404
     assert "blocked" not in api.status()
