@@ -199,3 +199,4 @@ def test_the_reseal_commands_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Re-seal every stored refresh token with the newest `token-key` version (an admin command)." in out
     assert "--report only count the links per key version" in out
     assert "--after LINK_ID resume after this link id" in out
+    assert "Syncing links move" not in out  # the first paragraph of the docstring only
