@@ -620,3 +620,13 @@ def test_the_time_range_ends_before_its_end_instant() -> None:
     assert limits.instant_in_range(limits.INSTANTS_END - timedelta(seconds=1))
     assert not limits.instant_in_range(limits.INSTANTS_END)
     assert not limits.instant_in_range(limits.EARLIEST_INSTANT - timedelta(microseconds=1))
+
+
+def test_an_all_day_appointment_made_a_timed_one_over_the_same_day_keeps_the_phones_long_title() -> None:
+    berlin = "Europe/Berlin"
+    title = "T" * limits.TITLE_MAX
+    synced = Content("2030-04-02", "2030-04-03", True, title)
+    starts_at, ends_at = mapping.content_span(synced, berlin)
+    state = ItemState("a1", "ev1", mapping.content_hash(synced), "g", 1, '"e"', starts_at, ends_at)
+    timed = Content(mapping.utc_text(starts_at), mapping.utc_text(ends_at), False, title)  # 00:00-24:00
+    assert mapping.kept_texts(timed, None, state, berlin) == frozenset({"summary"})
