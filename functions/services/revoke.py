@@ -24,7 +24,7 @@ from functions.services.setup import require_resource
 log = logging.getLogger(__name__)
 
 
-def revoke(ctx: Context, caller: Caller, b: str, r: str, remove_events: bool = False) -> dict[str, Any]:
+def revoke(ctx: Context, caller: Caller, b: str, r: str, *, remove_events: bool) -> dict[str, Any]:
     v.ident(b, "branch_id")
     v.ident(r, "resource_id")
     authorize(caller, Action.MANAGE_LINK, b, r)

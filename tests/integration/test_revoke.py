@@ -71,3 +71,33 @@ def test_a_resource_that_was_never_linked_cannot_be_revoked(api: Api) -> None:
     r = revoke(api, "raum-1")
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "not_linked")
     assert api.status(resource="raum-1")["status"] == "none"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"branch_id": "bad branch", "resource_id": "anna"}, "branch_id"),
+    ({"branch_id": BRANCH, "resource_id": "anna/1"}, "resource_id"),
+    ({"resource_id": "anna"}, "branch_id"),
+])
+def test_a_bad_id_is_400_naming_its_field_and_revokes_nothing(linked: tuple[Api, str], body: dict,
+                                                              field: str) -> None:
+    api, _ = linked
+    r = api.call("POST", "/revoke", body, headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_id")
+    assert r.get_json()["error"]["message"].startswith(f"{field} must be")
+    assert api.status()["status"] == "linked"
+
+
+def test_an_employee_withdraws_the_consent_of_their_own_resource_only(linked: tuple[Api, str]) -> None:
+    api, _ = linked
+    stranger = api.token("employee", resources=["raum-1"], sub="u-raum")
+    assert revoke_as(api, stranger).status_code == 403
+    assert api.status()["status"] == "linked"
+    own = api.token("employee", resources=["anna"], sub="u-anna")
+    r = revoke_as(api, own)
+    assert r.status_code == 200 and r.get_json() == {"status": "revoked"}
+    entry = get_context().store.audit_entries(BRANCH, "anna")[-1]
+    assert (entry["actor"], entry["role"], entry["action"]) == ("u-anna", "employee", "revoked")
+
+
+def revoke_as(api: Api, token: str):
+    return api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}, token=token)
