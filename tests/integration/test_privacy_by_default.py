@@ -4,6 +4,8 @@ withdrawing consent can remove every event the bridge wrote, found by its marker
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
@@ -149,3 +151,44 @@ def test_a_bad_remove_events_is_400_and_revokes_nothing(linked: tuple[Api, str],
     r = api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna", "remove_events": value})
     assert r.status_code == 400
     assert api.status()["status"] == "linked"
+
+
+def test_the_planner_may_confirm_too_and_the_record_says_who_when_and_what(api: Api) -> None:
+    api.setup_branch(privacy="busy")
+    api.consent(account=GMAIL)
+    assert api.call("POST", f"/links/{BRANCH}/anna", {"new_calendar": {"summary": "A"}}).status_code == 200
+    r = api.call("PUT", RESOURCE, {"name": "anna", "kind": "employee", "privacy": "title_only"},
+                 headers={"Accept-Language": "de"})
+    assert r.status_code == 409
+    message = r.get_json()["error"]["message"]
+    assert GMAIL in message and "title_only" in message  # which account, which level
+    before = datetime.now(UTC)
+    r = api.call("PUT", RESOURCE, {"name": "anna", "kind": "employee", "privacy": "title_only",
+                                   "confirm_consumer_account": True},
+                 token=api.token("planner", sub="planner-system"))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    record = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().get(
+        "consumer_confirmation")
+    assert {k: record[k] for k in ("account_email", "actor", "role", "privacy")} == {
+        "account_email": GMAIL, "actor": "planner-system", "role": "planner", "privacy": "title_only"}
+    assert before - timedelta(seconds=5) <= record["at"] <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_a_level_set_before_the_rule_may_stay_without_confirming(api: Api) -> None:
+    """Renaming a resource whose level was already above busy is no raise: no 409; the sync
+    keeps showing only "Belegt" until someone confirms."""
+    api.setup_branch(privacy="busy")
+    api.consent(account=GMAIL)
+    get_context().store.db.collection("branches").document(BRANCH).collection(
+        "resources").document("anna").update({"privacy": "full"})
+    r = api.call("PUT", RESOURCE, {"name": "Anna Schmidt", "kind": "employee", "privacy": "full"})
+    assert r.status_code == 200 and r.get_json()["name"] == "Anna Schmidt"
+    assert "consumer_confirmation" not in api.status()
+
+
+def test_after_a_withdrawal_the_old_account_needs_no_confirmation(api: Api) -> None:
+    api.setup_branch(privacy="busy")
+    api.consent(account=GMAIL)
+    assert api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}).status_code == 200
+    r = api.call("PUT", RESOURCE, {"name": "anna", "kind": "employee", "privacy": "full"})
+    assert r.status_code == 200 and r.get_json()["privacy"] == "full"
