@@ -228,3 +228,31 @@ def test_a_grant_that_dies_during_the_removal_is_409_and_the_link_resumes(
     doc = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
     assert (doc.get("lease_owner"), doc.get("full_sync_next")) == (None, True)
     assert len(live(control, cal)) == 1
+
+
+def test_a_failure_in_an_earlier_chunk_is_not_forgotten(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    seed(control, cal, 5)
+    monkeypatch.setattr(event_removal, "CHUNK", 2)
+    control.add_fault(400, reason="badRequest", count=1, method="DELETE")  # the first chunk's first
+    with pytest.raises(RemovalIncomplete) as incomplete:
+        remove(api, cal)
+    assert (incomplete.value.removed, incomplete.value.remaining) == (4, 1)
+
+
+def test_an_event_the_phone_deleted_meanwhile_is_no_failure(
+        linked: tuple[Api, str], control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    mine, stay = seed(control, cal, 3)
+    real = event_removal.marked_event_ids
+
+    def listed_then_deleted_on_the_phone(calendar, calendar_id):
+        ids = list(real(calendar, calendar_id))
+        if mine[0] in ids:
+            control.phone_delete(cal, mine[0])  # between our listing and our deletion
+        return iter(ids)
+
+    monkeypatch.setattr(event_removal, "marked_event_ids", listed_then_deleted_on_the_phone)
+    assert remove(api, cal) == 2  # Google answered 410 for the third: gone already, not removed by us
+    assert sorted(live(control, cal)) == sorted(stay)
