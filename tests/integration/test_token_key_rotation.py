@@ -173,8 +173,9 @@ def test_tokens_no_enabled_key_opens_are_listed_and_their_links_need_consent_aga
 
 
 def test_a_broken_run_says_where_to_resume(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                           firestore_client: firestore.Client,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    consent_all(api, ("anna", "raum-1"))
+    consent_all(api, ("a0", "anna", "raum-1"))
     use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
     real = SyncStore.reseal
 
@@ -185,9 +186,37 @@ def test_a_broken_run_says_where_to_resume(api: Api, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(SyncStore, "reseal", reseal_then_fail)
     with pytest.raises(RuntimeError):
-        reseal.main(["--after", link_id(BRANCH, "a")])
+        reseal.main(["--after", link_id(BRANCH, "a0")])
     err = capsys.readouterr().err
     assert f"resume with --after {link_id(BRANCH, 'raum-1')}" in err and err.startswith("stopped;")
+    kids = {r: sealed_of(firestore_client, r)["kid"] for r in ("a0", "anna")}
+    assert kids == {"a0": "1", "anna": "2"}  # the run began after a0
+
+
+def test_links_without_a_token_are_passed_over(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                               firestore_client: firestore.Client) -> None:
+    consent_all(api, ("a0", "anna"))
+    assert api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "a0"}).status_code == 200
+    use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
+    report = reseal.reseal_all(get_context())
+    assert (report.resealed, report.versions) == (1, {"2": 1})  # a0 (no token) first in id order
+    assert sealed_of(firestore_client, "anna")["kid"] == "2"
+
+
+def test_a_token_replaced_during_the_run_is_counted_as_it_is_now(
+        api: Api, monkeypatch: pytest.MonkeyPatch, firestore_client: firestore.Client) -> None:
+    consent_all(api, ("anna",))
+    use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
+    real = SyncStore.reseal
+
+    def consent_again_first(self, link, old, new):  # a new consent lands while the command works
+        api.consent(resource="anna")
+        return real(self, link, old, new)
+
+    monkeypatch.setattr(SyncStore, "reseal", consent_again_first)
+    report = reseal.reseal_all(get_context())
+    assert (report.resealed, report.versions) == (0, {"2": 1})  # the new consent's, counted once
+    assert sealed_of(firestore_client, "anna")["kid"] == "2"
 
 
 def test_the_reseal_commands_help(capsys: pytest.CaptureFixture[str]) -> None:
