@@ -101,3 +101,23 @@ def test_an_employee_withdraws_the_consent_of_their_own_resource_only(linked: tu
 
 def revoke_as(api: Api, token: str):
     return api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}, token=token)
+
+
+def test_a_run_still_at_work_can_write_nothing_while_the_link_is_forgotten(
+        linked: tuple[Api, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.adapters.firestore_store import FirestoreStore
+    from functions.adapters.sync_store import TAKEOVER
+
+    api, _ = linked
+    put(api, "t1")
+    sync(api)
+    leases: list[str | None] = []
+    real = FirestoreStore.forget_sync_items
+
+    def observed(self, branch_id, resource_id):  # what a run's fenced write would meet now
+        leases.append(link_doc().get("lease_owner"))
+        return real(self, branch_id, resource_id)
+
+    monkeypatch.setattr(FirestoreStore, "forget_sync_items", observed)
+    assert revoke(api).status_code == 200
+    assert len(leases) == 1 and leases[0].startswith(TAKEOVER)
