@@ -1,0 +1,46 @@
+"""`python -m functions.services.dispatch --backfill`: links saved before the dispatcher existed
+get their backstop minute once; links that have one (or a push minute) are left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from google.cloud import firestore
+
+from functions.context import get_context
+from functions.domain import link_id
+from functions.services import dispatch
+from functions.sync import schedule
+from tests.integration.conftest import BRANCH, Api
+
+pytestmark = pytest.mark.firestore
+
+
+def links(db: firestore.Client) -> dict[str, dict]:
+    return {s.id: s.to_dict() for s in db.collection("links").stream()}
+
+
+def test_old_links_get_their_backstop_minute_once(api: Api) -> None:
+    api.setup_branch(resources=("anna", "raum-1", "audiometer"))
+    for resource in ("anna", "raum-1", "audiometer"):
+        api.consent(resource=resource)
+    db = get_context().store.db
+    old, pushed = link_id(BRANCH, "anna"), link_id(BRANCH, "raum-1")
+    db.collection("links").document(old).update({"poll_bucket": firestore.DELETE_FIELD})  # before
+    db.collection("links").document(pushed).update({"poll_bucket": firestore.DELETE_FIELD,
+                                                    "push_bucket": 7})
+    kept = links(db)[link_id(BRANCH, "audiometer")]["poll_bucket"]
+    assert dispatch.backfill_buckets(get_context()) == 1
+    after = links(db)
+    assert after[old]["poll_bucket"] == schedule.poll_bucket(old)
+    assert "poll_bucket" not in after[pushed] and after[pushed]["push_bucket"] == 7  # push's own
+    assert after[link_id(BRANCH, "audiometer")]["poll_bucket"] == kept
+    assert dispatch.backfill_buckets(get_context()) == 0  # idempotent
+
+
+def test_the_backfill_command_wants_its_flag() -> None:
+    done = subprocess.run([sys.executable, "-m", "functions.services.dispatch"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1 and "usage: python -m functions.services.dispatch --backfill" in done.stderr
