@@ -147,3 +147,40 @@ def test_a_run_that_crashes_answers_retry_and_logs_its_link(
     assert answer.value.status == 503
     [line] = [r for r in caplog.records if r.getMessage() == "sync of a link failed"]
     assert line.link == f"{BRANCH}:anna"
+
+
+def dispatch_at(minute: int) -> dict:
+    from functions.services import dispatch
+
+    now = datetime.now(UTC).replace(minute=minute, second=0, microsecond=0)
+    return dispatch.dispatch(get_context(), now)
+
+
+def test_a_link_with_a_healthy_channel_is_polled_at_the_push_interval_only_while_push_is_on(
+        stack: tuple[Api, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.context import reset_caches
+
+    api, _ = stack
+    api.setup_branch()
+    api.link_new_calendar()
+    bucket = schedule.poll_bucket(link_id(BRANCH, "anna"))
+    get_context().store.db.collection("links").document(link_id(BRANCH, "anna")).update(
+        {"poll_bucket": None, "push_bucket": bucket})  # what a healthy channel leaves
+    off_minute = (bucket + 5) % 60  # due every 5 minutes, not every 60
+    assert dispatch_at(off_minute)["dispatched"] == 1  # push off: the normal interval
+    monkeypatch.setenv("GOOGLE_PUSH_URL", "https://calendar-bridge.example/google_push")
+    reset_caches()
+    assert dispatch_at((off_minute + 1) % 60)["dispatched"] == 0  # not its minute at all
+    assert dispatch_at(off_minute)["dispatched"] == 0  # push on: only once an hour
+    assert dispatch_at(bucket)["dispatched"] == 1
+
+
+def test_the_dispatcher_leaves_out_links_that_do_not_sync(stack: tuple[Api, Any]) -> None:
+    api, _ = stack
+    api.setup_branch()
+    api.consent(resource="raum-1")  # consented, no calendar yet: nothing to sync
+    nothing = {"dispatched": 0, "already_queued": 0}
+    assert dispatch_at(schedule.poll_bucket(link_id(BRANCH, "raum-1"))) == nothing
+    api.link_new_calendar()
+    api.setup_branch(enabled=False)  # the branch's switch off: none of its links
+    assert dispatch_at(schedule.poll_bucket(link_id(BRANCH, "anna"))) == nothing
