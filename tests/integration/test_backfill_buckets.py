@@ -27,16 +27,19 @@ def test_old_links_get_their_backstop_minute_once(api: Api) -> None:
     for resource in ("anna", "raum-1", "audiometer"):
         api.consent(resource=resource)
     db = get_context().store.db
-    old, pushed = link_id(BRANCH, "anna"), link_id(BRANCH, "raum-1")
-    db.collection("links").document(old).update({"poll_bucket": firestore.DELETE_FIELD})  # before
+    olds, pushed = (link_id(BRANCH, "anna"), link_id(BRANCH, "audiometer")), link_id(BRANCH, "raum-1")
+    for old in olds:
+        db.collection("links").document(old).update({"poll_bucket": firestore.DELETE_FIELD})  # before
     db.collection("links").document(pushed).update({"poll_bucket": firestore.DELETE_FIELD,
                                                     "push_bucket": 7})
-    kept = links(db)[link_id(BRANCH, "audiometer")]["poll_bucket"]
-    assert dispatch.backfill_buckets(get_context()) == 1
+    api.setup_branch(resources=("kabine",))
+    api.consent(resource="kabine")  # a link of today: it has its minute
+    kept = links(db)[link_id(BRANCH, "kabine")]["poll_bucket"]
+    assert dispatch.backfill_buckets(get_context()) == 2
     after = links(db)
-    assert after[old]["poll_bucket"] == schedule.poll_bucket(old)
+    assert all(after[old]["poll_bucket"] == schedule.poll_bucket(old) for old in olds)
     assert "poll_bucket" not in after[pushed] and after[pushed]["push_bucket"] == 7  # push's own
-    assert after[link_id(BRANCH, "audiometer")]["poll_bucket"] == kept
+    assert after[link_id(BRANCH, "kabine")]["poll_bucket"] == kept
     assert dispatch.backfill_buckets(get_context()) == 0  # idempotent
 
 
