@@ -18,7 +18,7 @@ from functions.context import get_context
 from functions.domain import link_id
 from functions.sync import schedule
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api
 from tests.integration.push_support import push_stack, wait_for
 from tests.integration.test_sync import at, live
 
@@ -184,3 +184,23 @@ def test_the_dispatcher_leaves_out_links_that_do_not_sync(stack: tuple[Api, Any]
     api.link_new_calendar()
     api.setup_branch(enabled=False)  # the branch's switch off: none of its links
     assert dispatch_at(schedule.poll_bucket(link_id(BRANCH, "anna"))) == nothing
+
+
+def test_a_push_task_moves_its_channel_to_the_next_round_and_runs_its_own_link_only(api: Api) -> None:
+    """Without the queue (the test calls the worker's service itself), so nothing else runs."""
+    from functions.services import dispatch
+
+    api.setup_branch()
+    api.link_new_calendar()
+    api.setup_branch(OTHER_BRANCH)
+    other = api.link_new_calendar(branch=OTHER_BRANCH)  # another branch's anna
+    r = api.call("PUT", f"/planner/branches/{OTHER_BRANCH}/appointments/h1",
+                 {"resource_id": "anna", "start": at(2), "end": at(2, 10), "title": "Hörtest"})
+    assert r.status_code == 200
+    channel = get_context().store.db.collection("channels").document("c" * 32)
+    channel.set({"link_id": link_id(BRANCH, "anna"), "round": 0, "status": "active"})
+    dispatch.run_task(get_context(), BRANCH, "anna", schedule.PUSH, "c" * 32)
+    assert channel.get().get("round") == 1
+    dispatch.run_task(get_context(), BRANCH, "anna", schedule.CHANGE, "c" * 32)  # not a push task
+    assert channel.get().get("round") == 1
+    assert live(EmulatorControl(api.google.root), other) == {}  # hamburg's anna was not run
