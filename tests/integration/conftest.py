@@ -135,6 +135,13 @@ def api(google: EmulatorServer, firestore_project: str, monkeypatch: pytest.Monk
     reset_caches()
 
 
+def link_doc(resource: str = "anna", branch: str = BRANCH) -> dict[str, Any]:
+    """The stored link document (fields the API does not show: lease, buckets, the records)."""
+    from functions.context import get_context
+
+    return get_context().store.db.collection("links").document(f"{branch}:{resource}").get().to_dict()
+
+
 def every_document(db: firestore.Client) -> list[firestore.DocumentSnapshot]:
     """Every document of the database, subcollections included."""
     out: list[firestore.DocumentSnapshot] = []

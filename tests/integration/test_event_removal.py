@@ -21,7 +21,7 @@ from functions.sync.mapping import (
     SOURCE_VALUE,
     event_id_for,
 )
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, link_doc
 from tests.integration.test_sync import live, put, sync
 
 pytestmark = pytest.mark.firestore
@@ -150,7 +150,7 @@ def test_a_removal_google_refuses_in_part_keeps_the_consent_and_the_next_run_wri
     error = r.get_json()["error"]
     assert error["code"] == "events_not_removed" and "bisher 1 entfernt" in error["message"]
     assert api.status()["status"] == "linked"  # the consent is kept
-    doc = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    doc = link_doc()
     assert (doc.get("lease_owner"), doc.get("lease_until"), doc.get("full_sync_next")) == (None, None, True)
     failed = audit(api)[-1]
     assert (failed["actor"], failed["role"], failed["action"]) == ("u-1", "admin", "events_removal_failed")
@@ -206,9 +206,8 @@ def test_while_the_events_are_removed_no_run_may_write_and_no_states_are_left(
     real = event_removal.remove_our_events
 
     def observed(calendar, calendar_id):  # what a run starting now would find
-        db = get_context().store.db
-        seen["lease"] = db.collection("links").document(f"{BRANCH}:anna").get().get("lease_owner")
-        seen["states"] = SyncStore(db).states(f"{BRANCH}:anna")
+        seen["lease"] = link_doc().get("lease_owner")
+        seen["states"] = SyncStore(get_context().store.db).states(f"{BRANCH}:anna")
         return real(calendar, calendar_id)
 
     monkeypatch.setattr(event_removal, "remove_our_events", observed)
@@ -225,7 +224,7 @@ def test_a_grant_that_dies_during_the_removal_is_409_and_the_link_resumes(
     r = revoke_removing(api)
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
     assert api.status()["status"] == "needs_reconsent"
-    doc = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().to_dict()
+    doc = link_doc()
     assert (doc.get("lease_owner"), doc.get("full_sync_next")) == (None, True)
     assert len(live(control, cal)) == 1
 

@@ -11,7 +11,7 @@ import pytest
 from devtools.google_emulator.client import EmulatorControl
 from functions.context import get_context
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, link_doc
 from tests.integration.test_sync import live, put, sync
 
 pytestmark = pytest.mark.firestore
@@ -167,8 +167,7 @@ def test_the_planner_may_confirm_too_and_the_record_says_who_when_and_what(api: 
                                    "confirm_consumer_account": True},
                  token=api.token("planner", sub="planner-system"))
     assert r.status_code == 200, r.get_data(as_text=True)
-    record = get_context().store.db.collection("links").document(f"{BRANCH}:anna").get().get(
-        "consumer_confirmation")
+    record = link_doc()["consumer_confirmation"]
     assert {k: record[k] for k in ("account_email", "actor", "role", "privacy")} == {
         "account_email": GMAIL, "actor": "planner-system", "role": "planner", "privacy": "title_only"}
     assert before - timedelta(seconds=5) <= record["at"] <= datetime.now(UTC) + timedelta(seconds=5)

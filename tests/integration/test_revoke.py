@@ -12,7 +12,7 @@ from devtools.google_emulator.client import EmulatorControl
 from functions.adapters.sync_store import SyncStore
 from functions.context import get_context
 from functions.domain import link_id
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, link_doc
 from tests.integration.test_sync import put, sync
 from tests.integration.test_token_key_rotation import NEW_KEY, use_keys
 
@@ -22,10 +22,6 @@ LINK = link_id(BRANCH, "anna")
 
 def revoke(api: Api, resource: str = "anna"):
     return api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": resource})
-
-
-def link_doc() -> dict:
-    return get_context().store.db.collection("links").document(LINK).get().to_dict()
 
 
 def test_revoke_forgets_the_grant_the_calendar_and_the_item_states(linked: tuple[Api, str],
