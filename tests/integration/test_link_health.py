@@ -241,10 +241,16 @@ def test_a_decision_runs_that_link_only(linked: tuple[Api, str], control: Emulat
     blocked_anna(api, control, cal)
     other = api.link_new_calendar(resource="raum-1", summary="Raum 1")
     put(api, "r1", resource_id="raum-1")  # waiting for raum-1's own next run
+    api.setup_branch(OTHER_BRANCH)
+    hamburg = api.link_new_calendar("anna", "Anna (HH)", branch=OTHER_BRANCH)  # the same id elsewhere
+    r = api.call("PUT", f"/planner/branches/{OTHER_BRANCH}/appointments/h1",
+                 {"resource_id": "anna", "start": at(2), "end": at(2, 10), "title": "Termin"})
+    assert r.status_code == 200, r.get_data(as_text=True)
     r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin")
     assert r.status_code == 200 and r.get_json()["pulled"] == 12
-    assert live(control, other) == {}  # the decision forced anna's run, nobody else's
-    assert sync(api)["pushed"] == 1
+    # the decision forced anna's run in this branch, nobody else's
+    assert live(control, other) == {} and live(control, hamburg) == {}
+    assert sync(api)["pushed"] == 2
 
 
 def test_a_decision_while_the_branch_is_off_is_409(linked: tuple[Api, str], control: EmulatorControl) -> None:

@@ -205,18 +205,18 @@ def test_links_without_a_token_are_passed_over(api: Api, monkeypatch: pytest.Mon
 
 def test_a_token_replaced_during_the_run_is_counted_as_it_is_now(
         api: Api, monkeypatch: pytest.MonkeyPatch, firestore_client: firestore.Client) -> None:
-    consent_all(api, ("anna",))
+    consent_all(api, ("anna", "bob"))
     use_keys(monkeypatch, f"2:{NEW_KEY},1:{OLD_KEY}")
     real = SyncStore.reseal
 
     def consent_again_first(self, link, old, new):  # a new consent lands while the command works
-        api.consent(resource="anna")
+        api.consent(resource=link.resource_id)
         return real(self, link, old, new)
 
     monkeypatch.setattr(SyncStore, "reseal", consent_again_first)
     report = reseal.reseal_all(get_context())
-    assert (report.resealed, report.versions) == (0, {"2": 1})  # the new consent's, counted once
-    assert sealed_of(firestore_client, "anna")["kid"] == "2"
+    assert (report.resealed, report.versions) == (0, {"2": 2})  # each new consent's, counted once
+    assert sealed_of(firestore_client, "anna")["kid"] == sealed_of(firestore_client, "bob")["kid"] == "2"
 
 
 def test_the_reseal_commands_help(capsys: pytest.CaptureFixture[str]) -> None:
