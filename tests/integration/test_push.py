@@ -4,6 +4,7 @@ API, the Firestore emulator and the Google emulator delivering notifications to 
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -206,6 +207,31 @@ def test_a_channel_is_renewed_at_80_percent_of_its_life(stack: PushStack,
     states = {c["id"]: c["status"] for c in stack.google_channels()}
     assert states == {old.channel_id: "stopped", new.channel_id: "active"}
     assert stack.channel(old.channel_id)["status"] == "stopped"
+
+
+@pytest.mark.parametrize("ended", ["stopped", "abandoned", "deleted"])
+def test_a_renewal_leaves_an_old_channel_that_was_ended_meanwhile_alone(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO, ended: str) -> None:
+    linked(stack)
+    old = stack.link()
+    ref = stack.ctx.store.db.collection("channels").document(old.channel_id)
+    ended_at = datetime(2026, 1, 1, tzinfo=UTC)
+    if ended == "deleted":  # ended long ago: its document has expired
+        ref.delete()
+    else:  # another run ended it (in our records only: Google is never asked twice)
+        ref.update({"status": ended, "ended_at": ended_at})
+    life = old.channel_expires_at - old.channel_opened_at
+    stack.control.advance_clock((life * 0.81).total_seconds())
+    frozen_now(monkeypatch, old.channel_opened_at + life * 0.81)
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
+    new = wait_for(lambda: (link := stack.link()).push and link)
+    assert new.channel_id != old.channel_id
+    states = {c["id"]: c["status"] for c in stack.google_channels()}
+    assert states == {old.channel_id: "active", new.channel_id: "active"}
+    if ended != "deleted":
+        doc = stack.channel(old.channel_id)
+        assert (doc["status"], doc["ended_at"]) == (ended, ended_at)
+    assert "upkeep failed" not in log_lines.getvalue()
 
 
 def test_revoke_stops_the_channel(stack: PushStack) -> None:
