@@ -54,9 +54,6 @@ class Position:
     legacy: int = 0
     resources: Mapping[str, int] = field(default_factory=dict)
 
-    def of(self, source: str) -> int:
-        return self.legacy if source == LEGACY else int(self.resources.get(source, 0))
-
 
 def encode(position: Position) -> str:
     text = ";".join([str(position.legacy)] + [f"{r}={p}" for r, p in sorted(position.resources.items())

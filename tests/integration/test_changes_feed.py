@@ -151,6 +151,10 @@ def check_positions(changes: list[Change], last: dict[str, int]) -> None:
         assert last.get(resource_id, 0) == len(positions)
 
 
+def read_to(position: feed.Position, resource_id: str) -> int:
+    return int(position.resources.get(resource_id, 0))
+
+
 def check_branch_reader(pages: list[tuple[list[Seen], feed.Position]], changes: list[Change]) -> None:
     known = {(c.appointment_id, c.version): c for c in changes}
     newest: dict[str, int] = {}
@@ -163,9 +167,9 @@ def check_branch_reader(pages: list[tuple[list[Seen], feed.Position]], changes: 
             assert s.version > newest.get(s.appointment_id, 0), f"{s} again or out of order"
             newest[s.appointment_id] = s.version
         for c in changes:  # the cursor has passed c: c or a later version was read, or is ahead
-            if dict(c.at)[c.resource_id] <= position.of(c.resource_id):
+            if dict(c.at)[c.resource_id] <= read_to(position, c.resource_id):
                 ahead = any(later.appointment_id == c.appointment_id and later.version > c.version
-                            and dict(later.at)[later.resource_id] > position.of(later.resource_id)
+                            and dict(later.at)[later.resource_id] > read_to(position, later.resource_id)
                             for later in changes)
                 assert newest.get(c.appointment_id, 0) >= c.version or ahead, f"{c} skipped at {position}"
     latest = {}
@@ -295,6 +299,46 @@ def test_cursors_round_trip() -> None:
     assert feed.decode(feed.encode(position)) == position
     assert feed.decode(None) == feed.decode("") == feed.Position()
     assert feed.decode("42") == feed.Position(42)
+
+
+def test_a_document_written_again_while_a_page_is_read_comes_in_its_newest_version(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page meets a document from before issue 10 twice: in the old sequence, and (written
+    again after that read) in its resource's. Only the newer version is listed, at its place."""
+    from datetime import UTC, datetime
+
+    api.setup_branch("alt", resources=("anna",))
+    db = get_context().store.db
+    branch = db.collection("branches").document("alt")
+    branch.collection("appointments").document("x1").set(
+        _legacy_doc("x1", "anna", 1, updated=datetime(2020, 1, 1, tzinfo=UTC)))
+    branch.set({"appointment_seq": 1}, merge=True)
+    store = AppointmentStore(db, "alt")
+    store.put(Appointment("n1", "anna", "2031-05-07T09:00:00+02:00", "2031-05-07T10:00:00+02:00", "neu"))
+    original = AppointmentStore.legacy_changes_since
+
+    def then_written_again(self: AppointmentStore, cursor: int, limit: int = 1000) -> Any:
+        chunk = original(self, cursor, limit)
+        monkeypatch.setattr(AppointmentStore, "legacy_changes_since", original)
+        store.put(Appointment("x1", "anna", "2031-05-06T09:00:00+02:00", "2031-05-06T10:00:00+02:00",
+                              "geändert"))
+        return chunk
+
+    monkeypatch.setattr(AppointmentStore, "legacy_changes_since", then_written_again)
+    body = api.call("GET", "/planner/branches/alt/changes").get_json()
+    assert [(c["appointment_id"], c["version"]) for c in body["changes"]] == [("n1", 1), ("x1", 2)]
+    assert body["changes"][1]["appointment"]["title"] == "geändert"
+    again = api.call("GET", "/planner/branches/alt/changes", query_string={"cursor": body["cursor"]})
+    assert again.get_json() == {"changes": [], "cursor": body["cursor"]}
+
+
+def test_a_well_formed_cursor_longer_than_the_limit_is_400(api: Api) -> None:
+    api.setup_branch()
+    many = feed.Position(0, {f"r{i:05d}": 1 for i in range(2000)})
+    cursor = feed.encode(many)
+    assert len(cursor) > feed.MAX_CURSOR_CHARS
+    r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_cursor")
 
 
 def test_a_move_while_a_page_is_read_comes_in_that_page(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
