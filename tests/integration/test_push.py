@@ -244,6 +244,20 @@ def test_revoke_stops_the_channel(stack: PushStack) -> None:
     assert "push" not in stack.api.status() and not stack.link().channel_id
 
 
+def test_a_revoke_after_the_grant_died_gives_the_channel_up_without_asking_google(stack: PushStack) -> None:
+    """The link already needs consent again (its run found the grant dead before any upkeep
+    ended the channel): the withdrawal asks Google nothing, the channel expires by itself."""
+    linked(stack)
+    channel_id = stack.link().channel_id
+    ref = stack.ctx.store.db.collection("links").document(f"{BRANCH}:anna")
+    ref.update({"status": "needs_reconsent"})
+    r = stack.api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}, role="admin")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "active"}
+    assert stack.channel(channel_id)["status"] == "abandoned"
+    assert not stack.link().channel_id
+
+
 def test_a_relink_stops_the_old_channel_and_opens_one_on_the_new_calendar(stack: PushStack) -> None:
     linked(stack)
     old = stack.link().channel_id
