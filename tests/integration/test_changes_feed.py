@@ -287,11 +287,21 @@ def test_documents_from_before_issue_10_are_in_the_feed_and_an_old_cursor_goes_o
     "c1.LTE",                    # -1
     "c1.MDsvPTE",                # 0;/=1
     "c1.MR",                     # "1" with other trailing bits: not the feed's spelling
+    "c1.OTIyMzM3MjAzNjg1NDc3NTgwOA",          # 9223372036854775808: past Firestore's integers
+    "c1.MDthbm5hPTkyMjMzNzIwMzY4NTQ3NzU4MDg",  # 0;anna=9223372036854775808
 ])
 def test_a_cursor_the_feed_did_not_answer_is_400(api: Api, cursor: str) -> None:
     api.setup_branch()
     r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor})
     assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_cursor"), cursor
+
+
+def test_the_largest_positions_are_a_cursor_the_feed_takes(api: Api) -> None:
+    api.setup_branch()
+    for position in (feed.Position(feed.MAX_POSITION), feed.Position(0, {"anna": feed.MAX_POSITION})):
+        cursor = feed.encode(position)
+        r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor})
+        assert r.status_code == 200 and r.get_json() == {"changes": [], "cursor": cursor}, position
 
 
 def test_cursors_round_trip() -> None:
