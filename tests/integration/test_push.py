@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,16 @@ def test_unknown_stopped_and_foreign_channels_answer_200_and_queue_nothing(stack
     other = notify(stack, channel, **{"X-Goog-Resource-ID": "another-resource"})
     assert other == (200, {"status": "ignored"})
     stack.ctx.store.db.collection("channels").document(channel["id"]).update({"status": "stopped"})
+    assert notify(stack, channel) == (200, {"status": "ignored"})
+    assert queued(stack) == 0
+
+
+def test_without_a_task_queue_a_notification_is_ignored_and_queues_nothing(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    monkeypatch.delenv("SYNC_QUEUE")
+    reset_caches()
     assert notify(stack, channel) == (200, {"status": "ignored"})
     assert queued(stack) == 0
 
@@ -242,6 +253,22 @@ def test_revoke_stops_the_channel(stack: PushStack) -> None:
     assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "stopped"}
     assert stack.channel(channel_id)["status"] == "stopped"
     assert "push" not in stack.api.status() and not stack.link().channel_id
+
+
+@pytest.mark.parametrize(("fault", "reason"), [((503, None, 4), "503 backendError"),
+                                               ((403, "quotaExceeded", 1), "Throttled")])
+def test_a_stop_google_refuses_is_logged_with_the_channel_and_the_withdrawal_goes_on(
+        stack: PushStack, log_lines: io.StringIO, fault: tuple, reason: str) -> None:
+    linked(stack)
+    channel_id = stack.link().channel_id
+    code, google_reason, count = fault
+    stack.control.add_fault(code, reason=google_reason, count=count, path_regex="channels/stop")
+    r = stack.api.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"}, role="admin")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "active"}  # expires
+    assert stack.channel(channel_id)["status"] == "stopped"  # its notifications are ignored
+    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "could not stop" in x]
+    assert (line["channel"], line["reason"]) == (channel_id, reason)
 
 
 def test_a_revoke_after_the_grant_died_gives_the_channel_up_without_asking_google(stack: PushStack) -> None:
