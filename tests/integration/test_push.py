@@ -110,6 +110,33 @@ def test_without_a_task_queue_a_notification_is_ignored_and_queues_nothing(
     assert queued(stack) == 0
 
 
+def test_a_notification_the_queue_cannot_take_is_503_so_that_google_sends_it_again(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    monkeypatch.setenv("SYNC_QUEUE", "projects/demo-planner/locations/europe-west3/queues/gone")
+    reset_caches()
+    status, body = notify(stack, channel)
+    assert (status, body["error"]["code"]) == (503, "unavailable")
+    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "could not queue" in x]
+    assert line["link"] == f"{BRANCH}:anna" and line["severity"] == "WARNING"
+    assert queued(stack) == 0
+
+
+def test_each_round_of_a_channel_is_one_task_named_after_its_link_channel_and_round(
+        stack: PushStack) -> None:
+    linked(stack)
+    [channel] = stack.google_channels("active")
+    assert notify(stack, channel, number=10)[1]["status"] == "queued"
+    stack.settle()
+    assert notify(stack, channel, number=11)[1]["status"] == "queued"  # the run moved it on a round
+    stack.settle()
+    names = [run["task"].rpartition("/")[2] for run in stack.push_runs()]
+    assert [n.rpartition("-push-")[2].rsplit("-", 1)[0] for n in names] == [  # less the hour
+        f"{channel['id']}-0", f"{channel['id']}-1"]
+    assert all(n.startswith(f"{BRANCH}-anna-") for n in names)
+
+
 def test_missing_or_malformed_headers_are_400(stack: PushStack) -> None:
     linked(stack)
     [channel] = stack.google_channels("active")
