@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.google_emulator import EmulatorServer
+from functions import i18n
 from functions.context import reset_caches
 from functions.services import dispatch, push
 from functions.sync import channels, schedule
@@ -116,8 +117,9 @@ def test_a_notification_the_queue_cannot_take_is_503_so_that_google_sends_it_aga
     [channel] = stack.google_channels("active")
     monkeypatch.setenv("SYNC_QUEUE", "projects/demo-planner/locations/europe-west3/queues/gone")
     reset_caches()
-    status, body = notify(stack, channel)
+    status, body = notify(stack, channel, **{"Accept-Language": "en"})
     assert (status, body["error"]["code"]) == (503, "unavailable")
+    assert body["error"]["message"] == i18n.MESSAGES["sync_not_queued"]["en"]
     [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "could not queue" in x]
     assert line["link"] == f"{BRANCH}:anna" and line["severity"] == "WARNING"
     assert queued(stack) == 0
