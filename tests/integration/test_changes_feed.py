@@ -33,6 +33,7 @@ from google.api_core.exceptions import Aborted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.firestore_ops import counting
 from functions.adapters.appointments_store import AppointmentStore, StoredAppointment
 from functions.context import get_context
 from functions.services import feed
@@ -340,6 +341,81 @@ def test_a_document_written_again_while_a_page_is_read_comes_in_its_newest_versi
     assert body["changes"][1]["appointment"]["title"] == "geändert"
     again = api.call("GET", "/planner/branches/alt/changes", query_string={"cursor": body["cursor"]})
     assert again.get_json() == {"changes": [], "cursor": body["cursor"]}
+
+
+def _booked(store: AppointmentStore, appointment_id: str, resource_id: str, title: str = "Hörtest") -> None:
+    store.put(Appointment(appointment_id, resource_id, "2031-05-06T09:00:00+02:00",
+                          "2031-05-06T10:00:00+02:00", title))
+
+
+def _moves_listed_already(api: Api) -> tuple[AppointmentStore, str]:
+    """anna's first read (a full one) is all moves to raum-1 that the reader's cursor (further in
+    raum-1 than in anna) has listed there; b1 comes after them in anna."""
+    api.setup_branch()
+    store = AppointmentStore(get_context().store.db, "berlin")
+    for i in range(feed.MIN_READ):
+        _booked(store, f"a{i}", "anna")
+    for i in range(feed.MIN_READ):
+        _booked(store, f"a{i}", "raum-1", "verlegt")
+    _booked(store, "b1", "anna", "neu")
+    return store, feed.encode(feed.Position(0, {"raum-1": feed.MIN_READ}))  # raum-1 read to its end
+
+
+def _page(api: Api, cursor: str, limit: int) -> list[tuple[str, str]]:
+    r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor, "limit": limit})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return [(c["appointment_id"], c["appointment"]["resource_id"]) for c in r.get_json()["changes"]]
+
+
+def test_a_page_goes_on_past_a_full_read_of_moves_it_has_listed_already(api: Api) -> None:
+    """The page reads on and lists what anna has after the moves; an empty page would say
+    "caught up" while it is not."""
+    _, cursor = _moves_listed_already(api)
+    assert _page(api, cursor, feed.MIN_READ) == [("b1", "anna")]
+
+
+def test_a_move_into_a_resource_the_page_has_read_to_its_end_is_read_there(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, cursor = _moves_listed_already(api)
+    original = AppointmentStore.changes_since
+
+    def then_b1_moves(self: AppointmentStore, resource_id: str, after: int, limit: int = 1000) -> Any:
+        chunk = original(self, resource_id, after, limit)
+        if resource_id == "raum-1":  # raum-1 read to its end, for the first of the moves
+            monkeypatch.setattr(AppointmentStore, "changes_since", original)
+            _booked(store, "b1", "raum-1", "auch verlegt")
+        return chunk
+
+    monkeypatch.setattr(AppointmentStore, "changes_since", then_b1_moves)
+    assert _page(api, cursor, feed.MIN_READ) == [("b1", "raum-1")]
+
+
+def test_a_page_reads_about_what_it_lists_not_the_whole_sequence(api: Api) -> None:
+    api.setup_branch()
+    store = AppointmentStore(get_context().store.db, "berlin")
+    for i in range(3 * feed.MIN_READ):
+        _booked(store, f"a{i}", "anna")
+    with counting() as ops:
+        r = api.call("GET", "/planner/branches/berlin/changes", query_string={"limit": 5})
+    assert [c["appointment_id"] for c in r.get_json()["changes"]] == [f"a{i}" for i in range(5)]
+    # the branch, its resources, and anna's changes two reads of 5 at a time (the second one
+    # tells where the page ends)
+    assert ops["reads"] <= 1 + 3 + 2 * 5, ops
+
+
+def test_a_page_of_the_old_sequence_reads_about_what_it_lists(api: Api) -> None:
+    api.setup_branch("alt", resources=("anna",))
+    db = get_context().store.db
+    batch = db.batch()
+    for seq in range(1, 3 * feed.MIN_READ + 1):
+        batch.set(db.collection("branches").document("alt").collection("appointments").document(f"x{seq}"),
+                  _legacy_doc(f"x{seq}", "anna", seq))
+    batch.commit()
+    db.collection("branches").document("alt").set({"appointment_seq": 3 * feed.MIN_READ}, merge=True)
+    with counting() as ops:
+        r = api.call("GET", "/planner/branches/alt/changes", query_string={"limit": 5})
+    assert [c["appointment_id"] for c in r.get_json()["changes"]] == [f"x{i}" for i in range(1, 6)]
+    assert ops["reads"] <= 1 + 1 + 2 * 5, ops
 
 
 def test_a_well_formed_cursor_longer_than_the_limit_is_400(api: Api) -> None:
