@@ -23,7 +23,8 @@ def _field(request: Any, name: str) -> Any:
 
 @contextmanager
 def counting() -> Iterator[Counter[str]]:
-    """`reads` and `writes` of the Firestore client within the block (every thread)."""
+    """`reads` and `writes` of the Firestore client within the block (every thread), and the
+    `queries` among them."""
     from google.cloud.firestore_v1.services.firestore.client import FirestoreClient
 
     counts: Counter[str] = Counter()
@@ -35,6 +36,8 @@ def counting() -> Iterator[Counter[str]]:
         return originals["batch_get_documents"](self, *args, **kwargs)
 
     def run_query(self: Any, *args: Any, **kwargs: Any) -> Iterable[Any]:
+        counts["queries"] += 1  # Firestore bills a query one read even when it returns nothing
+
         def each() -> Iterator[Any]:
             for response in originals["run_query"](self, *args, **kwargs):
                 counts["reads"] += bool(getattr(response, "document", None) and response.document.name)

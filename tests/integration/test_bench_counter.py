@@ -1,6 +1,7 @@
 """The benches' Firestore counter (bench/firestore_ops.py) counts what Firestore bills: each
 document read (a get, a get_all, every document a query returns) and each write of a commit
-(a set, a batch, a transaction), and stops counting when its block ends."""
+(a set, a batch, a transaction), and the queries among the reads (Firestore bills an empty one
+as one read); it stops counting when its block ends."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def test_reads_and_writes_are_counted_as_firestore_bills_them(firestore_client: 
         assert dict(ops) == {"writes": 4, "reads": 1}
         list(firestore_client.get_all([col.document("b"), col.document("c")]))
         assert len(list(col.stream())) == 3
-        assert dict(ops) == {"writes": 4, "reads": 1 + 2 + 3}
+        assert dict(ops) == {"writes": 4, "reads": 1 + 2 + 3, "queries": 1}
+        assert not list(col.where(filter=firestore.FieldFilter("n", "==", 99)).stream())
+        assert dict(ops) == {"writes": 4, "reads": 6, "queries": 2}  # queries: also the empty ones
     col.document("d").set({"n": 4})
     col.document("d").get()
-    assert dict(ops) == {"writes": 4, "reads": 6}  # nothing after the block
+    assert dict(ops) == {"writes": 4, "reads": 6, "queries": 2}  # nothing after the block

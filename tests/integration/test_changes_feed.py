@@ -310,6 +310,8 @@ def test_cursors_round_trip() -> None:
     assert feed.decode(feed.encode(position)) == position
     assert feed.decode(None) == feed.decode("") == feed.Position()
     assert feed.decode("42") == feed.Position(42)
+    zero_left_out = feed.Position(7, {"anna": 0, "raum-1": 12})
+    assert feed.encode(zero_left_out) == feed.encode(feed.Position(7, {"raum-1": 12}))
 
 
 def test_a_document_written_again_while_a_page_is_read_comes_in_its_newest_version(
@@ -398,9 +400,24 @@ def test_a_page_reads_about_what_it_lists_not_the_whole_sequence(api: Api) -> No
     with counting() as ops:
         r = api.call("GET", "/planner/branches/berlin/changes", query_string={"limit": 5})
     assert [c["appointment_id"] for c in r.get_json()["changes"]] == [f"a{i}" for i in range(5)]
+    assert ops["queries"] == 1 + 2, ops
     # the branch, its resources, and anna's changes two reads of 5 at a time (the second one
     # tells where the page ends)
     assert ops["reads"] <= 1 + 3 + 2 * 5, ops
+
+
+def test_a_reader_that_is_nearly_caught_up_costs_a_query_for_its_news_only(api: Api) -> None:
+    """Of the branch's sequences only those with news are read, each once when it ends early."""
+    api.setup_branch()
+    store = AppointmentStore(get_context().store.db, "berlin")
+    _booked(store, "a1", "anna")
+    _booked(store, "r1", "raum-1")
+    cursor = api.call("GET", "/planner/branches/berlin/changes").get_json()["cursor"]
+    _booked(store, "a2", "anna")
+    with counting() as ops:
+        r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor})
+    assert [c["appointment_id"] for c in r.get_json()["changes"]] == ["a2"]
+    assert ops["queries"] == 2, ops  # the branch's resources, and anna's news
 
 
 def test_a_page_of_the_old_sequence_reads_about_what_it_lists(api: Api) -> None:
