@@ -420,6 +420,21 @@ def test_a_reader_that_is_nearly_caught_up_costs_a_query_for_its_news_only(api: 
     assert ops["queries"] == 2, ops  # the branch's resources, and anna's news
 
 
+def test_a_page_over_several_resources_reads_each_in_a_share_of_the_page(api: Api) -> None:
+    """With three resources pending, a page of 80 reads each in chunks of 54 (twice its share,
+    rounded up): one query each here, where chunks of 20 would need two."""
+    resources = ("anna", "raum-1", "geraet")
+    api.setup_branch(resources=resources)
+    store = AppointmentStore(get_context().store.db, "berlin")
+    for i in range(30):
+        for resource in resources:
+            _booked(store, f"{resource}-{i}", resource)
+    with counting() as ops:
+        r = api.call("GET", "/planner/branches/berlin/changes", query_string={"limit": 80})
+    assert len(r.get_json()["changes"]) == 80
+    assert ops["queries"] == 1 + 3, ops
+
+
 def test_a_page_of_the_old_sequence_reads_about_what_it_lists(api: Api) -> None:
     api.setup_branch("alt", resources=("anna",))
     db = get_context().store.db
