@@ -314,10 +314,12 @@ def test_cursors_round_trip() -> None:
     assert feed.encode(zero_left_out) == feed.encode(feed.Position(7, {"raum-1": 12}))
 
 
+@pytest.mark.parametrize("limit", [100, 2])
 def test_a_document_written_again_while_a_page_is_read_comes_in_its_newest_version(
-        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Api, monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
     """The page meets a document from before issue 10 twice: in the old sequence, and (written
-    again after that read) in its resource's. Only the newer version is listed, at its place."""
+    again after that read) in its resource's. Only the newer version is listed, at its place;
+    it replaces the older one, so it has room also in a page that is full."""
     from datetime import UTC, datetime
 
     api.setup_branch("alt", resources=("anna",))
@@ -338,7 +340,7 @@ def test_a_document_written_again_while_a_page_is_read_comes_in_its_newest_versi
         return chunk
 
     monkeypatch.setattr(AppointmentStore, "legacy_changes_since", then_written_again)
-    body = api.call("GET", "/planner/branches/alt/changes").get_json()
+    body = api.call("GET", "/planner/branches/alt/changes", query_string={"limit": limit}).get_json()
     assert [(c["appointment_id"], c["version"]) for c in body["changes"]] == [("n1", 1), ("x1", 2)]
     assert body["changes"][1]["appointment"]["title"] == "geändert"
     again = api.call("GET", "/planner/branches/alt/changes", query_string={"cursor": body["cursor"]})
@@ -433,6 +435,15 @@ def test_a_page_over_several_resources_reads_each_in_a_share_of_the_page(api: Ap
         r = api.call("GET", "/planner/branches/berlin/changes", query_string={"limit": 80})
     assert len(r.get_json()["changes"]) == 80
     assert ops["queries"] == 1 + 3, ops
+    for i in range(30, 90):  # anna has more than 54 after the cursor: two reads
+        _booked(store, f"anna-{i}", "anna")
+    for resource in resources[1:]:
+        _booked(store, f"{resource}-30", resource)
+    with counting() as ops:
+        r = api.call("GET", "/planner/branches/berlin/changes",
+                     query_string={"limit": 80, "cursor": r.get_json()["cursor"]})
+    assert len(r.get_json()["changes"]) == 10 + 60 + 2
+    assert ops["queries"] == 1 + 3 + 1, ops
 
 
 def test_a_page_of_the_old_sequence_reads_about_what_it_lists(api: Api) -> None:
