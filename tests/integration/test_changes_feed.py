@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.firestore_ops import counting
+from functions import i18n
 from functions.adapters.appointments_store import AppointmentStore, StoredAppointment
 from functions.context import get_context
 from functions.services import feed
@@ -293,8 +294,11 @@ def test_documents_from_before_issue_10_are_in_the_feed_and_an_old_cursor_goes_o
 ])
 def test_a_cursor_the_feed_did_not_answer_is_400(api: Api, cursor: str) -> None:
     api.setup_branch()
-    r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor})
+    r = api.call("GET", "/planner/branches/berlin/changes", query_string={"cursor": cursor},
+                 headers={"Accept-Language": "en"})
     assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_cursor"), cursor
+    assert r.get_json()["error"]["message"] == i18n.render(
+        "cursor_invalid", "en", {"max_position": 9223372036854775807})
 
 
 def test_the_largest_positions_are_a_cursor_the_feed_takes(api: Api) -> None:
