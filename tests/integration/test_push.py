@@ -274,6 +274,30 @@ def test_a_renewal_leaves_an_old_channel_that_was_ended_meanwhile_alone(
     assert "upkeep failed" not in log_lines.getvalue()
 
 
+def test_a_watch_google_refuses_is_tried_again_an_hour_later_and_the_link_polls_meanwhile(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO) -> None:
+    stack.api.setup_branch()
+    stack.control.add_fault(403, reason="quotaExceeded", count=1, path_regex="events/watch")
+    stack.api.link_new_calendar()
+    stack.settle()
+    link = stack.link()
+    assert not link.push and not link.channel_id and not stack.google_channels()
+    [refused] = [d.to_dict() for d in stack.ctx.store.db.collection("channels").stream()]
+    assert refused["status"] == "abandoned"
+    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "refused the push channel" in x]
+    assert (line["link"], line["reason"], line["severity"]) == (f"{BRANCH}:anna", "Throttled", "WARNING")
+    retry_at = link.push_retry_at
+    assert retry_at - refused["created_at"] == channels.RETRY_AFTER_REFUSAL
+    frozen_now(monkeypatch, retry_at - timedelta(minutes=1))
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)  # the normal poll; no new watch yet
+    assert not stack.google_channels() and not stack.link().channel_id
+    frozen_now(monkeypatch, retry_at + timedelta(minutes=1))
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
+    link = wait_for(lambda: (lk := stack.link()).push and lk)
+    [active] = stack.google_channels("active")
+    assert active["id"] == link.channel_id and link.push_retry_at is None
+
+
 def test_revoke_stops_the_channel(stack: PushStack) -> None:
     linked(stack)
     channel_id = stack.link().channel_id
