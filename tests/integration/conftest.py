@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -176,6 +177,11 @@ def cipher() -> TokenCipher:
 
 
 ApiFactory = Callable[..., Api]
+
+
+def logged(lines: io.StringIO, text: str) -> list[dict[str, Any]]:
+    """The JSON log lines (of `log_lines`) whose message holds `text`."""
+    return [json.loads(x) for x in lines.getvalue().splitlines() if text in x]
 
 
 @pytest.fixture

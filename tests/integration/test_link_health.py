@@ -5,7 +5,6 @@ decision on a held-back mass change (apply or restore from the planner), audited
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from functions import i18n
 from functions.context import get_context
 from functions.sync.engine import Engine
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api
+from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, logged
 from tests.integration.test_sync import at, live, put, sync
 
 pytestmark = pytest.mark.firestore
@@ -130,7 +129,7 @@ def test_apply_lets_the_deletions_through_once(linked: tuple[Api, str], control:
     blocked_anna(api, control, cal)
     r = api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, role="admin")
     assert r.status_code == 200, r.get_data(as_text=True)
-    (line,) = [json.loads(x) for x in log_lines.getvalue().splitlines() if "mass change decided" in x]
+    (line,) = logged(log_lines, "mass change decided")
     assert (line["link"], line["decision"]) == (f"{BRANCH}:anna", "apply")
     assert r.get_json()["pulled"] == 12
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 404

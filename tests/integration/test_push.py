@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from functions.context import reset_caches
 from functions.services import dispatch, push
 from functions.sync import channels, schedule
 from functions.sync.engine import ACCOUNTS
-from tests.integration.conftest import BRANCH
+from tests.integration.conftest import BRANCH, logged
 from tests.integration.push_support import PushStack, frozen_now, push_stack, wait_for
 from tests.integration.test_sync import at
 from tests.integration.test_sync_tasks import put
@@ -120,7 +119,7 @@ def test_a_notification_the_queue_cannot_take_is_503_so_that_google_sends_it_aga
     status, body = notify(stack, channel, **{"Accept-Language": "en"})
     assert (status, body["error"]["code"]) == (503, "unavailable")
     assert body["error"]["message"] == i18n.MESSAGES["sync_not_queued"]["en"]
-    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "could not queue" in x]
+    [line] = logged(log_lines, "could not queue")
     assert line["link"] == f"{BRANCH}:anna" and line["severity"] == "WARNING"
     assert queued(stack) == 0
 
@@ -284,7 +283,7 @@ def test_a_watch_google_refuses_is_tried_again_an_hour_later_and_the_link_polls_
     assert not link.push and not link.channel_id and not stack.google_channels()
     [refused] = [d.to_dict() for d in stack.ctx.store.db.collection("channels").stream()]
     assert refused["status"] == "abandoned"
-    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "refused the push channel" in x]
+    [line] = logged(log_lines, "refused the push channel")
     assert (line["link"], line["reason"], line["severity"]) == (f"{BRANCH}:anna", "Throttled", "WARNING")
     retry_at = link.push_retry_at
     assert retry_at - refused["created_at"] == channels.RETRY_AFTER_REFUSAL
@@ -320,7 +319,7 @@ def test_a_stop_google_refuses_is_logged_with_the_channel_and_the_withdrawal_goe
     assert r.status_code == 200, r.get_data(as_text=True)
     assert {c["id"]: c["status"] for c in stack.google_channels()} == {channel_id: "active"}  # expires
     assert stack.channel(channel_id)["status"] == "stopped"  # its notifications are ignored
-    [line] = [json.loads(x) for x in log_lines.getvalue().splitlines() if "could not stop" in x]
+    [line] = logged(log_lines, "could not stop")
     assert (line["channel"], line["reason"]) == (channel_id, reason)
 
 

@@ -4,15 +4,13 @@ is forgotten all the same, with the admin told to revoke it at Google."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
 from functions.adapters.sync_store import SyncStore
 from functions.context import get_context
 from functions.domain import link_id
-from tests.integration.conftest import BRANCH, Api, link_doc
+from tests.integration.conftest import BRANCH, Api, link_doc, logged
 from tests.integration.test_sync import put, sync
 from tests.integration.test_token_key_rotation import NEW_KEY, use_keys
 
@@ -58,7 +56,7 @@ def test_a_token_no_key_opens_is_forgotten_and_the_admin_told_to_revoke_at_googl
     assert any(g["alive"] for g in control.grants())  # Google still holds it: nothing could revoke it
     entry = get_context().store.audit_entries(BRANCH, "anna")[-1]
     assert entry["details"] == {"revoked_at_google": False, "calendar_id": cal}
-    (line,) = [json.loads(x) for x in log_lines.getvalue().splitlines() if "does not decrypt" in x]
+    (line,) = logged(log_lines, "does not decrypt")
     assert line["severity"] == "ERROR" and line["link"] == LINK
 
 
