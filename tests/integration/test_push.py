@@ -14,6 +14,7 @@ import pytest
 from devtools.google_emulator import EmulatorServer
 from functions import i18n
 from functions.context import reset_caches
+from functions.domain import Link
 from functions.services import dispatch, push
 from functions.sync import channels, schedule
 from functions.sync.engine import ACCOUNTS
@@ -229,6 +230,17 @@ def test_a_renewal_overlap_writes_nothing_twice(stack: PushStack) -> None:
     assert [c["appointment"]["title"] for c in google_changes] == ["Beide Kanäle"]
 
 
+def renewed_at_81_percent(stack: PushStack, monkeypatch: pytest.MonkeyPatch, old: Link) -> Link:
+    """The link's task at 81 % of its channel's life (both clocks): the link with its new channel."""
+    life = old.channel_expires_at - old.channel_opened_at
+    stack.control.advance_clock((life * 0.81).total_seconds())
+    frozen_now(monkeypatch, old.channel_opened_at + life * 0.81)
+    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
+    new = wait_for(lambda: (link := stack.link()).push and link)
+    assert new.channel_id != old.channel_id
+    return new
+
+
 def test_a_channel_is_renewed_at_80_percent_of_its_life(stack: PushStack,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     linked(stack)
@@ -238,11 +250,7 @@ def test_a_channel_is_renewed_at_80_percent_of_its_life(stack: PushStack,
     frozen_now(monkeypatch, early)
     dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
     assert stack.link().channel_id == old.channel_id  # not yet
-    stack.control.advance_clock((life * 0.81).total_seconds())
-    frozen_now(monkeypatch, old.channel_opened_at + life * 0.81)
-    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
-    new = wait_for(lambda: (link := stack.link()).push and link)
-    assert new.channel_id != old.channel_id
+    new = renewed_at_81_percent(stack, monkeypatch, old)
     states = {c["id"]: c["status"] for c in stack.google_channels()}
     assert states == {old.channel_id: "stopped", new.channel_id: "active"}
     assert stack.channel(old.channel_id)["status"] == "stopped"
@@ -259,12 +267,7 @@ def test_a_renewal_leaves_an_old_channel_that_was_ended_meanwhile_alone(
         ref.delete()
     else:  # another run ended it (in our records only: Google is never asked twice)
         ref.update({"status": ended, "ended_at": ended_at})
-    life = old.channel_expires_at - old.channel_opened_at
-    stack.control.advance_clock((life * 0.81).total_seconds())
-    frozen_now(monkeypatch, old.channel_opened_at + life * 0.81)
-    dispatch.run_task(stack.ctx, BRANCH, "anna", schedule.POLL)
-    new = wait_for(lambda: (link := stack.link()).push and link)
-    assert new.channel_id != old.channel_id
+    new = renewed_at_81_percent(stack, monkeypatch, old)
     states = {c["id"]: c["status"] for c in stack.google_channels()}
     assert states == {old.channel_id: "active", new.channel_id: "active"}
     if ended != "deleted":
