@@ -9,11 +9,12 @@ modules. The Firestore emulator is started once for the whole run (FIRESTORE_EMU
 already exported) and shared by every mutant's tests, each test in a project of its own.
 
 Verdicts are kept in `mutants/` between runs: a mutant already killed is not tested again while its
-function is unchanged, but every survivor (and timeout) is, so a new test shows at once. The killed
-ones are also kept in the repository, `devtools/mutation_verdicts.json`, by function and the hash of
-its source as mutmut computes it: a new checkout generates the mutants, takes over those verdicts for
-every function whose source is unchanged, and tests only the rest (a full run takes many hours on
-2 cores). `--fresh` forgets both and starts over.
+function is unchanged, but every survivor (and timeout) is, so a new test shows at once, except the
+excused survivors (listed as equivalent, or only rewording a message), which no test is meant to
+kill. Killed and excused ones are also kept in the repository, `devtools/mutation_verdicts.json`, by
+function and the hash of its source as mutmut computes it: a new checkout generates the mutants,
+takes over those verdicts for every function whose source is unchanged, and tests only the rest (a
+full run takes many hours on 2 cores). `--fresh` forgets both and starts over.
 MUTANT limits the run to those mutants (globs as mutmut takes them, e.g. 'functions.logs.*'); of the
 ones recorded, only those not killed are run again.
 `--report` only prints the summary of the last run.
@@ -95,32 +96,57 @@ def module_name(source: Path) -> str:
 
 
 def reset_unsettled() -> int:
-    """Forget every verdict but killed, so survivors (and timeouts, which a busy machine can
+    """Forget every verdict but killed and excused survivors (a listed equivalent, a reworded
+    message: no test is meant to kill those), so survivors (and timeouts, which a busy machine can
     cause) meet the current tests again."""
     count = 0
-    for meta in MUTANTS.rglob("*.py.meta"):
-        data = json.loads(meta.read_text())
+    equivalents = read_equivalents()
+    for source in mutated_sources():
+        path = meta_path(source)
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
         codes = data["exit_code_by_key"]
         for name, code in codes.items():
-            if code is not None and code not in KILLED:
-                codes[name] = None
-                count += 1
-        meta.write_text(json.dumps(data, indent=4))
+            if code is None or code in KILLED:
+                continue
+            if code in SURVIVED and excused(name, source, equivalents):
+                continue
+            codes[name] = None
+            count += 1
+        path.write_text(json.dumps(data, indent=4))
     return count
 
 
 def unsettled_matching(patterns: list[str]) -> list[str]:
-    """The recorded mutants matching mutmut-style names/globs that are not killed; the patterns
-    themselves where nothing is recorded yet."""
-    recorded = {name: code for meta in MUTANTS.rglob("*.py.meta")
-                for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+    """The recorded mutants matching mutmut-style names/globs that are neither killed nor excused
+    survivors; the patterns themselves where nothing is recorded yet."""
+    equivalents = read_equivalents()
+    recorded: dict[str, tuple[int | None, Path]] = {}
+    for source in mutated_sources():
+        for name, code in verdicts(source).items():
+            recorded[name] = (code, source)
     out: list[str] = []
     for pattern in patterns:
         matching = [n for n in recorded if fnmatch.fnmatchcase(n, pattern)]
         if not matching:
             out.append(pattern)
-        out.extend(n for n in matching if recorded[n] not in KILLED)
+        for name in matching:
+            code, source = recorded[name]
+            if code in KILLED or (code in SURVIVED and excused(name, source, equivalents)):
+                continue
+            out.append(name)
     return sorted(set(out))
+
+
+def excused(name: str, source: Path, equivalents: dict[str, Equivalent]) -> bool:
+    """A survivor no test is meant to kill: listed as equivalent (its mutated line unchanged), or
+    one that only rewords the prose of a message."""
+    mutation = mutation_of(name, source)
+    entry = equivalents.get(name)
+    if entry is not None:
+        return entry.line == added_line(mutation)
+    return is_wording(mutation)
 
 
 def split_name(name: str, source: Path) -> tuple[str, int]:
@@ -138,9 +164,11 @@ def load_store(path: Path = VERDICTS) -> dict[str, dict[str, list]]:
 
 
 def seed_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> int:
-    """Mark as killed every untested mutant the store has killed, where its function's source hash
-    is still the one it was killed at. Returns how many."""
+    """Take over, for every untested mutant whose function's source hash is still the one in the
+    store, its verdict: killed, or an excused survivor (kept as such, or listed as equivalent with
+    its mutated line unchanged), which is not run again. Returns how many."""
     count = 0
+    equivalents = read_equivalents()
     for source in sources:
         kept, path = store.get(str(source)), meta_path(source)
         if not kept or not path.exists():
@@ -152,17 +180,26 @@ def seed_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> int
                 continue
             func, number = split_name(name, source)
             entry = kept.get(func)
-            if entry and hashes.get(func) == entry[0] and number in entry[1]:
+            if not entry or hashes.get(func) != entry[0]:
+                continue
+            if number in entry[1]:
                 codes[name] = 1
-                count += 1
+            elif number in (entry[2] if len(entry) > 2 else ()) or (
+                    name in equivalents and excused(name, source, equivalents)):
+                codes[name] = 0
+            else:
+                continue
+            count += 1
         path.write_text(json.dumps(data, indent=4))
     return count
 
 
 def collect_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> dict[str, dict[str, list]]:
-    """The store after a run: per source, per function, [source hash, killed mutant numbers], from
+    """The store after a run: per source, per function, [source hash, killed mutant numbers] and,
+    where there are any, the numbers of its excused survivors (equivalent, reworded message), from
     mutmut's files; kept entries of functions whose hash is unchanged are merged in."""
     out: dict[str, dict[str, list]] = {}
+    equivalents = read_equivalents()
     for source in sources:
         try:
             data = json.loads(meta_path(source).read_text())
@@ -172,17 +209,31 @@ def collect_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> 
             continue
         hashes = data.get("hash_by_function_name", {})
         killed: dict[str, set[int]] = defaultdict(set)
-        for func, (digest, numbers) in store.get(str(source), {}).items():
+        survived: dict[str, set[int]] = defaultdict(set)
+        for func, (digest, numbers, *rest) in store.get(str(source), {}).items():
             if hashes.get(func) == digest:
                 killed[func].update(numbers)
-        for name, code in data["exit_code_by_key"].items():
+                survived[func].update(*rest)
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            func, number = split_name(name, source)
+            if func not in hashes:
+                continue
             if code in KILLED:
-                func, number = split_name(name, source)
-                if func in hashes:
-                    killed[func].add(number)
-        if killed:
-            out[str(source)] = {func: [hashes[func], sorted(numbers)]
-                                for func, numbers in sorted(killed.items())}
+                killed[func].add(number)
+                survived[func].discard(number)
+            elif code in SURVIVED and excused(name, source, equivalents):
+                survived[func].add(number)
+            elif code is not None:
+                survived[func].discard(number)
+        out_source = {}
+        for func in sorted(set(killed) | {f for f, n in survived.items() if n}):
+            entry: list = [hashes[func], sorted(killed[func])]
+            if survived[func]:
+                entry.append(sorted(survived[func]))
+            out_source[func] = entry
+        if out_source:
+            out[str(source)] = out_source
     return out
 
 
@@ -450,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh_checkout = not any(meta_path(source).exists() for source in sources)
     if fresh_checkout and store:
         generate()
-        print(f"took over {seed_verdicts(sources, store)} killed mutants from "
+        print(f"took over {seed_verdicts(sources, store)} verdicts (killed, or an excused survivor) from "
               f"{VERDICTS.relative_to(ROOT)} (functions unchanged since)")
     if not args.report:
         names = args.mutants

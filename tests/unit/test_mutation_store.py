@@ -62,3 +62,57 @@ def test_a_verdict_already_recorded_is_not_overwritten(mutants: Path) -> None:
     _meta(mutants, {_name(RUN, 1): 0}, {RUN: "h-run"})  # survived in this checkout's own run
     assert mutation.seed_verdicts([SOURCE], {str(SOURCE): {RUN: ["h-run", [1]]}}) == 0
     assert mutation.verdicts(SOURCE) == {_name(RUN, 1): 0}
+
+
+# --- excused survivors (a listed equivalent, a reworded message) are settled, not run again -------
+
+@pytest.fixture
+def excused_are(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The mutant names `mutation.excused` says yes to (it reads diffs of real mutants otherwise)."""
+    names: set[str] = set()
+    monkeypatch.setattr(mutation, "excused", lambda name, source, equivalents: name in names)
+    monkeypatch.setattr(mutation, "mutated_sources", lambda: [SOURCE])
+    return names
+
+
+def test_an_excused_survivor_is_kept_and_taken_over(mutants: Path, excused_are: set[str]) -> None:
+    excused_are.add(_name(RUN, 2))
+    _meta(mutants, {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): 0}, {RUN: "h-run"})
+    store = mutation.collect_verdicts([SOURCE], {})
+    assert store == {str(SOURCE): {RUN: ["h-run", [1], [2]]}}  # 3 survived, not excused: not kept
+    _meta(mutants, {_name(RUN, 1): None, _name(RUN, 2): None, _name(RUN, 3): None}, {RUN: "h-run"})
+    excused_are.clear()  # taken over by the store's word alone
+    assert mutation.seed_verdicts([SOURCE], store) == 2
+    assert mutation.verdicts(SOURCE) == {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): None}
+
+
+def test_an_excused_survivor_of_a_changed_function_is_run_again(mutants: Path, excused_are: set[str]) -> None:
+    _meta(mutants, {_name(RUN, 2): None}, {RUN: "h-run-new"})
+    assert mutation.seed_verdicts([SOURCE], {str(SOURCE): {RUN: ["h-run", [], [2]]}}) == 0
+    assert mutation.verdicts(SOURCE) == {_name(RUN, 2): None}
+
+
+def test_a_listed_equivalent_of_an_unchanged_function_is_taken_over(mutants: Path, excused_are: set[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = mutation.Equivalent(_name(RUN, 2), "+ x", "why")
+    monkeypatch.setattr(mutation, "read_equivalents", lambda: {listed.name: listed})
+    excused_are.add(_name(RUN, 2))
+    _meta(mutants, {_name(RUN, 2): None, _name(RUN, 3): None}, {RUN: "h-run"})
+    assert mutation.seed_verdicts([SOURCE], {str(SOURCE): {RUN: ["h-run", [1]]}}) == 1
+    assert mutation.verdicts(SOURCE) == {_name(RUN, 2): 0, _name(RUN, 3): None}
+
+
+def test_a_rerun_retests_survivors_but_not_excused_ones(mutants: Path, excused_are: set[str]) -> None:
+    excused_are.add(_name(RUN, 2))
+    _meta(mutants, {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): 0, _name(RUN, 4): 36},
+          {RUN: "h-run"})
+    assert mutation.unsettled_matching([f"functions.sync.engine.{RUN}*"]) == [_name(RUN, 3), _name(RUN, 4)]
+    assert mutation.reset_unsettled() == 2
+    assert mutation.verdicts(SOURCE) == {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): None,
+                                         _name(RUN, 4): None}
+
+
+def test_an_excused_survivor_later_killed_counts_as_killed(mutants: Path, excused_are: set[str]) -> None:
+    _meta(mutants, {_name(RUN, 2): 1}, {RUN: "h-run"})
+    assert mutation.collect_verdicts([SOURCE], {str(SOURCE): {RUN: ["h-run", [], [2]]}}) == {
+        str(SOURCE): {RUN: ["h-run", [2]]}}
