@@ -300,6 +300,26 @@ def test_a_watch_google_refuses_is_tried_again_an_hour_later_and_the_link_polls_
     assert active["id"] == link.channel_id and link.push_retry_at is None
 
 
+def test_a_channel_google_opened_after_the_link_moved_on_is_stopped_at_google_again(
+        stack: PushStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack.api.setup_branch()
+    watch = push.google_channels.watch
+    links = stack.ctx.store.db.collection("links")
+
+    def watch_while_the_calendar_goes_missing(*args: object, **kwargs: object) -> object:
+        opened = watch(*args, **kwargs)
+        links.document(f"{BRANCH}:anna").update({"status": "calendar_missing"})  # meanwhile
+        return opened
+
+    monkeypatch.setattr(push.google_channels, "watch", watch_while_the_calendar_goes_missing)
+    stack.api.link_new_calendar()
+    [opened] = wait_for(lambda: stack.google_channels())
+    wait_for(lambda: stack.channel(opened["id"])["status"] == "stopped")
+    assert {c["id"]: c["status"] for c in stack.google_channels()} == {opened["id"]: "stopped"}
+    snap = links.document(f"{BRANCH}:anna").get().to_dict()
+    assert not snap.get("channel_id") and not snap.get("push")
+
+
 def test_revoke_stops_the_channel(stack: PushStack) -> None:
     linked(stack)
     channel_id = stack.link().channel_id
