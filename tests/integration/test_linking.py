@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
-from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api
+from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, logged
 
 pytestmark = pytest.mark.firestore
 ACCOUNT = "praxis.berlin@example.com"
@@ -172,7 +174,8 @@ def test_revoke_when_google_already_killed_the_grant(consented: Api, control: Em
     assert consented.status()["status"] == "revoked"
 
 
-def test_dead_grant_turns_into_needs_reconsent(consented: Api, control: EmulatorControl) -> None:
+def test_dead_grant_turns_into_needs_reconsent(consented: Api, control: EmulatorControl,
+                                              log_lines: io.StringIO) -> None:
     control.kill_grants()
     r = consented.call("GET", f"/links/{BRANCH}/anna/calendars")
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
@@ -180,6 +183,12 @@ def test_dead_grant_turns_into_needs_reconsent(consented: Api, control: Emulator
     assert status["status"] == "needs_reconsent"
     assert status["last_error_code"] == "needs_reconsent"
     assert "link again" in consented.status(lang="en")["last_error"]
+    entries = consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    assert [(e["action"], e["actor"], e["role"], e["details"]) for e in entries[1:]] == [
+        ("grant_dead", "u-1", "planner", {})]
+    [line] = logged(log_lines, "link status changed")
+    assert (line["link"], line["status"], line["reason"]) == (
+        f"{BRANCH}:anna", "needs_reconsent", "grant_dead")
 
 
 def test_reconsent_revokes_the_previous_grant(consented: Api, control: EmulatorControl) -> None:
