@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api
 
 pytestmark = pytest.mark.firestore
 
@@ -146,3 +146,36 @@ def test_a_missing_setting_is_a_clear_error_that_names_it(api: Api, monkeypatch:
     assert "PUBLIC_BASE_URL" not in r.get_data(as_text=True)  # callers learn nothing of the setup
     (entry,) = [line for line in stream.getvalue().splitlines() if "configuration error" in line]
     assert '"severity": "CRITICAL"' in entry and "PUBLIC_BASE_URL is not set" in entry
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/planner/branches/b:1", "branch_id"),
+    ("/planner/branches/b:1/resources", "branch_id"),
+    ("/planner/branches/b:1/resources/anna", "branch_id"),
+    (f"/planner/branches/{BRANCH}/resources/r:1", "resource_id"),
+])
+def test_reading_with_a_bad_id_is_400_and_names_the_id(api: Api, path: str, field: str) -> None:
+    api.setup_branch()
+    r = api.call("GET", path, headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_id")
+    assert r.get_json()["error"]["message"].startswith(f"{field} must be")
+
+
+def test_an_admin_reads_its_own_branch_and_no_other(api: Api) -> None:
+    api.setup_branch()
+    api.setup_branch(OTHER_BRANCH)
+    admin = api.token("admin")
+    r = api.call("GET", f"/planner/branches/{BRANCH}", token=admin)
+    assert (r.status_code, r.get_json()["branch_id"]) == (200, BRANCH)
+    r = api.call("GET", f"/planner/branches/{BRANCH}/resources", token=admin)
+    assert r.status_code == 200
+    assert [x["resource_id"] for x in r.get_json()["resources"]] == ["anna", "raum-1"]
+    for path in (f"/planner/branches/{OTHER_BRANCH}", f"/planner/branches/{OTHER_BRANCH}/resources"):
+        r = api.call("GET", path, token=admin)
+        assert (r.status_code, r.get_json()["error"]["code"]) == (403, "forbidden"), path
+
+
+def test_the_resource_list_shows_each_resources_link_status(linked: tuple[Api, str]) -> None:
+    api, _ = linked
+    listed = api.call("GET", f"/planner/branches/{BRANCH}/resources").get_json()["resources"]
+    assert {x["resource_id"]: x["link_status"] for x in listed} == {"anna": "linked", "raum-1": "none"}
