@@ -252,3 +252,20 @@ def test_a_calendar_can_serve_only_one_resource(consented: Api) -> None:
     assert consented.status(resource="raum-1")["status"] == "consented"
     # re-linking the same resource to its own calendar is fine
     assert consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": chosen["id"]}).status_code == 200
+
+
+def test_a_wipe_preview_without_a_calendar_is_400_and_names_the_field(consented: Api) -> None:
+    r = consented.call("GET", f"/links/{BRANCH}/anna/preview", headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "missing_field")
+    assert r.get_json()["error"]["message"] == "'calendar_id' is required."
+
+
+def test_a_wipe_preview_that_finds_the_grant_dead_audits_who_asked(consented: Api,
+                                                                   control: EmulatorControl) -> None:
+    (chosen,) = calendars(consented)
+    control.kill_grants()
+    r = consented.call("GET", f"/links/{BRANCH}/anna/preview", query_string={"calendar_id": chosen["id"]},
+                       token=consented.token("admin"))
+    assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
+    entries = consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    assert [(e["action"], e["actor"], e["role"]) for e in entries[1:]] == [("grant_dead", "u-1", "admin")]
