@@ -166,7 +166,7 @@ def _replay(ctx: Context, state: str, browser: str | None) -> CallbackOutcome | 
         if replay is None:
             return None
         if replay.get("page") != "pending":  # the page recorded by the first request (callback)
-            page, status = replay["page"], int(replay.get("status") or 200)
+            page, status = replay["page"], int(replay["status"])
             return CallbackOutcome(page, status, replay.get("details"))
         used_at = replay.get("used_at")
         if used_at is not None and ctx.now() - used_at > IN_FLIGHT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,6 +131,23 @@ def test_a_reload_while_the_first_answer_is_at_work_waits_for_it(
     assert api.callback(query, client=api.other_browser()).status_code == 400
     doc.reference.update({"used_at": doc.get("created_at") - timedelta(minutes=5)})  # died
     assert "bereits verwendet" in api.callback(query).get_data(as_text=True)
+
+
+def test_a_reload_gets_the_first_answers_page_once_it_is_recorded(
+        api: Api, firestore_client: firestore.Client) -> None:
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    assert api.callback(query).status_code == 200
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    outcome = doc.get("outcome")
+    doc.reference.update({"outcome": firestore.DELETE_FIELD})  # the first request still at work
+    recorded = threading.Timer(0.5, lambda: doc.reference.update({"outcome": outcome}))
+    recorded.start()
+    try:
+        again = api.callback(query)  # waits (up to 10 s) for it
+    finally:
+        recorded.join()
+    assert again.status_code == 200 and 'data-result="success"' in again.get_data(as_text=True)
 
 
 def test_a_reload_of_a_denied_consent_shows_the_same_page(api: Api) -> None:
