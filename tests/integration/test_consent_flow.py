@@ -14,6 +14,7 @@ from devtools.google_emulator.client import EmulatorControl
 from functions.context import reset_caches
 from functions.crypto import TokenCipher
 from tests.integration.conftest import BRANCH, PUBLIC, Api, every_document
+from tests.integration.push_support import frozen_now
 
 pytestmark = pytest.mark.firestore
 SCOPE = "https://www.googleapis.com/auth/"
@@ -148,6 +149,23 @@ def test_a_reload_gets_the_first_answers_page_once_it_is_recorded(
     finally:
         recorded.join()
     assert again.status_code == 200 and 'data-result="success"' in again.get_data(as_text=True)
+
+
+def test_a_first_answer_at_work_for_up_to_a_minute_is_waited_for_and_older_ones_died(
+        api: Api, firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.services import consent
+
+    api.setup_branch()
+    query = api.google_decides(api.start_consent())
+    assert api.callback(query).status_code == 200
+    (doc,) = list(firestore_client.collection("consent_states").stream())
+    doc.reference.update({"outcome": firestore.DELETE_FIELD})
+    used_at = doc.get("used_at")
+    monkeypatch.setattr(consent, "REPLAY_WAIT", timedelta(seconds=0.3))
+    frozen_now(monkeypatch, used_at + consent.IN_FLIGHT)
+    assert api.callback(query).status_code == 202  # still at work
+    frozen_now(monkeypatch, used_at + consent.IN_FLIGHT + timedelta(microseconds=1))
+    assert "bereits verwendet" in api.callback(query).get_data(as_text=True)
 
 
 def test_a_reload_of_a_denied_consent_shows_the_same_page(api: Api) -> None:
