@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,7 @@ from werkzeug.test import Client, TestResponse
 from devtools.google_emulator.client import EmulatorControl
 from functions.context import reset_caches
 from functions.crypto import TokenCipher
-from tests.integration.conftest import BRANCH, PUBLIC, Api, every_document
+from tests.integration.conftest import BRANCH, PUBLIC, Api, every_document, logged
 from tests.integration.push_support import frozen_now
 
 pytestmark = pytest.mark.firestore
@@ -341,7 +342,7 @@ def test_https_callback_takes_the_host_prefixed_cookie(api: Api, monkeypatch: py
 
 
 def test_consent_finished_in_another_browser_is_refused_and_stores_nothing(
-        api: Api, control: EmulatorControl) -> None:
+        api: Api, control: EmulatorControl, log_lines: io.StringIO) -> None:
     api.setup_branch()
     query = api.google_decides(api.start_consent())  # begun in this browser
     colleague = api.other_browser()
@@ -353,8 +354,10 @@ def test_consent_finished_in_another_browser_is_refused_and_stores_nothing(
     assert api.status()["status"] == "none"
     assert control.grants() == []  # checked before the code exchange: no grant at Google
     entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    assert [(e["action"], e["details"]) for e in entries] == [
-        ("consent_refused", {"reason": "other_browser"})]
+    assert [(e["action"], e["details"], e["actor"], e["role"]) for e in entries] == [
+        ("consent_refused", {"reason": "other_browser"}, "u-1", "planner")]  # who began it
+    [line] = logged(log_lines, "another browser")
+    assert (line["link"], line["severity"]) == (f"{BRANCH}:anna", "WARNING")
     # The flow is used up: not even the browser that began it can finish it now.
     assert "bereits verwendet" in api.callback(query).get_data(as_text=True)
     assert api.status()["status"] == "none"
