@@ -198,6 +198,8 @@ def test_dropped_notifications_are_caught_by_the_backstop(stack: PushStack) -> N
     ctx = stack.ctx
     missed = past_minute((bucket + 1) % 60)  # not its push minute: not due
     assert dispatch.dispatch(ctx, missed) == {"dispatched": 0, "already_queued": 0}
+    five_later = past_minute((bucket + 5) % 60)  # the normal interval's minute: not while push is healthy
+    assert dispatch.dispatch(ctx, five_later) == {"dispatched": 0, "already_queued": 0}
     assert dispatch.dispatch(ctx, past_minute(bucket))["dispatched"] == 1  # the push backstop
     stack.settle()
     [change] = [c for c in feed(stack) if c["origin"] == "google"]
