@@ -10,7 +10,7 @@ import pytest
 from devtools.google_emulator.client import EmulatorControl
 from functions.context import get_context
 from functions.services import dispatch
-from functions.sync.mapping import event_id_for
+from functions.sync.mapping import MARKER_APPOINTMENT_ID, appointment_id_for_event, event_id_for
 from tests.integration.conftest import BRANCH, Api
 from tests.integration.test_sync import at, put, sync
 from tests.integration.test_sync_rules import set_policy
@@ -74,3 +74,21 @@ def test_every_conflict_of_a_run_is_counted_and_audited_with_its_winner(
     assert sorted(e["details"]["appointment_id"] for e in entries) == ["t1", "t2"]
     assert {(e["details"]["winner"], e["details"]["reason"]) for e in entries} == {
         ("planner", "both_changed_planner_wins")}
+
+
+def test_a_second_event_claiming_an_appointment_is_audited_as_a_duplicate_without_a_winner(
+        linked: tuple[Api, str], control: EmulatorControl) -> None:
+    """The phone's event became an appointment; then another writer puts our deterministic event of
+    that appointment into the calendar as well (an old install, a restored copy): a stray, audited."""
+    api, cal = linked
+    phone = control.phone_create(cal, {"summary": "Handy", "start": {"dateTime": at(1, 9)},
+                                       "end": {"dateTime": at(1, 10)}})
+    sync(api)
+    key = appointment_id_for_event(BRANCH, "anna", phone["id"])
+    claim = control.phone_create(cal, {
+        "id": event_id_for(BRANCH, key), "summary": "Handy", "start": phone["start"], "end": phone["end"],
+        "extendedProperties": {"private": {MARKER_APPOINTMENT_ID: key}}})
+    assert sync(api)["conflicts"] == 1
+    [entry] = audited(api, "conflict_resolved")
+    assert entry["details"] == {"appointment_id": key, "event_id": claim["id"], "reason": "duplicate_event",
+                                "winner": None}
