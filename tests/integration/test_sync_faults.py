@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from functions.context import get_context
 from functions.domain import LinkStatus
 from functions.sync.engine import Engine
 from functions.sync.mapping import event_id_for
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, logged
 from tests.integration.test_sync import at, live, put, sync
 
 pytestmark = pytest.mark.firestore
@@ -199,7 +200,7 @@ def test_a_failing_link_logs_no_patient_data(linked: tuple[Api, str],
 
 @pytest.mark.parametrize("meanwhile", ["revoke", "new_consent"])
 def test_a_run_that_read_the_link_before_a_revoke_does_not_overwrite_it(
-        linked: tuple[Api, str], control: EmulatorControl, meanwhile: str) -> None:
+        linked: tuple[Api, str], control: EmulatorControl, meanwhile: str, log_lines: io.StringIO) -> None:
     """A run that read the link before a revoke (or a new consent) meets the old grant dead at
     Google; its `needs_reconsent` must not replace what the person just did (seen once on the
     admin page: a withdrawal read `needs_reconsent`)."""
@@ -217,8 +218,10 @@ def test_a_run_that_read_the_link_before_a_revoke_does_not_overwrite_it(
         expected = "consented"
     control.kill_grants()  # whatever the stale run holds is dead at Google now
     outcome = Engine(ctx).sync_link(stale, branch, resource)
-    assert outcome.failed
+    assert outcome.failed and outcome.status == "linked"  # the status as the run read it
     assert api.status()["status"] == expected
+    [line] = logged(log_lines, "the link changed meanwhile")
+    assert line["link"] == f"{BRANCH}:anna"
     actions = [e["action"] for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]]
     assert "grant_dead" not in actions
 
@@ -229,5 +232,7 @@ def test_a_dead_grant_of_an_unchanged_link_is_still_marked(linked: tuple[Api, st
     ctx = get_context()
     link = ctx.store.get_link(BRANCH, "anna")
     control.kill_grants()
-    Engine(ctx).sync_link(link, ctx.store.get_branch(BRANCH), ctx.store.get_resource(BRANCH, "anna"))
+    branch, resource = ctx.store.get_branch(BRANCH), ctx.store.get_resource(BRANCH, "anna")
+    outcome = Engine(ctx).sync_link(link, branch, resource)
+    assert (outcome.failed, outcome.status) == (True, "needs_reconsent")
     assert api.status()["status"] == "needs_reconsent"
