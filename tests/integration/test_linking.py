@@ -142,6 +142,25 @@ def test_interrupted_wipe_resumes_and_counts_everything(consented: Api, control:
     assert [e for e in control.events(chosen["id"]) if e["status"] != "cancelled"] == []
 
 
+def test_a_resumed_wipe_counts_the_deletions_of_the_attempt_before(consented: Api,
+                                                                   control: EmulatorControl) -> None:
+    (chosen,) = calendars(consented)
+    _fill(control, chosen["id"], 5)
+    for event_id in ("keepme00001", "keepme00002"):  # two whose deletion keeps failing at first
+        control.phone_create(chosen["id"], {"id": event_id, "summary": "privat",
+                                            "start": {"dateTime": "2026-05-01T09:00:00+01:00"},
+                                            "end": {"dateTime": "2026-05-01T10:00:00+01:00"}})
+    control.add_fault(503, count=1000, method="DELETE", path_regex="events/keepme")
+    body = {"calendar_id": chosen["id"], "clear_existing": True}
+    assert consented.call("POST", f"/links/{BRANCH}/anna", body).status_code == 503  # 5 of 7 deleted
+    control.clear_faults()
+    r = consented.call("POST", f"/links/{BRANCH}/anna", body)
+    assert r.status_code == 200 and r.get_json()["cleared"] == 7, r.get_data(as_text=True)
+    [cleared] = [e for e in consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+                 if e["action"] == "cleared"]
+    assert cleared["details"] == {"calendar_id": chosen["id"], "deleted": 7}
+
+
 def test_wipe_preview_of_the_primary_is_refused(consented: Api) -> None:
     r = consented.call("GET", f"/links/{BRANCH}/anna/preview", query_string={"calendar_id": "primary"})
     assert (r.status_code, r.get_json()["error"]["code"]) == (400, "primary_calendar")
