@@ -190,8 +190,8 @@ def link(ctx: Context, caller: Caller, b: str, r: str, body: dict[str, Any]) -> 
 
 def _clear(ctx: Context, caller: Caller, api: CalendarApi, link: Link, calendar_id: str) -> int:
     """Delete every event; resumable: progress is saved after each batch of deletions."""
-    done = link.clearing.get("deleted", 0) if link.clearing and link.clearing.get(
-        "calendar_id") == calendar_id else 0
+    clearing = link.clearing or {}  # written below, always with both keys
+    done: int = clearing["deleted"] if clearing.get("calendar_id") == calendar_id else 0
     ids = list(api.event_ids(calendar_id))
     for start in range(0, len(ids), 200):
         # the sync's batch writer: ≤ 50 calls a batch, backoff on rate limits and 5xx
