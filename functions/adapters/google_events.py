@@ -111,8 +111,10 @@ class BatchWriter:
             request = events.patch(calendarId=self.calendar_id, eventId=w.event_id, body=w.body)
         elif w.kind == "get":
             request = events.get(calendarId=self.calendar_id, eventId=w.event_id)
-        else:
+        elif w.kind == "delete":
             request = events.delete(calendarId=self.calendar_id, eventId=w.event_id)
+        else:
+            raise ValueError(f"unknown kind of event write: {w.kind!r}")
         if w.if_match:
             request.headers["If-Match"] = w.if_match
         return request

@@ -122,8 +122,9 @@ def test_wipe_of_300_events_with_preview(consented: Api, control: EmulatorContro
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["cleared"] == 300
     assert [e for e in control.events(chosen["id"]) if e["status"] != "cancelled"] == []
-    # batched: 300 deletions in batches of <= 50 calls, not 300 HTTP requests
+    # batched: 300 deletions in batches of <= 50 calls, not 300 HTTP requests; each event once
     assert control.counters()["requests"]["http"] < 20
+    assert control.counters()["calendars"][chosen["id"]]["write"] == 300
 
 
 def test_interrupted_wipe_resumes_and_counts_everything(consented: Api, control: EmulatorControl) -> None:
