@@ -160,6 +160,7 @@ def test_a_resumed_wipe_counts_the_deletions_of_the_attempt_before(consented: Ap
     [cleared] = [e for e in consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
                  if e["action"] == "cleared"]
     assert cleared["details"] == {"calendar_id": chosen["id"], "deleted": 7}
+    assert (cleared["actor"], cleared["role"]) == ("u-1", "planner")
 
 
 def test_wipe_preview_of_the_primary_is_refused(consented: Api) -> None:
