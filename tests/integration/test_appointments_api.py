@@ -39,7 +39,8 @@ def test_put_get_delete_round_trip(branch: Api) -> None:
     assert branch.call("DELETE", f"{PATH}/t1").status_code == 204
     r = branch.call("GET", f"{PATH}/t1")
     assert (r.status_code, r.get_json()["error"]["code"]) == (404, "not_found")
-    assert branch.call("DELETE", f"{PATH}/t1").status_code == 404
+    r = branch.call("DELETE", f"{PATH}/t1", headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["message"]) == (404, "Appointment t1 does not exist.")
 
 
 def test_unchanged_put_keeps_the_version_and_the_feed(branch: Api) -> None:

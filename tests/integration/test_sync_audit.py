@@ -3,6 +3,7 @@ link's `last_error`, and a task answer that ends the retries where no retry can 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from devtools.google_emulator.client import EmulatorControl
 from functions.context import get_context
 from functions.services import dispatch
 from functions.sync.mapping import MARKER_APPOINTMENT_ID, appointment_id_for_event, event_id_for
-from tests.integration.conftest import BRANCH, Api
+from tests.integration.conftest import BRANCH, Api, link_doc
 from tests.integration.test_sync import at, put, sync
 from tests.integration.test_sync_rules import set_policy
 
@@ -32,13 +33,18 @@ def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
     for i in range(12):
         control.phone_delete(cal, event_id_for(BRANCH, f"t{i}"))
     # 2xx: the queue would retry a 5xx, and no retry can take the admin's decision
+    before = datetime.now(UTC)
     answer = dispatch.run_task(get_context(), BRANCH, "anna")
     assert answer["status"] == "blocked" and answer["failed"] == 1
     [entry] = audited(api, "mass_change_blocked")
     assert (entry["actor"], entry["role"]) == ("sync", "system")
     assert (entry["details"]["planner_deletions"], entry["details"]["google_deletions"],
             entry["details"]["synced_items"]) == (12, 0, 15)
+    assert "deletions" not in entry["details"]  # which appointments: kept on the link only
     assert api.status()["last_error"]
+    doc = link_doc()
+    assert len(doc["blocked"]["deletions"]) == 12
+    assert doc["last_checked_at"] >= before  # this run looked at it
 
 
 @pytest.mark.parametrize(("break_it", "status", "action"), [
