@@ -3,6 +3,7 @@ link's `last_error`, and a task answer that ends the retries where no retry can 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from devtools.google_emulator.client import EmulatorControl
 from functions.context import get_context
 from functions.services import dispatch
 from functions.sync.mapping import MARKER_APPOINTMENT_ID, appointment_id_for_event, event_id_for
-from tests.integration.conftest import BRANCH, Api, link_doc
+from tests.integration.conftest import BRANCH, Api, link_doc, logged
 from tests.integration.test_sync import at, put, sync
 from tests.integration.test_sync_rules import set_policy
 
@@ -25,7 +26,7 @@ def audited(api: Api, action: str) -> list[dict[str, Any]]:
 
 
 def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
-        linked: tuple[Api, str], control: EmulatorControl) -> None:
+        linked: tuple[Api, str], control: EmulatorControl, log_lines: io.StringIO) -> None:
     api, cal = linked
     for i in range(15):
         put(api, f"t{i}", start=at(2 + i), end=at(2 + i, 10))
@@ -36,6 +37,7 @@ def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
     before = datetime.now(UTC)
     answer = dispatch.run_task(get_context(), BRANCH, "anna")
     assert answer["status"] == "blocked" and answer["failed"] == 1
+    assert not [line for line in logged(log_lines, "") if line["severity"] == "ERROR"]  # upkeep too
     [entry] = audited(api, "mass_change_blocked")
     assert (entry["actor"], entry["role"]) == ("sync", "system")
     assert (entry["details"]["planner_deletions"], entry["details"]["google_deletions"],
