@@ -82,6 +82,8 @@ class Calendar:
     events: dict[str, StoredEvent] = field(default_factory=dict)
     seq: int = 0
     generation: int = 0  # bumped to invalidate every sync token of the calendar
+    # account email → the name that person gave the calendar in their own list (summaryOverride)
+    summary_overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -180,6 +182,8 @@ class CalendarStore:
                 "defaultReminders": []}
         if cal.primary and cal.id == email:
             res["primary"] = True
+        if email in cal.summary_overrides:
+            res["summaryOverride"] = cal.summary_overrides[email]
         return res
 
     def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:

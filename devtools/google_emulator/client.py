@@ -118,6 +118,11 @@ class EmulatorControl:
         return self._call("POST", "/calendars", _drop_none(owner=owner, summary=summary,
                                                            access_role=access_role))
 
+    def set_summary_override(self, calendar_id: str, account: str, summary: str) -> None:
+        """The account renames the calendar in its own list (calendarList `summaryOverride`)."""
+        self._call("POST", f"/calendars/{_segment(calendar_id)}/summary-override",
+                   {"account": account, "summary": summary})
+
     def delete_calendar(self, calendar_id: str) -> None:
         self._call("DELETE", f"/calendars/{_segment(calendar_id)}")
 

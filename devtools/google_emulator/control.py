@@ -129,6 +129,19 @@ def create_calendar(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any
                                               access_role=body.get("access_role") or "owner")
 
 
+@control("POST", "/calendars/<calendar_id>/summary-override")
+def set_summary_override(state: EmulatorState, body: dict[str, Any], calendar_id: str) -> dict[str, Any]:
+    """What a person does when renaming a calendar in their own list: a summaryOverride of their
+    calendarList entry only (the calendar's summary stays)."""
+    account = _need(body, "account").strip().lower()
+    with state.lock:
+        cal = state.calendar.calendar(calendar_id)
+        if account not in cal.acl:
+            raise ValueError(f"{account} has no access to {calendar_id}")
+        cal.summary_overrides[account] = _need(body, "summary")
+    return {}
+
+
 @control("DELETE", "/calendars/<calendar_id>")
 def delete_calendar(state: EmulatorState, _body: dict[str, Any], calendar_id: str) -> dict[str, Any]:
     with state.lock:

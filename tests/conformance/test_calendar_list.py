@@ -64,3 +64,14 @@ def test_needs_a_calendar_list_scope(calendar_for: Any) -> None:
     assert error(exc) == (403, "insufficientPermissions", "Request had insufficient authentication scopes.")
     listing = calendar_for(ME, {SCOPE + "calendar.calendarlist.readonly"})
     assert len(listing.calendarList().list().execute()["items"]) == 3
+
+
+def test_a_name_the_account_gave_a_calendar_is_its_entrys_summary_override_only(
+        calendar_for: Any, ctl: Any) -> None:
+    cal = calendar_for(ME)
+    [entry] = [e for e in cal.calendarList().list().execute()["items"] if e["summary"] == "Termine Filiale"]
+    assert "summaryOverride" not in entry
+    ctl.set_summary_override(entry["id"], ME, "Meine Termine")
+    [renamed] = [e for e in cal.calendarList().list().execute()["items"] if e["id"] == entry["id"]]
+    assert (renamed["summary"], renamed["summaryOverride"]) == ("Termine Filiale", "Meine Termine")
+    assert cal.calendars().get(calendarId=entry["id"]).execute()["summary"] == "Termine Filiale"

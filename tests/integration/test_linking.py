@@ -33,6 +33,13 @@ def test_lists_writable_secondaries_never_the_primary(consented: Api) -> None:
     assert listed[0]["access_role"] == "owner"
 
 
+def test_a_calendar_is_offered_under_the_name_the_account_gave_it(consented: Api,
+                                                                   control: EmulatorControl) -> None:
+    (chosen,) = calendars(consented)
+    control.set_summary_override(chosen["id"], ACCOUNT, "Meine Praxistermine")
+    assert [(c["id"], c["summary"]) for c in calendars(consented)] == [(chosen["id"], "Meine Praxistermine")]
+
+
 def test_account_with_only_a_primary_lists_nothing(api: Api) -> None:
     api.setup_branch()
     api.consent(account="leer@example.com")
