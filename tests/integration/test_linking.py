@@ -7,6 +7,8 @@ import io
 import pytest
 
 from devtools.google_emulator.client import EmulatorControl
+from functions import i18n
+from functions.context import get_context
 from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, logged
 
 pytestmark = pytest.mark.firestore
@@ -38,6 +40,16 @@ def test_a_calendar_is_offered_under_the_name_the_account_gave_it(consented: Api
     (chosen,) = calendars(consented)
     control.set_summary_override(chosen["id"], ACCOUNT, "Meine Praxistermine")
     assert [(c["id"], c["summary"]) for c in calendars(consented)] == [(chosen["id"], "Meine Praxistermine")]
+
+
+def test_the_primary_is_refused_by_its_flag_when_the_link_does_not_know_its_account(consented: Api) -> None:
+    """A grant stored before the account's address was (no account_email on the link)."""
+    get_context().store.update_link(BRANCH, "anna", {"account_email": None})
+    r = consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": ACCOUNT},
+                       headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "primary_calendar")
+    assert r.get_json()["error"]["message"] == i18n.render("primary_calendar", "en")
+    assert consented.status()["status"] == "consented"
 
 
 def test_account_with_only_a_primary_lists_nothing(api: Api) -> None:
