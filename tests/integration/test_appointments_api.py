@@ -41,6 +41,16 @@ def test_put_get_delete_round_trip(branch: Api) -> None:
     assert (r.status_code, r.get_json()["error"]["code"]) == (404, "not_found")
     r = branch.call("DELETE", f"{PATH}/t1", headers={"Accept-Language": "en"})
     assert (r.status_code, r.get_json()["error"]["message"]) == (404, "Appointment t1 does not exist.")
+    r = branch.call("GET", f"{PATH}/t1", headers={"Accept-Language": "en"})
+    assert r.get_json()["error"]["message"] == "Appointment t1 does not exist."
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_bad_appointment_id_is_400_and_names_it(branch: Api, method: str) -> None:
+    body = GOOD if method == "PUT" else None
+    r = branch.call(method, f"{PATH}/t:1", body, headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_id")
+    assert r.get_json()["error"]["message"].startswith("appointment_id must be")
 
 
 def test_unchanged_put_keeps_the_version_and_the_feed(branch: Api) -> None:
