@@ -132,6 +132,7 @@ class _Accounts:
 
 
 ACCOUNTS = _Accounts()
+PLANNER_PAGE = 1000  # planner changes read per query; a run reads on until a page is short
 
 
 class Engine:
@@ -378,9 +379,9 @@ class Engine:
         its appointments, and of appointments it has synced that moved away."""
         cursor, changed = after, []
         while True:
-            page = appointments.changes_since(link.resource_id, cursor)
+            page = appointments.changes_since(link.resource_id, cursor, PLANNER_PAGE)
             changed.extend(page)
-            if len(page) < 1000:
+            if len(page) < PLANNER_PAGE:
                 break
             cursor = page[-1].position(link.resource_id)
         cursor = changed[-1].position(link.resource_id) if changed else after

@@ -10,6 +10,7 @@ import pytest
 from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
+from functions.sync import engine
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, every_document
 
@@ -51,6 +52,20 @@ def test_planner_appointment_reaches_google_once(linked: tuple[Api, str], contro
     assert event["visibility"] == "private" and "attendees" not in event
     assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
     assert len(live(control, cal)) == 1
+
+
+def test_a_run_reads_every_planner_change_page_by_page(linked: tuple[Api, str], control: EmulatorControl,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    api, cal = linked
+    sync(api)  # the first run after linking reads everything; from now on changes after the cursor
+    monkeypatch.setattr(engine, "PLANNER_PAGE", 2)  # pages of 2: full, full, then a short one
+    for i in range(5):
+        put(api, f"t{i}", start=at(1 + i), end=at(1 + i, 10))
+    assert sync(api)["pushed"] == 5
+    assert sorted(live(control, cal)) == sorted(event_id_for(BRANCH, f"t{i}") for i in range(5))
+    for i in (8, 9):  # exactly one full page, then an empty one
+        put(api, f"t{i}", start=at(i), end=at(i, 10))
+    assert sync(api)["pushed"] == 2
 
 
 def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: EmulatorControl,
