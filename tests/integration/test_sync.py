@@ -10,6 +10,7 @@ import pytest
 from google.cloud import firestore
 
 from devtools.google_emulator.client import EmulatorControl
+from functions.adapters.appointments_store import AppointmentStore
 from functions.sync import engine
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api, every_document
@@ -58,14 +59,26 @@ def test_a_run_reads_every_planner_change_page_by_page(linked: tuple[Api, str], 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     api, cal = linked
     sync(api)  # the first run after linking reads everything; from now on changes after the cursor
-    monkeypatch.setattr(engine, "PLANNER_PAGE", 2)  # pages of 2: full, full, then a short one
-    for i in range(5):
+    monkeypatch.setattr(engine, "PLANNER_PAGE", 3)  # pages of 3: full, full, then a short one
+    pages: list[list[str]] = []
+    changes_since = AppointmentStore.changes_since
+
+    def recorded(store: AppointmentStore, *args: Any) -> list:
+        page = changes_since(store, *args)
+        pages.append([c.appointment.id for c in page])
+        return page
+
+    monkeypatch.setattr(AppointmentStore, "changes_since", recorded)
+    for i in range(7):
         put(api, f"t{i}", start=at(1 + i), end=at(1 + i, 10))
-    assert sync(api)["pushed"] == 5
-    assert sorted(live(control, cal)) == sorted(event_id_for(BRANCH, f"t{i}") for i in range(5))
-    for i in (8, 9):  # exactly one full page, then an empty one
+    assert sync(api)["pushed"] == 7
+    assert pages == [["t0", "t1", "t2"], ["t3", "t4", "t5"], ["t6"]]  # each change read once
+    assert sorted(live(control, cal)) == sorted(event_id_for(BRANCH, f"t{i}") for i in range(7))
+    pages.clear()
+    for i in (8, 9, 10):  # exactly one full page, then an empty one
         put(api, f"t{i}", start=at(i), end=at(i, 10))
-    assert sync(api)["pushed"] == 2
+    assert sync(api)["pushed"] == 3
+    assert pages == [["t8", "t9", "t10"], []]
 
 
 def test_idle_sync_changes_nothing_anywhere(linked: tuple[Api, str], control: EmulatorControl,
