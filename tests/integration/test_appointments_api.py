@@ -45,6 +45,15 @@ def test_put_get_delete_round_trip(branch: Api) -> None:
     assert r.get_json()["error"]["message"] == "Appointment t1 does not exist."
 
 
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/planner/branches/b:1/changes"), ("GET", "/planner/branches/b:1/appointments/t1"),
+    ("PUT", "/planner/branches/b:1/appointments/t1"), ("DELETE", "/planner/branches/b:1/appointments/t1")])
+def test_a_bad_branch_id_is_400_and_names_it(branch: Api, method: str, path: str) -> None:
+    r = branch.call(method, path, GOOD if method == "PUT" else None, headers={"Accept-Language": "en"})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (400, "invalid_id")
+    assert r.get_json()["error"]["message"].startswith("branch_id must be")
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_a_bad_appointment_id_is_400_and_names_it(branch: Api, method: str) -> None:
     body = GOOD if method == "PUT" else None
