@@ -257,3 +257,19 @@ def test_changes_feed_pages_with_its_cursor_oldest_first(branch: Api) -> None:
 def test_bad_feed_queries_are_400(branch: Api, query: dict) -> None:
     r = branch.call("GET", f"/planner/branches/{BRANCH}/changes", query_string=query)
     assert r.status_code == 400
+
+
+def test_the_feed_is_the_planners_alone_an_admin_of_the_branch_is_refused_as_such(branch: Api) -> None:
+    r = branch.call("GET", f"/planner/branches/{BRANCH}/changes", role="admin",
+                    headers={"Accept-Language": "en"})
+    assert r.status_code == 403
+    assert r.get_json()["error"]["message"] == "You may not act on this branch or resource."  # not "another"
+
+
+def test_a_page_of_the_feed_holds_100_changes_unless_asked_otherwise(branch: Api) -> None:
+    for i in range(101):
+        assert branch.call("PUT", f"{PATH}/t{i}", GOOD).status_code == 200
+    body = branch.call("GET", f"/planner/branches/{BRANCH}/changes").get_json()
+    assert len(body["changes"]) == 100
+    rest = branch.call("GET", f"/planner/branches/{BRANCH}/changes", query_string={"cursor": body["cursor"]})
+    assert [c["appointment_id"] for c in rest.get_json()["changes"]] == ["t100"]
