@@ -259,6 +259,13 @@ def test_bad_feed_queries_are_400(branch: Api, query: dict) -> None:
     assert r.status_code == 400
 
 
+def test_a_page_size_out_of_range_says_the_range(branch: Api) -> None:
+    r = branch.call("GET", f"/planner/branches/{BRANCH}/changes", query_string={"limit": "1001"},
+                    headers={"Accept-Language": "en"})
+    assert r.get_json()["error"] == {"code": "invalid_cursor",
+                                     "message": "'limit' must be between 1 and 1000."}
+
+
 def test_the_feed_is_the_planners_alone_an_admin_of_the_branch_is_refused_as_such(branch: Api) -> None:
     r = branch.call("GET", f"/planner/branches/{BRANCH}/changes", role="admin",
                     headers={"Accept-Language": "en"})
