@@ -45,6 +45,8 @@ def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
     assert "deletions" not in entry["details"]  # which appointments: kept on the link only
     assert api.status()["last_error"]
     doc = link_doc()
+    assert set(doc["blocked"]) == {"reason", "google_deletions", "planner_deletions", "synced_items",
+                                   "deletions"}  # the finding as it is, nothing more
     assert sorted(doc["blocked"]["deletions"], key=lambda d: int(d["appointment_id"][1:])) == [
         {"side": "planner", "appointment_id": f"t{i}", "event_id": None}
         for i in range(12)]  # the phone deleted these events: their appointments would go
