@@ -105,7 +105,7 @@ class AppointmentStore:
         return {a: (found[a].appointment if a in found and not found[a].deleted else None)
                 for a in appointment_ids}
 
-    def changes_since(self, resource_id: str, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
+    def changes_since(self, resource_id: str, cursor: int, limit: int) -> list[StoredAppointment]:
         """The resource's feed after `cursor`, by position: the latest change of every appointment
         booked on it since, or moved away from it (then its `resource_id` is another one)."""
         path = _position_path(resource_id)
@@ -113,7 +113,7 @@ class AppointmentStore:
                  .order_by(path).limit(limit))
         return [_from_doc(s.id, s.to_dict()) for s in query.stream()]
 
-    def legacy_changes_since(self, cursor: int, limit: int = 1000) -> list[StoredAppointment]:
+    def legacy_changes_since(self, cursor: int, limit: int) -> list[StoredAppointment]:
         """Documents not written since issue 10, by their branch-wide `seq` after `cursor`."""
         query = (self.col.where(filter=firestore.FieldFilter("seq", ">", cursor))
                  .order_by("seq").limit(limit))
