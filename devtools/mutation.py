@@ -108,12 +108,9 @@ def reset_unsettled() -> int:
         data = json.loads(path.read_text())
         codes = data["exit_code_by_key"]
         for name, code in codes.items():
-            if code is None or code in KILLED:
-                continue
-            if code in SURVIVED and excused(name, source, equivalents):
-                continue
-            codes[name] = None
-            count += 1
+            if code is not None and not settled(name, code, source, equivalents):
+                codes[name] = None
+                count += 1
         path.write_text(json.dumps(data, indent=4))
     return count
 
@@ -131,12 +128,13 @@ def unsettled_matching(patterns: list[str]) -> list[str]:
         matching = [n for n in recorded if fnmatch.fnmatchcase(n, pattern)]
         if not matching:
             out.append(pattern)
-        for name in matching:
-            code, source = recorded[name]
-            if code in KILLED or (code in SURVIVED and excused(name, source, equivalents)):
-                continue
-            out.append(name)
+        out.extend(n for n in matching if not settled(n, *recorded[n], equivalents))
     return sorted(set(out))
+
+
+def settled(name: str, code: int | None, source: Path, equivalents: dict[str, Equivalent]) -> bool:
+    """Whether a recorded verdict stands: killed, or a survivor no test is meant to kill."""
+    return code in KILLED or (code in SURVIVED and excused(name, source, equivalents))
 
 
 def excused(name: str, source: Path, equivalents: dict[str, Equivalent]) -> bool:
