@@ -123,6 +123,14 @@ class Api:
         assert r.status_code == 200, r.get_data(as_text=True)
         return r.get_json()
 
+    def audit(self, resource: str = "anna", action: str | None = None,
+              branch: str = BRANCH) -> list[dict[str, Any]]:
+        """GET /links/{b}/{r}/audit: its entries, oldest first; with `action`, only those."""
+        r = self.call("GET", f"/links/{branch}/{resource}/audit")
+        assert r.status_code == 200, r.get_data(as_text=True)
+        entries = r.get_json()["entries"]
+        return [e for e in entries if action is None or e["action"] == action]
+
 
 @pytest.fixture
 def api(google: EmulatorServer, firestore_project: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:

@@ -93,8 +93,7 @@ def test_a_reload_of_the_success_page_shows_it_again_and_exchanges_nothing(
     assert again.get_data(as_text=True) == first.get_data(as_text=True)
     assert "bereits verwendet" not in again.get_data(as_text=True)
     assert len(control.grants()) == 1
-    granted = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-               if e["action"] == "consent_granted"]
+    granted = api.audit(action="consent_granted")
     assert len(granted) == 1
 
 
@@ -176,7 +175,7 @@ def test_a_reload_of_a_denied_consent_shows_the_same_page(api: Api) -> None:
     assert first.status_code == 403
     again = api.callback(query)
     assert (again.status_code, again.get_data(as_text=True)) == (403, first.get_data(as_text=True))
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     assert [e["action"] for e in entries] == ["consent_denied"]  # recorded once
 
 
@@ -353,7 +352,7 @@ def test_consent_finished_in_another_browser_is_refused_and_stores_nothing(
     assert query["code"] not in text and query["state"] not in text
     assert api.status()["status"] == "none"
     assert control.grants() == []  # checked before the code exchange: no grant at Google
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     assert [(e["action"], e["details"], e["actor"], e["role"]) for e in entries] == [
         ("consent_refused", {"reason": "other_browser"}, "u-1", "planner")]  # who began it
     [line] = logged(log_lines, "another browser")

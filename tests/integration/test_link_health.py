@@ -20,6 +20,7 @@ from tests.integration.test_sync import at, live, put, sync
 
 pytestmark = pytest.mark.firestore
 ANNA = f"/links/{BRANCH}/anna"
+DECIDED = "mass_change_decided"  # the audit entry of an admin's decision
 
 
 def run_at(moment: datetime) -> int:
@@ -118,11 +119,6 @@ def test_the_admin_reviews_what_would_be_deleted_and_no_title_is_logged(
     assert "Müller" not in log_lines.getvalue()
 
 
-def audited(api: Api) -> list[dict]:
-    entries = api.call("GET", f"{ANNA}/audit").get_json()["entries"]
-    return [e for e in entries if e["action"] == "mass_change_decided"]
-
-
 def test_apply_lets_the_deletions_through_once(linked: tuple[Api, str], control: EmulatorControl,
                                                log_lines: io.StringIO) -> None:
     api, cal = linked
@@ -134,14 +130,14 @@ def test_apply_lets_the_deletions_through_once(linked: tuple[Api, str], control:
     assert r.get_json()["pulled"] == 12
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 404
     assert "blocked" not in api.status()
-    [entry] = audited(api)
+    [entry] = api.audit(action=DECIDED)
     assert (entry["actor"], entry["role"]) == ("u-1", "admin")
     assert entry["details"] | {} == {"decision": "apply", "planner_deletions": 12, "google_deletions": 0,
                                      "synced_items": 15, "pushed": 0, "pulled": 12, "failed": False}
     again = api.call("POST", f"{ANNA}/mass-change", {"decision": "restore"}, role="admin")
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "not_blocked"
     assert api.call("GET", f"{ANNA}/mass-change", role="admin").status_code == 409
-    assert len(live(control, cal)) == 3 and len(audited(api)) == 1  # nothing changed
+    assert len(live(control, cal)) == 3 and len(api.audit(action=DECIDED)) == 1  # nothing changed
 
 
 def test_restore_recreates_the_phones_deletions_from_the_planner(linked: tuple[Api, str],
@@ -156,7 +152,7 @@ def test_restore_recreates_the_phones_deletions_from_the_planner(linked: tuple[A
     assert events[event_id_for(BRANCH, "t3")]["start"]["dateTime"][:10] == at(5)[:10]
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t3").status_code == 200
     assert "blocked" not in api.status()
-    [entry] = audited(api)
+    [entry] = api.audit(action=DECIDED)
     assert entry["details"]["decision"] == "restore" and entry["details"]["planner_deletions"] == 12
     assert sync(api)["pulled"] == 0 and sync(api)["pushed"] == 0  # settled
 
@@ -169,7 +165,7 @@ def test_a_bad_decision_is_400_and_changes_nothing(linked: tuple[Api, str], cont
     blocked_anna(api, control, cal)
     r = api.call("POST", f"{ANNA}/mass-change", body, role="admin")
     assert r.status_code == 400 and r.get_json()["error"]["code"] in ("invalid_field", "unknown_field")
-    assert api.status()["blocked"]["planner_deletions"] == 12 and not audited(api)
+    assert api.status()["blocked"]["planner_deletions"] == 12 and not api.audit(action=DECIDED)
 
 
 def test_only_an_admin_of_the_branch_decides(linked: tuple[Api, str], control: EmulatorControl) -> None:
@@ -182,7 +178,7 @@ def test_only_an_admin_of_the_branch_decides(linked: tuple[Api, str], control: E
         assert api.call("POST", f"{ANNA}/mass-change", {"decision": "apply"}, token=token).status_code == 403
     assert api.call("POST", f"/links/{BRANCH}/nobody/mass-change", {"decision": "apply"},
                     role="admin").status_code == 404
-    assert api.status()["blocked"] and not audited(api)
+    assert api.status()["blocked"] and not api.audit(action=DECIDED)
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 200
 
 
@@ -192,7 +188,7 @@ def test_a_link_that_holds_nothing_back_is_409(linked: tuple[Api, str]) -> None:
     for method, body in (("GET", None), ("POST", {"decision": "apply"})):
         r = api.call(method, f"{ANNA}/mass-change", body, role="admin")
         assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_blocked"
-    assert not audited(api)
+    assert not api.audit(action=DECIDED)
     assert datetime.fromisoformat(api.status()["last_checked_at"]) <= datetime.now(UTC)
 
 
@@ -260,7 +256,7 @@ def test_a_decision_while_the_branch_is_off_is_409(linked: tuple[Api, str], cont
                  headers={"Accept-Language": "en"})
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "sync_disabled")
     assert r.get_json()["error"]["message"] == i18n.MESSAGES["sync_disabled_switch_on"]["en"]
-    assert api.status()["blocked"] and not audited(api)
+    assert api.status()["blocked"] and not api.audit(action=DECIDED)
 
 
 def test_a_decision_while_a_run_holds_the_link_is_503_and_decides_nothing(
@@ -273,5 +269,5 @@ def test_a_decision_while_a_run_holds_the_link_is_503_and_decides_nothing(
                  headers={"Accept-Language": "en"})
     assert (r.status_code, r.get_json()["error"]["code"]) == (503, "busy")
     assert r.get_json()["error"]["message"] == i18n.MESSAGES["link_busy"]["en"]
-    assert api.status()["blocked"]["planner_deletions"] == 12 and not audited(api)
+    assert api.status()["blocked"]["planner_deletions"] == 12 and not api.audit(action=DECIDED)
     assert api.call("GET", f"/planner/branches/{BRANCH}/appointments/t0").status_code == 200

@@ -176,8 +176,7 @@ def test_a_resumed_wipe_counts_the_deletions_of_the_attempt_before(consented: Ap
     control.clear_faults()
     r = consented.call("POST", f"/links/{BRANCH}/anna", body)
     assert r.status_code == 200 and r.get_json()["cleared"] == 7, r.get_data(as_text=True)
-    [cleared] = [e for e in consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-                 if e["action"] == "cleared"]
+    [cleared] = consented.audit(action="cleared")
     assert cleared["details"] == {"calendar_id": chosen["id"], "deleted": 7}
     assert (cleared["actor"], cleared["role"]) == ("u-1", "planner")
 
@@ -223,7 +222,7 @@ def test_dead_grant_turns_into_needs_reconsent(consented: Api, control: Emulator
     assert status["status"] == "needs_reconsent"
     assert status["last_error_code"] == "needs_reconsent"
     assert "link again" in consented.status(lang="en")["last_error"]
-    entries = consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = consented.audit()
     assert [(e["action"], e["actor"], e["role"], e["details"]) for e in entries[1:]] == [
         ("grant_dead", "u-1", "planner", {})]
     [line] = logged(log_lines, "link status changed")
@@ -242,7 +241,7 @@ def test_audit_log_records_who_did_what(consented: Api, control: EmulatorControl
     _fill(control, chosen["id"], 2)
     consented.call("POST", f"/links/{BRANCH}/anna", {"calendar_id": chosen["id"], "clear_existing": True})
     consented.call("POST", "/revoke", {"branch_id": BRANCH, "resource_id": "anna"})
-    entries = consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = consented.audit()
     assert [e["action"] for e in entries] == ["consent_granted", "cleared", "linked", "revoked"]
     assert entries[1]["details"]["deleted"] == 2
     assert entries[0]["actor"] == "u-1" and entries[0]["role"] == "planner"
@@ -278,7 +277,7 @@ def test_consent_as_the_employee_records_the_employee(api: Api) -> None:
     own = api.token("employee", resources=["anna"], sub="anna")
     query = api.google_decides(api.start_consent(token=own), account="anna.schmidt@example.com")
     assert api.callback(query).status_code == 200
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     assert (entries[0]["actor"], entries[0]["role"]) == ("anna", "employee")
 
 
@@ -307,5 +306,5 @@ def test_a_wipe_preview_that_finds_the_grant_dead_audits_who_asked(consented: Ap
     r = consented.call("GET", f"/links/{BRANCH}/anna/preview", query_string={"calendar_id": chosen["id"]},
                        token=consented.token("admin"))
     assert (r.status_code, r.get_json()["error"]["code"]) == (409, "needs_reconsent")
-    entries = consented.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = consented.audit()
     assert [(e["action"], e["actor"], e["role"]) for e in entries[1:]] == [("grant_dead", "u-1", "admin")]

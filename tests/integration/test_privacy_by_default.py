@@ -20,7 +20,7 @@ RESOURCE = f"/planner/branches/{BRANCH}/resources/anna"
 
 
 def audit_actions(api: Api) -> list[str]:
-    return [e["action"] for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]]
+    return [e["action"] for e in api.audit()]
 
 
 def test_a_new_resource_shows_only_busy_at_google(api: Api, control: EmulatorControl) -> None:
@@ -60,7 +60,7 @@ def test_a_consumer_account_needs_a_confirmation_to_link_above_busy(api: Api,
     assert r.status_code == 200, r.get_data(as_text=True)
     status = api.status()
     assert status["consumer_confirmation"]["account_email"] == GMAIL
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     confirmed = next(e for e in entries if e["action"] == "consumer_account_confirmed")
     assert (confirmed["actor"], confirmed["role"], confirmed["details"]) == (
         "u-1", "admin", {"account_email": GMAIL, "privacy": "full"})
@@ -127,7 +127,7 @@ def test_withdrawal_removes_our_events_by_marker_also_without_our_records(
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json() == {"status": "revoked", "events_removed": 2}
     assert list(live(control, cal)) == [phone["id"]]
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     removed = next(e for e in entries if e["action"] == "events_removed")
     assert removed["details"] == {"calendar_id": cal, "removed": 2}
     assert entries[-1]["action"] == "revoked" and entries[-1]["details"]["events_removed"] == 2

@@ -132,8 +132,7 @@ def test_a_resolved_conflict_is_audited_with_the_item_and_the_winner(
     put(api, "t1", title="Planer")
     control.phone_patch(cal, event_id_for(BRANCH, "t1"), {"summary": "Handy"})
     assert sync(api)["conflicts"] == 1
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    [entry] = [e for e in entries if e["action"] == "conflict_resolved"]
+    [entry] = api.audit(action="conflict_resolved")
     assert (entry["actor"], entry["role"]) == ("sync", "system")
     assert entry["details"] == {"appointment_id": "t1", "event_id": event_id_for(BRANCH, "t1"),
                                 "reason": "both_changed_planner_wins", "winner": "planner"}

@@ -20,11 +20,6 @@ from tests.integration.test_sync_rules import set_policy
 pytestmark = pytest.mark.firestore
 
 
-def audited(api: Api, action: str) -> list[dict[str, Any]]:
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    return [e for e in entries if e["action"] == action]
-
-
 def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
         linked: tuple[Api, str], control: EmulatorControl, log_lines: io.StringIO) -> None:
     api, cal = linked
@@ -38,7 +33,7 @@ def test_a_held_back_mass_change_is_audited_and_its_task_is_not_retried(
     answer = dispatch.run_task(get_context(), BRANCH, "anna")
     assert answer["status"] == "blocked" and answer["failed"] == 1
     assert not [line for line in logged(log_lines, "") if line["severity"] == "ERROR"]  # upkeep too
-    [entry] = audited(api, "mass_change_blocked")
+    [entry] = api.audit(action="mass_change_blocked")
     assert (entry["actor"], entry["role"]) == ("sync", "system")
     assert (entry["details"]["planner_deletions"], entry["details"]["google_deletions"],
             entry["details"]["synced_items"]) == (12, 0, 15)
@@ -66,7 +61,7 @@ def test_a_link_the_run_stops_is_audited_with_a_message(linked: tuple[Api, str],
     assert answer["status"] == status  # 2xx: only a person can mend it
     link = api.status()
     assert link["status"] == status and link["last_error"]
-    [entry] = [e for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    [entry] = [e for e in api.audit()
                if e["actor"] == "sync"]
     assert (entry["role"], entry["action"], entry["details"]) == ("system", action, {})
 
@@ -82,7 +77,7 @@ def test_every_conflict_of_a_run_is_counted_and_audited_with_its_winner(
         put(api, key, title="Planer")
         control.phone_patch(cal, event_id_for(BRANCH, key), {"summary": "Handy"})
     assert sync(api)["conflicts"] == 2
-    entries = audited(api, "conflict_resolved")
+    entries = api.audit(action="conflict_resolved")
     assert sorted(e["details"]["appointment_id"] for e in entries) == ["t1", "t2"]
     assert {(e["details"]["winner"], e["details"]["reason"]) for e in entries} == {
         ("planner", "both_changed_planner_wins")}
@@ -101,6 +96,6 @@ def test_a_second_event_claiming_an_appointment_is_audited_as_a_duplicate_withou
         "id": event_id_for(BRANCH, key), "summary": "Handy", "start": phone["start"], "end": phone["end"],
         "extendedProperties": {"private": {MARKER_APPOINTMENT_ID: key}}})
     assert sync(api)["conflicts"] == 1
-    [entry] = audited(api, "conflict_resolved")
+    [entry] = api.audit(action="conflict_resolved")
     assert entry["details"] == {"appointment_id": key, "event_id": claim["id"], "reason": "duplicate_event",
                                 "winner": None}

@@ -222,7 +222,7 @@ def test_a_run_that_read_the_link_before_a_revoke_does_not_overwrite_it(
     assert api.status()["status"] == expected
     [line] = logged(log_lines, "the link changed meanwhile")
     assert line["link"] == f"{BRANCH}:anna"
-    actions = [e["action"] for e in api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]]
+    actions = [e["action"] for e in api.audit()]
     assert "grant_dead" not in actions
 
 

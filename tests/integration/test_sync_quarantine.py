@@ -16,8 +16,7 @@ pytestmark = pytest.mark.firestore
 
 
 def audit(api: Api, action: str) -> list[dict]:
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    return [e["details"] for e in entries if e["action"] == action]
+    return [e["details"] for e in api.audit(action=action)]
 
 
 def test_an_event_google_refuses_is_quarantined_and_retried_when_it_changes(

@@ -157,7 +157,7 @@ def put_unmappable(appointment_id: str, title: str = "Kaputt") -> None:
 
 def quarantine_audit(api: Api) -> list[tuple[str, dict]]:
     """The quarantine's audit entries, each made by the sync itself (actor sync, role system)."""
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
+    entries = api.audit()
     quarantine = [e for e in entries if e["action"].startswith("quarantine")]
     assert all((e["actor"], e["role"]) == ("sync", "system") for e in quarantine), quarantine
     return [(e["action"], e["details"]) for e in quarantine]

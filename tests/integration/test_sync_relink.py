@@ -53,8 +53,7 @@ def test_reconsent_keeps_the_phones_changes_made_meanwhile(linked: tuple[Api, st
     assert sorted(title for title, _ in planner.values()) == ["Termin 0", "Termin 2", "Termin 3",
                                                              "Vom Handy"]
     assert planner["t0"][1].startswith(at(9)[:10])  # the move reached the planner
-    entries = api.call("GET", f"/links/{BRANCH}/anna/audit").get_json()["entries"]
-    assert not [e for e in entries if e["action"] == "conflict_resolved"]
+    assert not api.audit(action="conflict_resolved")
     assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
 
 

@@ -25,8 +25,7 @@ def appointment(api: Api, appointment_id: str) -> dict[str, Any]:
 
 
 def audit_reasons(api: Api, resource: str = "anna") -> list[str]:
-    entries = api.call("GET", f"/links/{BRANCH}/{resource}/audit").get_json()["entries"]
-    return [e["details"].get("reason") for e in entries if e["action"] == "conflict_resolved"]
+    return [e["details"].get("reason") for e in api.audit(resource, action="conflict_resolved")]
 
 
 def set_policy(api: Api, policy: str) -> None:
