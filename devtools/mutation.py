@@ -8,10 +8,11 @@ called the mutated function; devtools/mutation_pytest.py narrows those to `tests
 modules. The Firestore emulator is started once for the whole run (FIRESTORE_EMULATOR_HOST, unless
 already exported) and shared by every mutant's tests, each test in a project of its own.
 
-Verdicts are kept in `mutants/` between runs: a mutant already killed is not tested again while its
-function is unchanged, but every survivor (and timeout) is, so a new test shows at once, except the
-excused survivors (listed as equivalent, or only rewording a message), which no test is meant to
-kill. Killed and excused ones are also kept in the repository, `devtools/mutation_verdicts.json`, by
+Verdicts are kept in `mutants/` between runs: a mutant already killed (or timed out: it loops, and
+learning that again costs ten times its tests' time) is not tested again while its function is
+unchanged, but every survivor is, so a new test shows at once, except the excused survivors
+(listed as equivalent, or only rewording a message), which no test is meant to kill. Killed (a
+timeout as killed) and excused ones are also kept in the repository, `devtools/mutation_verdicts.json`, by
 function and the hash of its source as mutmut computes it: a new checkout generates the mutants,
 takes over those verdicts for every function whose source is unchanged, and tests only the rest (a
 full run takes many hours on 2 cores). `--fresh` forgets both and starts over.
@@ -96,9 +97,8 @@ def module_name(source: Path) -> str:
 
 
 def reset_unsettled() -> int:
-    """Forget every verdict but killed and excused survivors (a listed equivalent, a reworded
-    message: no test is meant to kill those), so survivors (and timeouts, which a busy machine can
-    cause) meet the current tests again."""
+    """Forget every verdict but killed (timeouts too) and excused survivors (a listed equivalent,
+    a reworded message: no test is meant to kill those), so survivors meet the current tests again."""
     count = 0
     equivalents = read_equivalents()
     for source in mutated_sources():
@@ -133,8 +133,10 @@ def unsettled_matching(patterns: list[str]) -> list[str]:
 
 
 def settled(name: str, code: int | None, source: Path, equivalents: dict[str, Equivalent]) -> bool:
-    """Whether a recorded verdict stands: killed, or a survivor no test is meant to kill."""
-    return code in KILLED or (code in SURVIVED and excused(name, source, equivalents))
+    """Whether a recorded verdict stands: killed or timed out (mutmut's wall limit is five times the
+    tests' own time plus 100 s, not what a busy machine causes), or a survivor no test is meant to
+    kill."""
+    return code in KILLED or code in TIMEOUT or (code in SURVIVED and excused(name, source, equivalents))
 
 
 def excused(name: str, source: Path, equivalents: dict[str, Equivalent]) -> bool:
@@ -217,7 +219,7 @@ def collect_verdicts(sources: list[Path], store: dict[str, dict[str, list]]) -> 
             func, number = split_name(name, source)
             if func not in hashes:
                 continue
-            if code in KILLED:
+            if code in KILLED or code in TIMEOUT:
                 killed[func].add(number)
                 survived[func].discard(number)
             elif code in SURVIVED and excused(name, source, equivalents):

@@ -37,10 +37,10 @@ def test_split_name_gives_the_function_and_number() -> None:
 
 def test_only_killed_mutants_are_kept(mutants: Path) -> None:
     _meta(mutants, {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): None, _name(SAFE, 1): 3,
-                    _name(SAFE, 2): 36}, {RUN: "h-run", SAFE: "h-safe"})
+                    _name(SAFE, 2): -24, _name(SAFE, 3): 36}, {RUN: "h-run", SAFE: "h-safe"})
     store = mutation.collect_verdicts([SOURCE], {})
-    # killed (1, 3) kept; survived (0), not checked (None) and timeouts (36, re-run) not
-    assert store == {str(SOURCE): {RUN: ["h-run", [1]], SAFE: ["h-safe", [1]]}}
+    # killed (1, 3) and timed out (-24: SIGXCPU, 36) kept as killed; survived (0), not checked not
+    assert store == {str(SOURCE): {RUN: ["h-run", [1]], SAFE: ["h-safe", [1, 2, 3]]}}
 
 
 def test_a_new_checkout_takes_over_verdicts_of_unchanged_functions(mutants: Path, tmp_path: Path) -> None:
@@ -102,14 +102,15 @@ def test_a_listed_equivalent_of_an_unchanged_function_is_taken_over(mutants: Pat
     assert mutation.verdicts(SOURCE) == {_name(RUN, 2): 0, _name(RUN, 3): None}
 
 
-def test_a_rerun_retests_survivors_but_not_excused_ones(mutants: Path, excused_are: set[str]) -> None:
+def test_a_rerun_retests_survivors_but_not_excused_ones_nor_timeouts(mutants: Path,
+                                                                     excused_are: set[str]) -> None:
     excused_are.add(_name(RUN, 2))
-    _meta(mutants, {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): 0, _name(RUN, 4): 36},
-          {RUN: "h-run"})
-    assert mutation.unsettled_matching([f"functions.sync.engine.{RUN}*"]) == [_name(RUN, 3), _name(RUN, 4)]
+    _meta(mutants, {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): 0, _name(RUN, 4): -24,
+                    _name(RUN, 5): 5}, {RUN: "h-run"})
+    assert mutation.unsettled_matching([f"functions.sync.engine.{RUN}*"]) == [_name(RUN, 3), _name(RUN, 5)]
     assert mutation.reset_unsettled() == 2
     assert mutation.verdicts(SOURCE) == {_name(RUN, 1): 1, _name(RUN, 2): 0, _name(RUN, 3): None,
-                                         _name(RUN, 4): None}
+                                         _name(RUN, 4): -24, _name(RUN, 5): None}
 
 
 def test_an_excused_survivor_later_killed_counts_as_killed(mutants: Path, excused_are: set[str]) -> None:
