@@ -102,6 +102,28 @@ def test_bad_appointments_are_400_and_change_nothing(branch: Api, change: dict, 
     assert feed(branch)["changes"] == []
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"start": "06.05.2031 09:00"}, "'start' must be RFC 3339 with an offset"),
+    ({"end": "2031-05-06T10:00:00"}, "'end' must be RFC 3339 with an offset"),
+    ({"start": "2031-02-30T09:00:00+01:00"}, "'start' is not a valid RFC 3339 time."),
+    ({"end": "2031-05-06T24:00:00+02:00"}, "'end' is not a valid RFC 3339 time."),
+])
+def test_a_time_that_is_no_rfc_3339_time_is_a_400_that_names_it(branch: Api, change: dict,
+                                                                 message: str) -> None:
+    r = branch.call("PUT", f"{PATH}/t1", GOOD | change, headers={"Accept-Language": "en"})
+    error = r.get_json()["error"]
+    assert (r.status_code, error["code"]) == (400, "invalid_time")
+    assert error["message"].startswith(message), error["message"]
+    assert branch.call("GET", f"{PATH}/t1").status_code == 404
+
+
+@pytest.mark.parametrize("text", ["2031-05-06T09:00:00Z", "2031-05-06t09:00:00.5z"])
+def test_a_time_in_utc_is_stored_as_google_writes_it(branch: Api, text: str) -> None:
+    r = branch.call("PUT", f"{PATH}/t1", GOOD | {"start": text, "end": "2031-05-06T12:00:00+02:00"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["appointment"]["start"] == text.upper()
+
+
 # Issue 9 (4a): times Python or another zone cannot represent were accepted, then failed every run.
 EXTREME_TIMES = [
     ({"start": "9999-12-31T20:00:00-14:00", "end": "9999-12-31T21:00:00-14:00"}, "start"),

@@ -215,3 +215,24 @@ def test_a_mass_deletion_that_races_the_run_is_not_applied_by_its_re_plan(
     assert sync(api)["failed"] == 1  # the next run sees the deletions again: a mass change
     assert api.status()["last_error_code"] == "mass_change_blocked"
     assert len(live(control, cal)) == 11
+
+
+def test_a_refused_patch_of_an_item_without_state_re_reads_the_event_it_wrote(
+        linked: tuple[Api, str], control: EmulatorControl, steps: Steps) -> None:
+    """t1 and its event are both there but the link has no state for them (lost, as in a crash
+    between a write and its commit), and both changed: the run adopts them, the planner's edit
+    winning. The phone edits the event again just before the patch (412): the re-read must look
+    for the event the refused patch named, as no state names it, and re-plan with what it finds."""
+    api, cal = linked
+    event_id = synced_t1(api)
+    SyncStore(get_context().store.db).forget_all(BRANCH, "anna")
+    put(api, "t1", title="Planer")
+    control.phone_patch(cal, event_id, {"summary": "Handy"})
+    steps.before("_batch", lambda: control.phone_patch(cal, event_id, {"location": "Filiale"}))
+    result = steps.run(lambda: sync(api))
+    # decided twice, each audited: on the listing, then on the re-read of the event
+    assert result == {"links": 1, "pushed": 1, "pulled": 0, "conflicts": 2, "failed": 0, "skipped": 0}
+    assert audit_reasons(api) == ["found_on_both_sides_without_state"] * 2
+    assert steps.names.count("_batch") == 3  # the refused patch, the re-read, the patch again
+    assert appointment(api, "t1")["title"] == live(control, cal)[event_id]["summary"] == "Planer"
+    assert sync(api) == {"links": 1, "pushed": 0, "pulled": 0, "conflicts": 0, "failed": 0, "skipped": 0}
