@@ -14,9 +14,12 @@ import pytest
 from devtools.google_emulator import EmulatorServer
 from devtools.google_emulator.client import EmulatorControl
 from devtools.run import LOCAL_QUEUE, LOCAL_TASKS_INVOKER
-from functions.context import get_context
+from functions.context import get_context, reset_caches
 from functions.domain import link_id
+from functions.errors import ApiError
+from functions.services import dispatch
 from functions.sync import schedule
+from functions.sync.engine import Engine
 from functions.sync.mapping import event_id_for
 from tests.integration.conftest import BRANCH, OTHER_BRANCH, Api
 from tests.integration.push_support import push_stack, wait_for
@@ -133,9 +136,6 @@ def test_a_run_that_crashes_answers_retry_and_logs_its_link(
         linked: tuple[Api, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """An unexpected error inside a link's run: the task answers 503 (the queue retries it), and
     the log line names the link (never its data)."""
-    from functions.errors import ApiError
-    from functions.services import dispatch
-    from functions.sync.engine import Engine
 
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -150,16 +150,12 @@ def test_a_run_that_crashes_answers_retry_and_logs_its_link(
 
 
 def dispatch_at(minute: int) -> dict:
-    from functions.services import dispatch
-
     now = datetime.now(UTC).replace(minute=minute, second=0, microsecond=0)
     return dispatch.dispatch(get_context(), now)
 
 
 def test_a_link_with_a_healthy_channel_is_polled_at_the_push_interval_only_while_push_is_on(
         stack: tuple[Api, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from functions.context import reset_caches
-
     api, _ = stack
     api.setup_branch()
     api.link_new_calendar()
@@ -188,8 +184,6 @@ def test_the_dispatcher_leaves_out_links_that_do_not_sync(stack: tuple[Api, Any]
 
 def test_a_push_task_moves_its_channel_to_the_next_round_and_runs_its_own_link_only(api: Api) -> None:
     """Without the queue (the test calls the worker's service itself), so nothing else runs."""
-    from functions.services import dispatch
-
     api.setup_branch()
     api.link_new_calendar()
     api.setup_branch(OTHER_BRANCH)
