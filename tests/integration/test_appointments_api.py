@@ -257,8 +257,11 @@ def test_resource_must_exist_in_the_branch(branch: Api) -> None:
 
 
 def test_only_the_planner_uses_the_appointment_api(branch: Api) -> None:
-    admin = branch.token("admin")
-    assert branch.call("PUT", f"{PATH}/t1", GOOD, token=admin).status_code == 403
+    admin = branch.token("admin")  # of this branch: refused as such, not as one of another branch
+    for method, body in (("PUT", GOOD), ("GET", None), ("DELETE", None)):
+        r = branch.call(method, f"{PATH}/t1", body, token=admin, headers={"Accept-Language": "en"})
+        assert r.status_code == 403
+        assert r.get_json()["error"]["message"] == "You may not act on this branch or resource."
     assert branch.call("GET", f"/planner/branches/{BRANCH}/changes", token=admin).status_code == 403
 
 
