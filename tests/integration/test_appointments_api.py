@@ -102,17 +102,18 @@ def test_bad_appointments_are_400_and_change_nothing(branch: Api, change: dict, 
     assert feed(branch)["changes"] == []
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"start": "06.05.2031 09:00"}, "'start' must be RFC 3339 with an offset"),
-    ({"end": "2031-05-06T10:00:00"}, "'end' must be RFC 3339 with an offset"),
-    ({"start": "2031-02-30T09:00:00+01:00"}, "'start' is not a valid RFC 3339 time."),
-    ({"end": "2031-05-06T24:00:00+02:00"}, "'end' is not a valid RFC 3339 time."),
+@pytest.mark.parametrize(("change", "code", "message"), [
+    ({"resource_id": "a/b"}, "invalid_id", "resource_id must be 1-64 letters, digits"),
+    ({"start": "06.05.2031 09:00"}, "invalid_time", "'start' must be RFC 3339 with an offset"),
+    ({"end": "2031-05-06T10:00:00"}, "invalid_time", "'end' must be RFC 3339 with an offset"),
+    ({"start": "2031-02-30T09:00:00+01:00"}, "invalid_time", "'start' is not a valid RFC 3339 time."),
+    ({"end": "2031-05-06T24:00:00+02:00"}, "invalid_time", "'end' is not a valid RFC 3339 time."),
 ])
-def test_a_time_that_is_no_rfc_3339_time_is_a_400_that_names_it(branch: Api, change: dict,
-                                                                 message: str) -> None:
+def test_a_bad_resource_or_time_is_a_400_that_names_it(branch: Api, change: dict, code: str,
+                                                       message: str) -> None:
     r = branch.call("PUT", f"{PATH}/t1", GOOD | change, headers={"Accept-Language": "en"})
     error = r.get_json()["error"]
-    assert (r.status_code, error["code"]) == (400, "invalid_time")
+    assert (r.status_code, error["code"]) == (400, code)
     assert error["message"].startswith(message), error["message"]
     assert branch.call("GET", f"{PATH}/t1").status_code == 404
 
